@@ -1,0 +1,3 @@
+from tierline.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,442 @@
+"""Configuration: built-in defaults, TOML files and LSP settings, validated into frozen dataclasses.
+
+Precedence (later wins): built-in defaults, the config file (``TIERLINE_CONFIG``, else
+``.tierline.toml`` in the workspace root, else the XDG config), LSP ``initializationOptions``,
+``workspace/didChangeConfiguration``. A bad value is refused with a :class:`ConfigError` naming
+the file and the key; callers keep their previous config.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from tierline import paths
+
+TIERS: tuple[str, ...] = ("cheap", "mid", "premium")
+APIS: tuple[str, ...] = ("chat", "fim")
+TRIGGERS: tuple[str, ...] = ("automatic", "manual")
+
+# Prices in USD per million tokens, OpenRouter list prices of November 2026.
+DEFAULT_MODELS: list[dict[str, Any]] = [
+    {
+        "name": "deepseek-v4-flash",
+        "tier": "cheap",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "deepseek/deepseek-v4-flash",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 0.14,
+        "output_per_mtok": 0.28,
+        "cached_input_per_mtok": 0.014,
+        "timeout_ms": 8000,
+        "pass_at_1": {"default": 0.62},
+    },
+    {
+        "name": "qwen2.5-coder-32b",
+        "tier": "cheap",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "qwen/qwen-2.5-coder-32b-instruct",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 0.07,
+        "output_per_mtok": 0.16,
+        "timeout_ms": 8000,
+        "pass_at_1": {"default": 0.55, "python": 0.6},
+    },
+    {
+        "name": "claude-haiku",
+        "tier": "mid",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-haiku-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 1.0,
+        "output_per_mtok": 5.0,
+        "timeout_ms": 8000,
+    },
+    {
+        "name": "claude-sonnet",
+        "tier": "mid",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-sonnet-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 3.0,
+        "output_per_mtok": 15.0,
+        "timeout_ms": 10000,
+    },
+    {
+        "name": "claude-opus",
+        "tier": "premium",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-opus-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 5.0,
+        "output_per_mtok": 25.0,
+        "timeout_ms": 15000,
+    },
+]
+
+# The defaults as TOML would spell them. Editors mirror these (a test compares them).
+DEFAULTS: dict[str, Any] = {
+    "routing": {
+        "latency_budget_ms": 1500,
+        "ewma_alpha": 0.3,
+        "thresholds": {"mid": 0.35, "premium": 0.70},
+    },
+    "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
+    "budget": {"daily_usd": 5.0},
+    "ledger": {"dir": ""},
+    "completion": {
+        "trigger": "automatic",
+        "languages": [],
+        "max_tokens": 128,
+        "prefix_chars": 3000,
+        "suffix_chars": 1000,
+        "debounce_ms": 75,
+    },
+    "models": DEFAULT_MODELS,
+}
+
+# Editor-side sections an LSP client may send along with ours; not server config.
+EDITOR_ONLY_KEYS = frozenset({"server", "trace", "statusBar", "keybindings", "python"})
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be used: says which file and which key."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    tier: str
+    base_url: str
+    model: str
+    api: str = "chat"
+    api_key_env: str | None = None
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+    timeout_ms: int = 8000
+    provider: str = ""
+    pass_at_1: Mapping[str, float] = field(default_factory=dict)
+    cached_input_per_mtok: float | None = None
+
+    def strength(self, language: str) -> float | None:
+        """pass@1 for a language, else the model's default, else unknown (None)."""
+        return self.pass_at_1.get(language, self.pass_at_1.get("default"))
+
+    def cost_usd(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
+        cached_price = (
+            self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
+        )
+        fresh_in = max(0, tokens_in - cached_in)
+        return (
+            fresh_in * self.input_per_mtok + cached_in * cached_price + tokens_out * self.output_per_mtok
+        ) / 1_000_000
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    mid: float = 0.35
+    premium: float = 0.70
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    latency_budget_ms: int = 1500
+    ewma_alpha: float = 0.3
+    thresholds: Thresholds = Thresholds()
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    ttl_seconds: int = 300
+    size_limit_mb: int = 256
+    dir: Path = field(default_factory=paths.cache_dir)
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    daily_usd: float = 5.0
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    dir: Path = field(default_factory=paths.state_dir)
+
+
+@dataclass(frozen=True)
+class CompletionConfig:
+    trigger: str = "automatic"
+    languages: tuple[str, ...] = ()
+    max_tokens: int = 128
+    prefix_chars: int = 3000
+    suffix_chars: int = 1000
+    debounce_ms: int = 75
+
+    def enabled_for(self, language: str) -> bool:
+        return not self.languages or language in self.languages
+
+
+@dataclass(frozen=True)
+class Config:
+    routing: RoutingConfig
+    cache: CacheConfig
+    budget: BudgetConfig
+    ledger: LedgerConfig
+    completion: CompletionConfig
+    models: tuple[ModelSpec, ...]
+    sources: tuple[str, ...] = ("built-in defaults",)
+
+    def models_in(self, tier: str) -> tuple[ModelSpec, ...]:
+        return tuple(m for m in self.models if m.tier == tier)
+
+    def model_named(self, name: str) -> ModelSpec | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: raw dict (TOML-shaped) -> Config
+
+
+def _number(source: str, key: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(source, key, f"must be a number, got {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise ConfigError(source, key, f"must be {bounds}, got {value!r}")
+    return float(value)
+
+
+def _integer(source: str, key: str, value: Any, lo: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise ConfigError(source, key, f"must be a whole number, got {value!r}")
+    if value < lo:
+        raise ConfigError(source, key, f"must be at least {lo}, got {value!r}")
+    return int(value)
+
+
+def _string(source: str, key: str, value: Any, choices: tuple[str, ...] | None = None) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(source, key, f"must be a string, got {value!r}")
+    if choices is not None and value not in choices:
+        raise ConfigError(source, key, f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _table(source: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(source, key, f"must be a table, got {value!r}")
+    return value
+
+
+def _check_keys(source: str, section: str, table: Mapping[str, Any], allowed: Mapping[str, Any]) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"{section}.{key}" if section else key
+            known = ", ".join(sorted(allowed))
+            raise ConfigError(source, where, f"unknown key (known: {known})")
+
+
+def default_provider(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+_MODEL_KEYS = {
+    "name", "tier", "base_url", "model", "api", "api_key_env", "input_per_mtok", "output_per_mtok",
+    "timeout_ms", "provider", "pass_at_1", "cached_input_per_mtok",
+}
+
+
+def _model(source: str, index: int, raw: Any) -> ModelSpec:
+    key = f"models[{index}]"
+    raw = _table(source, key, raw)
+    _check_keys(source, key, raw, dict.fromkeys(_MODEL_KEYS))
+    for required in ("name", "tier", "base_url", "model"):
+        if required not in raw:
+            raise ConfigError(source, f"{key}.{required}", "is required")
+    base_url = _string(source, f"{key}.base_url", raw["base_url"]).rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise ConfigError(source, f"{key}.base_url", f"must be an http(s) URL, got {base_url!r}")
+    pass_at_1_raw = _table(source, f"{key}.pass_at_1", raw.get("pass_at_1", {}))
+    pass_at_1 = {
+        lang: _number(source, f"{key}.pass_at_1.{lang}", v, 0.0, 1.0) for lang, v in pass_at_1_raw.items()
+    }
+    api_key_env = raw.get("api_key_env")
+    cached = raw.get("cached_input_per_mtok")
+    return ModelSpec(
+        name=_string(source, f"{key}.name", raw["name"]),
+        tier=_string(source, f"{key}.tier", raw["tier"], TIERS),
+        base_url=base_url,
+        model=_string(source, f"{key}.model", raw["model"]),
+        api=_string(source, f"{key}.api", raw.get("api", "chat"), APIS),
+        api_key_env=_string(source, f"{key}.api_key_env", api_key_env) if api_key_env else None,
+        input_per_mtok=_number(source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0),
+        output_per_mtok=_number(source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0),
+        timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1),
+        provider=_string(source, f"{key}.provider", raw["provider"]) if raw.get("provider") else default_provider(base_url),
+        pass_at_1=pass_at_1,
+        cached_input_per_mtok=(
+            _number(source, f"{key}.cached_input_per_mtok", cached, 0.0) if cached is not None else None
+        ),
+    )
+
+
+def _optional_dir(source: str, key: str, value: Any, default: Path) -> Path:
+    text = _string(source, key, value)
+    return Path(os.path.expanduser(text)) if text else default
+
+
+def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> Config:
+    """Validate a TOML-shaped dict (already merged over the defaults) into a Config."""
+    _check_keys(source, "", raw, DEFAULTS)
+    routing = _table(source, "routing", raw.get("routing", {}))
+    _check_keys(source, "routing", routing, DEFAULTS["routing"])
+    thresholds = _table(source, "routing.thresholds", routing.get("thresholds", {}))
+    _check_keys(source, "routing.thresholds", thresholds, DEFAULTS["routing"]["thresholds"])
+    mid = _number(source, "routing.thresholds.mid", thresholds.get("mid", 0.35), 0.0, 1.0)
+    premium = _number(source, "routing.thresholds.premium", thresholds.get("premium", 0.70), 0.0, 1.0)
+    if premium < mid:
+        raise ConfigError(source, "routing.thresholds.premium", f"must be at least thresholds.mid ({mid})")
+    cache = _table(source, "cache", raw.get("cache", {}))
+    _check_keys(source, "cache", cache, DEFAULTS["cache"])
+    budget = _table(source, "budget", raw.get("budget", {}))
+    _check_keys(source, "budget", budget, DEFAULTS["budget"])
+    ledger = _table(source, "ledger", raw.get("ledger", {}))
+    _check_keys(source, "ledger", ledger, DEFAULTS["ledger"])
+    completion = _table(source, "completion", raw.get("completion", {}))
+    _check_keys(source, "completion", completion, DEFAULTS["completion"])
+    languages = completion.get("languages", [])
+    if not isinstance(languages, (list, tuple)) or not all(isinstance(x, str) for x in languages):
+        raise ConfigError(source, "completion.languages", f"must be a list of language names, got {languages!r}")
+
+    models_raw = raw.get("models", DEFAULT_MODELS)
+    if not isinstance(models_raw, (list, tuple)) or not models_raw:
+        raise ConfigError(source, "models", "must be a non-empty array of tables ([[models]])")
+    models = tuple(_model(source, i, m) for i, m in enumerate(models_raw))
+    seen: set[str] = set()
+    for i, m in enumerate(models):
+        if m.name in seen:
+            raise ConfigError(source, f"models[{i}].name", f"duplicate model name {m.name!r}")
+        seen.add(m.name)
+
+    c = DEFAULTS["completion"]
+    return Config(
+        routing=RoutingConfig(
+            latency_budget_ms=_integer(source, "routing.latency_budget_ms", routing.get("latency_budget_ms", 1500), 1),
+            ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", 0.3), 0.01, 1.0),
+            thresholds=Thresholds(mid=mid, premium=premium),
+        ),
+        cache=CacheConfig(
+            ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0),
+            size_limit_mb=_integer(source, "cache.size_limit_mb", cache.get("size_limit_mb", 256), 1),
+            dir=_optional_dir(source, "cache.dir", cache.get("dir", ""), paths.cache_dir()),
+        ),
+        budget=BudgetConfig(daily_usd=_number(source, "budget.daily_usd", budget.get("daily_usd", 5.0), 0.0)),
+        ledger=LedgerConfig(dir=_optional_dir(source, "ledger.dir", ledger.get("dir", ""), paths.state_dir())),
+        completion=CompletionConfig(
+            trigger=_string(source, "completion.trigger", completion.get("trigger", c["trigger"]), TRIGGERS),
+            languages=tuple(languages),
+            max_tokens=_integer(source, "completion.max_tokens", completion.get("max_tokens", c["max_tokens"]), 1),
+            prefix_chars=_integer(source, "completion.prefix_chars", completion.get("prefix_chars", c["prefix_chars"]), 1),
+            suffix_chars=_integer(source, "completion.suffix_chars", completion.get("suffix_chars", c["suffix_chars"]), 0),
+            debounce_ms=_integer(source, "completion.debounce_ms", completion.get("debounce_ms", c["debounce_ms"]), 0),
+        ),
+        models=models,
+        sources=(source,),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers: files and LSP settings
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else (including the models array) is replaced."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def find_config_file(workspace_root: Path | None, env: Mapping[str, str] = os.environ) -> Path | None:
+    explicit = env.get("TIERLINE_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    if workspace_root is not None and (workspace_root / ".tierline.toml").is_file():
+        return workspace_root / ".tierline.toml"
+    xdg = paths.config_dir(env) / "config.toml"
+    return xdg if xdg.is_file() else None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", "not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "(syntax)", str(exc)) from None
+
+
+def strip_editor_keys(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """LSP settings arrive as the editor's whole `tierline` section; keep only server keys."""
+    if not settings:
+        return {}
+    return {k: v for k, v in settings.items() if k not in EDITOR_ONLY_KEYS and v is not None}
+
+
+@dataclass
+class ConfigLayers:
+    """The raw layers, kept so a bad new layer can be refused and the previous config kept."""
+
+    file_path: Path | None = None
+    file_data: dict[str, Any] = field(default_factory=dict)
+    lsp_settings: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> Config:
+        merged = deep_merge(DEFAULTS, self.file_data)
+        # Validate the file on its own first, so an error names the file rather than the editor.
+        source = str(self.file_path) if self.file_path else "built-in defaults"
+        config = parse_config(merged, source)
+        if self.lsp_settings:
+            merged = deep_merge(merged, self.lsp_settings)
+            config = parse_config(merged, "LSP settings (tierline)")
+        sources = (source,) + (("LSP settings",) if self.lsp_settings else ())
+        return Config(**{**config.__dict__, "sources": sources})
+
+
+def load_layers(workspace_root: Path | None, env: Mapping[str, str] = os.environ) -> ConfigLayers:
+    path = find_config_file(workspace_root, env)
+    return ConfigLayers(file_path=path, file_data=read_toml(path) if path else {})
+
+
+def load_config(workspace_root: Path | None = None, env: Mapping[str, str] = os.environ) -> Config:
+    return load_layers(workspace_root, env).build()
+
+
+def default_config() -> Config:
+    return parse_config(DEFAULTS)

@@ -1,0 +1,32 @@
+"""Where tierline keeps its files: the XDG base directories, with the XDG defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+
+def _xdg(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+    value = env.get(variable)
+    base = Path(value) if value and os.path.isabs(value) else Path.home() / fallback
+    return base / "tierline"
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(env, "XDG_CONFIG_HOME", ".config")
+
+
+def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(env, "XDG_CACHE_HOME", ".cache")
+
+
+def state_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(env, "XDG_STATE_HOME", ".local/state")
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory only its owner can read (cache and ledger hold usage data)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path

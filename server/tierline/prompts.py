@@ -1,0 +1,81 @@
+"""Prompts sent to models: the windows of code around the cursor, and the chat and FIM shapes.
+
+The windows are cut here once, so that scoring (``context_tokens``), the cache key and the request
+all see the same text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Marks the cursor inside the chat prompt; the simulator looks for it too.
+CURSOR_MARKER = "<|cursor|>"
+
+CHAT_SYSTEM = (
+    "You are a code completion engine. Reply with only the code to insert at the cursor "
+    "marker, exactly as it should appear in the file: no explanation, no Markdown, no code fences, "
+    "and do not repeat code that is already before or after the cursor."
+)
+
+# Characters per token for code: tokenizers average 3-4 on source; 3.5 over-counts slightly,
+# which keeps cost estimates on the safe side. No tokenizer is downloaded at run time.
+CHARS_PER_TOKEN = 3.5
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+
+
+@dataclass(frozen=True)
+class PromptWindow:
+    """The code actually sent: up to ``prefix_chars`` before and ``suffix_chars`` after the cursor."""
+
+    language: str
+    filename: str
+    prefix: str
+    suffix: str
+
+    @property
+    def current_line_prefix(self) -> str:
+        return self.prefix.rsplit("\n", 1)[-1]
+
+    @property
+    def current_line_suffix(self) -> str:
+        return self.suffix.split("\n", 1)[0]
+
+    @property
+    def mid_line(self) -> bool:
+        """The cursor has code after it on the same line."""
+        return bool(self.current_line_suffix.strip())
+
+
+def cut_window(
+    text_before: str, text_after: str, language: str, filename: str, prefix_chars: int, suffix_chars: int
+) -> PromptWindow:
+    """Cut the windows at line starts where possible, so the model sees whole lines."""
+    prefix = text_before[-prefix_chars:] if len(text_before) > prefix_chars else text_before
+    if len(prefix) < len(text_before):
+        newline = prefix.find("\n")
+        if 0 <= newline < len(prefix) - 1:
+            prefix = prefix[newline + 1 :]
+    suffix = text_after[:suffix_chars]
+    if len(suffix) < len(text_after):
+        newline = suffix.rfind("\n")
+        if newline > 0:
+            suffix = suffix[: newline + 1]
+    return PromptWindow(language=language, filename=filename, prefix=prefix, suffix=suffix)
+
+
+def chat_messages(window: PromptWindow) -> list[dict[str, str]]:
+    user = (
+        f"Language: {window.language}. File: {window.filename}.\n"
+        f"Complete the code at {CURSOR_MARKER}.\n"
+        f"{window.prefix}{CURSOR_MARKER}{window.suffix}"
+    )
+    return [{"role": "system", "content": CHAT_SYSTEM}, {"role": "user", "content": user}]
+
+
+def prompt_tokens(window: PromptWindow) -> int:
+    """Estimate of the tokens the prompt sends (chat framing included: the larger shape)."""
+    return estimate_tokens(CHAT_SYSTEM) + estimate_tokens(window.prefix) + estimate_tokens(window.suffix) + 20
