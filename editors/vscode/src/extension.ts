@@ -1,0 +1,428 @@
+// Tierline for VS Code: starts `tierline serve`, lets vscode-languageclient (LSP 3.18
+// inlineCompletion) show its completions, mirrors the `tierline.*` settings to the server, and
+// shows what each completion cost in the status bar and a report.
+import { randomBytes } from "crypto";
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+} from "vscode-languageclient/node";
+import { Route, Stats, StatusView, failedAttempts, statusView, usd } from "./format";
+import { reportHtml } from "./report";
+import { INSTALL_COMMAND, Resolution, resolveServerCommand } from "./serverCommand";
+import { Nested, explicitSettings, explicitValue, section } from "./settings";
+
+const STATS_DEBOUNCE_MS = 250;
+
+/** A LanguageClient whose own error pop-ups are replaced by ours (one clear notification). */
+class TierlineClient extends LanguageClient {
+  onForcedError: ((message: string) => void) | undefined;
+
+  override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
+    super.error(message, data, false);
+    if (showNotification === "force") this.onForcedError?.(message);
+  }
+}
+
+/** What the extension returns from `activate`: used by its tests, handy for other extensions. */
+export interface TierlineApi {
+  readonly client: LanguageClient | undefined;
+  readonly resolution: Resolution | undefined;
+  readonly lastRoute: Route | undefined;
+  readonly lastStats: Stats | undefined;
+  readonly lastNotification: string | undefined;
+  readonly status: StatusView & { backgroundColor: string | undefined };
+  readonly onDidRoute: vscode.Event<Route>;
+  readonly onDidRefresh: vscode.Event<Stats | undefined>;
+  /** Resolves once the current start attempt has either reached Running or failed. */
+  whenStarted(): Promise<void>;
+  explicitSettings(): Nested;
+  executeServerCommand<T = unknown>(command: string, args?: unknown[]): Promise<T>;
+  refreshStats(): Promise<Stats | undefined>;
+  reportHtml(): string | undefined;
+}
+
+class Tierline implements TierlineApi {
+  client: TierlineClient | undefined;
+  resolution: Resolution | undefined;
+  lastRoute: Route | undefined;
+  lastStats: Stats | undefined;
+  lastNotification: string | undefined;
+
+  private serverDown: string | undefined = "starting";
+  private escalatePending = false;
+  private started: Promise<void> = Promise.resolve();
+  private statsTimer: NodeJS.Timeout | undefined;
+  private notifying = false;
+  private panel: vscode.WebviewPanel | undefined;
+  private view: StatusView;
+  private readonly item: vscode.StatusBarItem;
+  private readonly routeEmitter = new vscode.EventEmitter<Route>();
+  private readonly refreshEmitter = new vscode.EventEmitter<Stats | undefined>();
+  readonly onDidRoute = this.routeEmitter.event;
+  readonly onDidRefresh = this.refreshEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.item = vscode.window.createStatusBarItem("tierline.status", vscode.StatusBarAlignment.Right, 100);
+    this.item.name = "Tierline";
+    this.item.command = "tierline.showReport";
+    this.view = this.render();
+    this.item.show();
+    context.subscriptions.push(this.item, this.routeEmitter, this.refreshEmitter);
+  }
+
+  get status(): StatusView & { backgroundColor: string | undefined } {
+    const bg = this.item.backgroundColor as vscode.ThemeColor | undefined;
+    return { ...this.view, backgroundColor: bg ? (bg as unknown as { id: string }).id : undefined };
+  }
+
+  // --- settings -------------------------------------------------------------------------------
+
+  private config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration("tierline", vscode.workspace.workspaceFolders?.[0]?.uri);
+  }
+
+  explicitSettings(): Nested {
+    return explicitSettings(this.config());
+  }
+
+  private sendSettings(): void {
+    const client = this.client;
+    if (!client || client.state !== State.Running) return; // initializationOptions carry them at start
+    const settings = this.explicitSettings();
+    this.log.info(`settings -> server: ${JSON.stringify(settings)}`);
+    void client
+      .sendNotification(DidChangeConfigurationNotification.type, { settings: { tierline: settings } })
+      .catch((err) => this.log.error(`didChangeConfiguration failed: ${err}`));
+  }
+
+  onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (e.affectsConfiguration("tierline.server")) {
+      this.log.info("tierline.server.command changed: restarting the server");
+      void this.restart();
+    } else if (e.affectsConfiguration("tierline")) {
+      this.sendSettings();
+    }
+  }
+
+  // --- server lifecycle -----------------------------------------------------------------------
+
+  whenStarted(): Promise<void> {
+    return this.started;
+  }
+
+  start(): Promise<void> {
+    this.started = this.doStart();
+    return this.started;
+  }
+
+  private async doStart(): Promise<void> {
+    this.serverDown = "starting";
+    this.update();
+    const configured = this.config().get<string[]>("server.command");
+    const resolution = await resolveServerCommand(
+      configured,
+      vscode.workspace.workspaceFolders?.[0]?.uri,
+      (m) => this.log.info(m),
+    );
+    this.resolution = resolution;
+    if (!resolution.ok) {
+      this.serverDown = resolution.problem;
+      this.log.error(`Cannot start the server: ${resolution.problem}`);
+      this.update();
+      void this.notifyFailure(resolution.problem, true);
+      return;
+    }
+    this.log.info(`Starting ${[resolution.command, ...resolution.args].join(" ")} (from ${resolution.source})`);
+
+    const serverOptions: ServerOptions = {
+      command: resolution.command,
+      args: resolution.args,
+      options: { env: { ...process.env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: this.explicitSettings(),
+      middleware: {
+        provideInlineCompletionItems: (document, position, context, token, next) => {
+          // Manual mode: only explicit requests (Alt+\ / "Trigger Inline Suggestion").
+          if (
+            explicitValue(this.config(), "completion.trigger") === "manual" &&
+            context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic
+          ) {
+            return null;
+          }
+          return next(document, position, context, token);
+        },
+        workspace: {
+          // A server that pulls `workspace/configuration` gets the explicit values only, too.
+          configuration: async (params, token, next) => {
+            const answer = await next(params, token);
+            if (!Array.isArray(answer)) return answer;
+            const explicit = this.explicitSettings();
+            return params.items.map((item, i) => {
+              const s = item.section ?? "";
+              if (s === "tierline") return explicit;
+              if (s.startsWith("tierline.")) return section(explicit, s.slice("tierline.".length)) ?? null;
+              return answer[i];
+            });
+          },
+          // Never let the client push the full section (defaults included); sendSettings does it.
+          didChangeConfiguration: async () => undefined,
+        },
+      },
+    };
+    const client = new TierlineClient("tierline", "Tierline", serverOptions, clientOptions);
+    this.client = client;
+    client.onForcedError = (message) => {
+      if (this.client !== client) return;
+      this.serverDown = message;
+      this.update();
+      void this.notifyFailure(message, false);
+    };
+    this.context.subscriptions.push(
+      client.onDidChangeState((e) => {
+        if (this.client !== client) return;
+        if (e.newState === State.Running) {
+          this.serverDown = undefined;
+          this.scheduleStats(0);
+        } else if (e.newState === State.Stopped) {
+          this.serverDown ??= "the server stopped";
+        } else if (e.newState === State.Starting) {
+          this.serverDown = "starting";
+        }
+        this.update();
+      }),
+      client.onNotification("tierline/didRoute", (params: Route) => this.onRoute(params)),
+    );
+    try {
+      await client.start();
+      this.log.info(`Server running (${client.initializeResult?.serverInfo?.name ?? "tierline"} ${client.initializeResult?.serverInfo?.version ?? ""})`);
+    } catch (err) {
+      this.serverDown = this.serverDown && this.serverDown !== "starting" ? this.serverDown : `${err}`;
+      this.update();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        if (client.state !== State.Stopped) await client.stop(3000);
+      } catch (err) {
+        this.log.warn(`Stopping the server: ${err}`);
+      }
+      await client.dispose(1000).catch(() => undefined);
+    }
+    this.serverDown = "stopped";
+    this.update();
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  private async notifyFailure(problem: string, notFound: boolean): Promise<void> {
+    const message = notFound
+      ? `Tierline: cannot start the language server: ${problem}. Install it with "${INSTALL_COMMAND}", ` +
+        `or set "tierline.server.command" to the command that runs "tierline serve".`
+      : `Tierline: the language server failed: ${problem} If tierline is not installed: "${INSTALL_COMMAND}". ` +
+        `The command is set by "tierline.server.command".`;
+    this.lastNotification = message;
+    if (this.notifying) return; // one at a time
+    this.notifying = true;
+    try {
+      const pick = await vscode.window.showErrorMessage(message, "Open setting", "Show log", "Restart server");
+      if (pick === "Open setting") {
+        await vscode.commands.executeCommand("workbench.action.openSettings", "tierline.server.command");
+      } else if (pick === "Show log") {
+        this.log.show(true);
+      } else if (pick === "Restart server") {
+        await this.restart();
+      }
+    } finally {
+      this.notifying = false;
+    }
+  }
+
+  // --- routing notifications, stats, status bar -----------------------------------------------
+
+  private onRoute(route: Route): void {
+    this.lastRoute = route;
+    this.escalatePending = false;
+    const failed = failedAttempts(route);
+    this.log.info(
+      `route: ${route.tier} ${route.model ?? "-"} score=${route.score?.toFixed?.(3)} ` +
+        `${route.cached ? "cached" : `${Math.round(route.latency_ms)} ms`} ${usd(route.cost_usd)}` +
+        (failed.length ? ` failed: ${failed.map((a) => `${a.model}=${a.outcome}`).join(", ")}` : ""),
+    );
+    this.update();
+    this.routeEmitter.fire(route);
+    this.scheduleStats(STATS_DEBOUNCE_MS);
+  }
+
+  private scheduleStats(delayMs: number): void {
+    if (this.statsTimer) clearTimeout(this.statsTimer);
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = undefined;
+      void this.refreshStats();
+    }, delayMs);
+  }
+
+  async refreshStats(): Promise<Stats | undefined> {
+    try {
+      this.lastStats = await this.executeServerCommand<Stats>("tierline.stats");
+    } catch (err) {
+      this.log.warn(`tierline.stats failed: ${err}`);
+    }
+    this.update();
+    this.renderReport();
+    this.refreshEmitter.fire(this.lastStats);
+    return this.lastStats;
+  }
+
+  private render(): StatusView {
+    return statusView({
+      serverDown: this.serverDown === "starting" && !this.client ? undefined : this.serverDown,
+      route: this.lastRoute,
+      stats: this.lastStats,
+      escalatePending: this.escalatePending,
+    });
+  }
+
+  private update(): void {
+    if (this.serverDown === "starting") {
+      this.view = { text: "$(sync~spin) tierline", tooltip: "Tierline: starting the server", warning: false, reasons: [] };
+    } else {
+      this.view = this.render();
+    }
+    this.item.text = this.view.text;
+    const tooltip = new vscode.MarkdownString(this.view.tooltip, true);
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = this.view.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+  }
+
+  // --- commands --------------------------------------------------------------------------------
+
+  async executeServerCommand<T = unknown>(command: string, args: unknown[] = []): Promise<T> {
+    const client = this.client;
+    if (!client || client.state !== State.Running) {
+      throw new Error(`the Tierline server is not running${this.serverDown ? ` (${this.serverDown})` : ""}`);
+    }
+    return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
+  }
+
+  private async userCommand(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.log.error(`${what}: ${err}`);
+      const pick = await vscode.window.showWarningMessage(`Tierline: ${what} failed: ${err instanceof Error ? err.message : err}`, "Show log");
+      if (pick === "Show log") this.log.show(true);
+    }
+  }
+
+  escalateNext(): Promise<void> {
+    return this.userCommand("escalate", async () => {
+      await this.executeServerCommand("tierline.escalate");
+      this.escalatePending = true;
+      this.update();
+      vscode.window.setStatusBarMessage("Tierline: the next completion goes to the premium tier", 4000);
+    });
+  }
+
+  clearCache(): Promise<void> {
+    return this.userCommand("clear cache", async () => {
+      await this.executeServerCommand("tierline.clearCache");
+      vscode.window.setStatusBarMessage("Tierline: cache cleared", 4000);
+      await this.refreshStats();
+    });
+  }
+
+  toggleAutomatic(): Promise<void> {
+    return this.userCommand("toggle automatic completions", async () => {
+      const config = this.config();
+      const next = config.get<string>("completion.trigger") === "manual" ? "automatic" : "manual";
+      const i = config.inspect<string>("completion.trigger");
+      const target =
+        i?.workspaceFolderValue !== undefined
+          ? vscode.ConfigurationTarget.WorkspaceFolder
+          : i?.workspaceValue !== undefined
+            ? vscode.ConfigurationTarget.Workspace
+            : vscode.ConfigurationTarget.Global;
+      await config.update("completion.trigger", next, target);
+      vscode.window.setStatusBarMessage(
+        next === "manual"
+          ? "Tierline: completions on request only (Trigger Inline Suggestion, Alt+\\)"
+          : "Tierline: completions as you type",
+        4000,
+      );
+    });
+  }
+
+  reportHtml(): string | undefined {
+    return this.panel?.webview.html;
+  }
+
+  private renderReport(error?: string): void {
+    if (!this.panel) return;
+    this.panel.webview.html = reportHtml({
+      stats: this.lastStats,
+      route: this.lastRoute,
+      cspSource: this.panel.webview.cspSource,
+      nonce: randomBytes(16).toString("base64"),
+      error: error ?? (this.serverDown && this.serverDown !== "starting" ? `Server down: ${this.serverDown}` : undefined),
+    });
+  }
+
+  async showReport(): Promise<void> {
+    if (this.panel) {
+      this.panel.reveal();
+    } else {
+      this.panel = vscode.window.createWebviewPanel("tierline.report", "Tierline report", vscode.ViewColumn.Active, {
+        enableScripts: false,
+        localResourceRoots: [],
+      });
+      this.panel.onDidDispose(() => (this.panel = undefined));
+    }
+    this.renderReport();
+    if (this.client?.state === State.Running) await this.refreshStats();
+  }
+}
+
+let tierline: Tierline | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<TierlineApi> {
+  const log = vscode.window.createOutputChannel("Tierline", { log: true });
+  context.subscriptions.push(log);
+  const t = new Tierline(context, log);
+  tierline = t;
+  context.subscriptions.push(
+    vscode.commands.registerCommand("tierline.escalateNext", () => t.escalateNext()),
+    vscode.commands.registerCommand("tierline.showReport", () => t.showReport()),
+    vscode.commands.registerCommand("tierline.clearCacheNow", () => t.clearCache()),
+    vscode.commands.registerCommand("tierline.toggleAutomatic", () => t.toggleAutomatic()),
+    vscode.commands.registerCommand("tierline.restartServer", () => t.restart()),
+    vscode.commands.registerCommand("tierline.showLog", () => log.show(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => t.onConfigurationChanged(e)),
+  );
+  void t.start();
+  return t;
+}
+
+export async function deactivate(): Promise<void> {
+  await tierline?.stop();
+  tierline = undefined;
+}
