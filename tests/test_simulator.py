@@ -268,6 +268,14 @@ async def test_stop_ends_a_hanging_request(sim: Simulator) -> None:
             await pending
 
 
+
+async def test_stop_with_an_idle_keep_alive_connection_logs_nothing(sim: Simulator, client: httpx.AsyncClient) -> None:
+    errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
+    assert (await client.get("/models")).status_code == 200  # leaves the connection open, idle
+    await sim.stop()
+    assert errors == []
+
 # ---------------------------------------------------------------------------------------------
 # Admin endpoints and the request log
 

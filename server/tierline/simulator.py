@@ -705,6 +705,10 @@ class Simulator:
                 pass
         except (_PeerGone, OSError):
             pass
+        except asyncio.CancelledError:
+            # stop(): end quietly. Python 3.11's stream callback calls task.exception() on this
+            # task and would log a cancelled one as an error.
+            pass
         finally:
             self._connections.discard(task)
             connection.close()
