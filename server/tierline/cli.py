@@ -1,0 +1,140 @@
+"""The `tierline` command: serve, demo, score, report, doctor, simulator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from tierline import __version__
+
+DESCRIPTION = """\
+tierline: AI inline completions for any LSP editor, each request routed to the cheapest model
+that can do it well (cheap / mid / premium tiers, chosen from the code around the cursor).
+
+Start here:
+  tierline demo                 see routing, caching and savings offline (no API key needed)
+  tierline doctor               check config, API keys, grammars and cache
+  tierline score app.py:12:5    why a cursor position goes to which tier
+  tierline report               what completions cost, per tier and model, vs all-premium
+  tierline serve                the language server on stdio (your editor starts this)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tierline", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"tierline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--log-file", metavar="PATH", help="write the server log here (default: stderr, warnings only)")
+    serve.add_argument("--verbose", action="store_true", help="log at debug level")
+
+    demo = commands.add_parser("demo", help="scripted editing session against the built-in simulator, offline")
+    demo.add_argument("--json", action="store_true", help="print the rows and totals as JSON")
+
+    score = commands.add_parser("score", help="features, score and tier of one cursor position (no model called)")
+    score.add_argument("position", metavar="FILE:LINE:COL", help="1-based line and column")
+    score.add_argument("--json", action="store_true", help="print JSON")
+
+    report = commands.add_parser("report", help="spend, requests, cache hits and savings per tier and model")
+    report.add_argument("--json", action="store_true", help="print JSON")
+
+    doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+
+    sim = commands.add_parser("simulator", help="run the OpenAI-compatible simulator on 127.0.0.1", add_help=False)
+    sim.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulator"]:
+        from tierline import simulator
+
+        return simulator.main(argv[1:])
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "serve":
+        _setup_logging(getattr(args, "log_file", None), getattr(args, "verbose", False))
+        from tierline.server import serve
+
+        serve(getattr(args, "tcp", None))
+        return 0
+    if command == "demo":
+        from tierline.demo import run_demo
+
+        return run_demo(as_json=args.json)
+    if command == "score":
+        return _score(args.position, args.json)
+    if command == "report":
+        from tierline.report import print_report
+
+        return print_report(as_json=args.json)
+    if command == "doctor":
+        from tierline.doctor import run_doctor
+
+        return run_doctor(as_json=args.json)
+    return 2
+
+
+def _setup_logging(log_file: str | None, verbose: bool) -> None:
+    handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO if log_file else logging.WARNING)
+
+
+def _score(spec: str, as_json: bool) -> int:
+    from tierline import languages
+    from tierline.config import ConfigError, load_config
+    from tierline.documents import UTF32, Document
+    from tierline.engine import CompletionEngine
+
+    try:
+        path_text, line_text, col_text = spec.rsplit(":", 2)
+        line, column = int(line_text), int(col_text)
+    except ValueError:
+        print(f"tierline score: expected FILE:LINE:COL (1-based), got {spec!r}", file=sys.stderr)
+        return 2
+    path = Path(path_text)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"tierline score: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(Path.cwd())
+    except ConfigError as error:
+        print(f"tierline score: {error}", file=sys.stderr)
+        return 2
+    language = languages.language_from(path.resolve().as_uri(), None)
+    document = Document(path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language))
+    engine = CompletionEngine(config, env=os.environ)
+    result = engine.explain(document, document.offset_at(max(0, line - 1), max(0, column - 1), UTF32))
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return 0
+    features = result["features"]
+    print(f"{path}:{line}:{column}  ({features['language']})")
+    print(f"  score {result['score']:.3f} -> {result['tier']}  ({result['reason']})")
+    print(f"  model {result['model']}  ({result['model_reason']})")
+    print("  features and their part of the score:")
+    contributions = result["contributions"]
+    for name, value in features.items():
+        part = contributions.get(name)
+        share = f"+{part:.3f}" if part is not None else ""
+        print(f"    {name:<18} {value!s:<12} {share}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`tierline demo`: the simulator on loopback, the real server over LSP, a scripted editing session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tierline.driver import EditorSession
+from tierline.report import render_table
+from tierline.simulator import Simulator, sim_config, write_toml
+
+SIMPLE_PY = '''\
+def greet(name):
+    return f"Hello, {name}!"
+
+
+def add(a, b):
+    
+'''
+
+NESTED_PY = '''\
+import asyncio
+import json
+
+import httpx
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine
+
+
+class Loader:
+    def __init__(self, dsn):
+        self.engine = create_engine(dsn)
+
+    async def load(self, urls):
+        async with httpx.AsyncClient() as client:
+            for url in urls:
+                try:
+                    response = await client.get(url)
+                    if response.status_code == 200:
+                        
+'''
+
+SYSTEM_C = '''\
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "ring.h"
+
+static void *worker(void *arg) {
+    struct ring *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->head == r->tail) {
+            if (r->closed) {
+                switch (r->mode) {
+                case MODE_DRAIN:
+                    if (munmap(r->base, r->size) != 0) {
+                        
+'''
+
+# Latency per simulated model, so the demo shows the tiers' real-world ordering.
+DEMO_LATENCY_MS = {"*": 40, "anthropic/claude-haiku-4.5": 90, "anthropic/claude-sonnet-4.5": 140,
+                   "anthropic/claude-opus-4.5": 220}
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    uri: str
+    line: int
+    character: int
+    escalate: bool = False
+
+
+async def _session(workdir: Path) -> dict[str, Any]:
+    simulator = Simulator()
+    base_url = await simulator.start()
+    for model, latency in DEMO_LATENCY_MS.items():
+        simulator.set_behaviour(model, latency_ms=latency)
+    config_path = workdir / "tierline.toml"
+    write_toml(sim_config(base_url, cache_dir=str(workdir / "cache"), ledger_dir=str(workdir / "state")), config_path)
+    env = {"TIERLINE_CONFIG": str(config_path), "XDG_CACHE_HOME": str(workdir / "xdg-cache"),
+           "XDG_STATE_HOME": str(workdir / "xdg-state")}
+    session = await EditorSession.start(env)
+    rows: list[dict[str, Any]] = []
+    try:
+        files = {"utils.py": (SIMPLE_PY, "python"), "loader.py": (NESTED_PY, "python"), "ring.c": (SYSTEM_C, "c")}
+        uris = {name: (workdir / name).as_uri() for name in files}
+        for name, (text, language) in files.items():
+            session.open(uris[name], text, language)
+
+        async def run(label: str, name: str, line: int, character: int) -> str | None:
+            completion = await session.complete(uris[name], line, character)
+            route = completion.route or {}
+            rows.append({
+                "step": label, "where": f"{name}:{line + 1}:{character + 1}", "score": route.get("score"),
+                "tier": route.get("tier"), "model": route.get("model"), "cached": route.get("cached"),
+                "latency_ms": route.get("latency_ms"), "cost_usd": route.get("cost_usd", 0.0),
+                "text": completion.text,
+            })
+            return completion.text
+
+        await run("simple function body", "utils.py", 5, 4)
+        await run("same position again", "utils.py", 5, 4)
+        await run("nested async loop, external imports", "loader.py", 19, 24)
+        await run("threads, mmap, sockets, deep nesting", "ring.c", 19, 24)
+        await session.command("tierline.escalate")
+        text = await run("escalated by the user", "utils.py", 1, 28)
+        session.type_text(uris["utils.py"], 5, 4, "return")
+        await run("after typing more", "utils.py", 5, 10)
+        if text:
+            # Typing the first characters of what is shown: the rest is served with no model call.
+            pass
+        stats = await session.command("tierline.stats")
+    finally:
+        await session.stop()
+        await simulator.stop()
+    return {"rows": rows, "stats": stats, "upstream_requests": len(simulator.requests)}
+
+
+def run_demo(as_json: bool = False) -> int:
+    with tempfile.TemporaryDirectory(prefix="tierline-demo-") as tmp:
+        result = asyncio.run(_session(Path(tmp)))
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return 0
+    rows = result["rows"]
+    print("tierline demo: the real server over LSP, the built-in simulator as the model provider (offline)\n")
+    table = [
+        [i + 1, r["step"], r["where"], f"{r['score']:.2f}" if r["score"] is not None else "-", r["tier"] or "-",
+         r["model"] or "-", "yes" if r["cached"] else "no", f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-",
+         f"${r['cost_usd']:.6f}", (r["text"] or "").split("\n")[0][:40]]
+        for i, r in enumerate(rows)
+    ]
+    print(render_table(["#", "request", "where", "score", "tier", "model", "cached", "latency", "cost", "completion"], table))
+    stats = result["stats"]
+    print()
+    print(
+        f"{stats['requests']} requests, {stats['model_calls']} model calls, {stats['cache_hits']} cache hits; "
+        f"spent ${stats['spend_usd']:.6f} vs ${stats['premium_baseline_usd']:.6f} if every call had gone premium: "
+        f"saved {stats['savings_pct']:.1f}%"
+    )
+    return 0 if rows and all(r["text"] for r in rows) else 1

@@ -1,0 +1,94 @@
+"""`tierline doctor`: is everything in place? Config, keys (masked), grammars, cache, ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from tierline import languages
+from tierline.cache import AnswerCache
+from tierline.config import ConfigError, find_config_file, load_layers
+from tierline.ledger import Ledger
+
+
+def mask(secret: str) -> str:
+    """Enough to recognise a key, never enough to use it."""
+    if len(secret) < 12:
+        return "*" * len(secret)
+    return f"{secret[:3]}…{secret[-2:]} ({len(secret)} chars)"
+
+
+def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    report: dict[str, Any] = {"ok": True}
+    path = find_config_file(workspace_root, env)
+    config = None
+    try:
+        config = load_layers(workspace_root, env).build()
+        report["config"] = {"path": str(path) if path else None, "valid": True, "error": None}
+    except ConfigError as error:
+        report["config"] = {"path": str(path) if path else None, "valid": False, "error": str(error)}
+        report["ok"] = False
+
+    keys = []
+    if config is not None:
+        for variable in sorted({m.api_key_env for m in config.models if m.api_key_env}):
+            value = env.get(variable, "")
+            users = [m.name for m in config.models if m.api_key_env == variable]
+            keys.append({"env": variable, "present": bool(value), "masked": mask(value) if value else None, "models": users})
+        usable = [m.name for m in config.models if not m.api_key_env or env.get(m.api_key_env)]
+        report["usable_models"] = usable
+        if not usable:
+            report["ok"] = False
+    report["keys"] = keys
+
+    grammars = languages.grammar_status()
+    report["grammars"] = grammars
+    if not all(grammars.values()):
+        report["ok"] = False
+
+    if config is not None:
+        cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
+        try:
+            usable_cache = cache.usable()
+            error = None
+        except OSError as exc:
+            usable_cache, error = False, str(exc)
+        finally:
+            cache.close()
+        report["cache"] = {"dir": str(config.cache.dir), "usable": usable_cache, "error": error}
+        ledger = Ledger(config.ledger.dir)
+        try:
+            ledger.spent_on("1970-01-01")
+            report["ledger"] = {"path": str(ledger.path), "usable": True}
+        except Exception as exc:  # sqlite3 and OS errors alike: report, don't crash the doctor
+            report["ledger"] = {"path": str(ledger.path), "usable": False, "error": str(exc)}
+        finally:
+            ledger.close()
+        report["ok"] = report["ok"] and report["cache"]["usable"] and report["ledger"]["usable"]
+    return report
+
+
+def run_doctor(as_json: bool = False) -> int:
+    report = diagnose(Path.cwd())
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return 0 if report["ok"] else 1
+    mark = {True: "ok  ", False: "FAIL"}
+    config = report["config"]
+    print(f"[{mark[config['valid']]}] config: {config['path'] or 'built-in defaults (no config file found)'}")
+    if config["error"]:
+        print(f"       {config['error']}")
+    for key in report["keys"]:
+        state = key["masked"] if key["present"] else "not set: these models are skipped"
+        print(f"[{'ok  ' if key['present'] else 'warn'}] key {key['env']}: {state} ({', '.join(key['models'])})")
+    if "usable_models" in report:
+        print(f"[{mark[bool(report['usable_models'])]}] usable models: {', '.join(report['usable_models']) or 'none'}")
+    broken = [name for name, fine in report["grammars"].items() if not fine]
+    print(f"[{mark[not broken]}] grammars: {len(report['grammars']) - len(broken)} of {len(report['grammars'])} load" + (f" (failed: {', '.join(broken)})" if broken else ""))
+    if "cache" in report:
+        print(f"[{mark[report['cache']['usable']]}] cache: {report['cache']['dir']}")
+        print(f"[{mark[report['ledger']['usable']]}] ledger: {report['ledger']['path']}")
+    print("all good" if report["ok"] else "problems found (see FAIL above)")
+    return 0 if report["ok"] else 1

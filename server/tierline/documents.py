@@ -1,0 +1,181 @@
+"""Open documents as utf-8 bytes with a line index and an incrementally edited tree-sitter tree.
+
+Tree-sitter works in utf-8 byte offsets; LSP positions count utf-16 code units (VS Code) or
+bytes (Neovim, which negotiates utf-8). Every position is converted here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from tree_sitter import Parser, Tree
+
+    from tierline.scoring import ImportSummary
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+
+def _line_starts(source: bytes, base: int = 0) -> list[int]:
+    starts = []
+    find = source.find
+    i = find(b"\n")
+    while i >= 0:
+        starts.append(base + i + 1)
+        i = find(b"\n", i + 1)
+    return starts
+
+
+def column_to_bytes(line: bytes, character: int, encoding: str) -> int:
+    """Byte length of the first `character` units of `line` (clamped to the line)."""
+    if encoding == UTF8 or line.isascii():
+        return min(character, len(line))
+    text = line.decode("utf-8", errors="replace")
+    if encoding == UTF32:
+        return len(text[:character].encode("utf-8"))
+    units = 0
+    for index, char in enumerate(text):
+        if units >= character:
+            return len(text[:index].encode("utf-8"))
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(line)
+
+
+def bytes_to_column(line: bytes, byte_column: int, encoding: str) -> int:
+    """The inverse of column_to_bytes: units of the negotiated encoding before `byte_column`."""
+    head = line[:byte_column]
+    if encoding == UTF8 or head.isascii():
+        return len(head)
+    text = head.decode("utf-8", errors="ignore")
+    if encoding == UTF32:
+        return len(text)
+    return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+
+
+@dataclass
+class Document:
+    uri: str
+    language: str
+    version: int
+    source: bytes
+    parser: Parser | None = None
+    line_starts: list[int] = field(default_factory=list)
+    tree: Tree | None = None
+    # Edits since the last parse: tree-sitter takes several edits and one reparse.
+    needs_parse: bool = True
+    last_change_was_deletion: bool = False
+    last_change_at: float = 0.0
+    # Smoothed gap between keystrokes while typing (gaps over a second are pauses, not speed).
+    typing_gap_s: float = 0.12
+    _imports: ImportSummary | None = None
+
+    def __post_init__(self) -> None:
+        self.line_starts = [0] + _line_starts(self.source)
+
+    # -- positions ------------------------------------------------------------------------------
+    def line_bytes(self, line: int) -> bytes:
+        if line >= len(self.line_starts):
+            return b""
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.source)
+        return self.source[start:end]
+
+    def offset_at(self, line: int, character: int, encoding: str) -> int:
+        """Byte offset of an LSP position; past the end clamps to the end, as LSP asks."""
+        if line >= len(self.line_starts):
+            return len(self.source)
+        return self.line_starts[line] + column_to_bytes(self.line_bytes(line), character, encoding)
+
+    def point_at(self, offset: int) -> tuple[int, int]:
+        """Tree-sitter point (row, byte column) of a byte offset."""
+        from bisect import bisect_right
+
+        row = bisect_right(self.line_starts, offset) - 1
+        return row, offset - self.line_starts[row]
+
+    # -- edits ----------------------------------------------------------------------------------
+    def apply_change(self, start: tuple[int, int] | None, end: tuple[int, int] | None, text: str, encoding: str) -> None:
+        """One LSP content change: a range replacement, or the whole text when no range."""
+        new_bytes = text.encode("utf-8")
+        now = time.monotonic()
+        gap = now - self.last_change_at
+        if self.last_change_at and gap <= 1.0:
+            self.typing_gap_s = 0.6 * self.typing_gap_s + 0.4 * gap
+        self.last_change_at = now
+        self._imports = None
+        if start is None or end is None:
+            self.source = new_bytes
+            self.line_starts = [0] + _line_starts(new_bytes)
+            self.tree = None
+            self.needs_parse = True
+            self.last_change_was_deletion = False
+            return
+        start_byte = self.offset_at(start[0], start[1], encoding)
+        old_end_byte = max(start_byte, self.offset_at(end[0], end[1], encoding))
+        start_point = self.point_at(start_byte)
+        old_end_point = self.point_at(old_end_byte)
+        self.last_change_was_deletion = not new_bytes and old_end_byte > start_byte
+
+        self.source = self.source[:start_byte] + new_bytes + self.source[old_end_byte:]
+        delta = len(new_bytes) - (old_end_byte - start_byte)
+        start_row, old_end_row = start_point[0], old_end_point[0]
+        inserted = _line_starts(new_bytes, start_byte)
+        self.line_starts[start_row + 1 :] = inserted + [s + delta for s in self.line_starts[old_end_row + 1 :]]
+
+        new_end_byte = start_byte + len(new_bytes)
+        if self.tree is not None:
+            self.tree.edit(
+                start_byte=start_byte,
+                old_end_byte=old_end_byte,
+                new_end_byte=new_end_byte,
+                start_point=start_point,
+                old_end_point=old_end_point,
+                new_end_point=self.point_at(new_end_byte),
+            )
+        self.needs_parse = True
+
+    # -- derived, computed on demand ----------------------------------------------------------
+    def syntax_tree(self) -> Tree | None:
+        """The tree for the current text: reparsed incrementally from the edited old tree."""
+        if self.parser is None:
+            return None
+        if self.needs_parse:
+            self.tree = self.parser.parse(self.source, self.tree) if self.tree else self.parser.parse(self.source)
+            self.needs_parse = False
+        return self.tree
+
+    def imports(self, summarize: Callable[[bytes, Tree | None, str], ImportSummary]) -> ImportSummary:
+        """Import summary, once per document version."""
+        if self._imports is None:
+            self._imports = summarize(self.source, self.syntax_tree(), self.language)
+        return self._imports
+
+    def text_around(self, offset: int, before_bytes: int, after_bytes: int) -> tuple[str, str]:
+        """Decoded text before and after a byte offset, at most the given byte counts."""
+        head = self.source[max(0, offset - before_bytes) : offset].decode("utf-8", errors="ignore")
+        tail = self.source[offset : offset + after_bytes].decode("utf-8", errors="ignore")
+        return head, tail
+
+
+class DocumentStore:
+    """The open documents, keyed by URI."""
+
+    def __init__(self, parser_for: Callable[[str], "Parser | None"]):
+        self._parser_for = parser_for
+        self._documents: dict[str, Document] = {}
+
+    def open(self, uri: str, language: str, version: int, text: str) -> Document:
+        document = Document(uri, language, version, text.encode("utf-8"), parser=self._parser_for(language))
+        self._documents[uri] = document
+        return document
+
+    def get(self, uri: str) -> Document | None:
+        return self._documents.get(uri)
+
+    def close(self, uri: str) -> None:
+        self._documents.pop(uri, None)
+
+    def __len__(self) -> int:
+        return len(self._documents)

@@ -1,0 +1,126 @@
+"""Drive a real `tierline serve` over stdio the way an editor does (for the demo and benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+
+@dataclass
+class Completion:
+    text: str | None
+    route: dict[str, Any] | None
+
+
+@dataclass
+class EditorSession:
+    """One LSP client talking to one server process."""
+
+    client: LanguageClient
+    versions: dict[str, int] = field(default_factory=dict)
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def start(
+        cls,
+        env: Mapping[str, str],
+        *,
+        encoding: str = "utf-16",
+        initialization_options: Any = None,
+        root_uri: str | None = None,
+        log_file: str | None = None,
+    ) -> "EditorSession":
+        client = LanguageClient("tierline-driver", "1")
+        session = cls(client)
+
+        @client.feature("tierline/didRoute")
+        def on_route(params: Any) -> None:
+            session.routes.append(_plain(params))
+
+        @client.feature(types.WINDOW_SHOW_MESSAGE)
+        def on_message(params: types.ShowMessageParams) -> None:
+            session.messages.append(params.message)
+
+        args = ["-m", "tierline", "serve"] + (["--log-file", log_file] if log_file else [])
+        await client.start_io(sys.executable, *args, env={**os.environ, **env})
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(
+                    general=types.GeneralClientCapabilities(position_encodings=[encoding]),
+                ),
+                root_uri=root_uri,
+                initialization_options=initialization_options,
+            )
+        )
+        client.initialized(types.InitializedParams())
+        return session
+
+    def open(self, uri: str, text: str, language_id: str) -> None:
+        self.versions[uri] = 1
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text))
+        )
+
+    def type_text(self, uri: str, line: int, character: int, text: str) -> None:
+        """Insert text at a position (one incremental change)."""
+        self.versions[uri] += 1
+        here = types.Position(line=line, character=character)
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(here, here), text=text)],
+            )
+        )
+
+    async def complete(self, uri: str, line: int, character: int, automatic: bool = False) -> Completion:
+        before = len(self.routes)
+        kind = types.InlineCompletionTriggerKind.Automatic if automatic else types.InlineCompletionTriggerKind.Invoked
+        result = await self.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(trigger_kind=kind),
+            )
+        )
+        items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+        text = items[0].insert_text if items else None
+        if not isinstance(text, str) and text is not None:
+            text = text.value
+        # The server notifies before it answers, so the route is already here.
+        route = self.routes[-1] if len(self.routes) > before else None
+        return Completion(text, route)
+
+    async def command(self, name: str, *arguments: Any) -> Any:
+        result = await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=list(arguments))
+        )
+        return _plain(result)
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_async(None), 10)
+            self.client.exit(None)
+        finally:
+            await self.client.stop()
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands back attrs-like objects for unknown JSON; turn them into dicts and lists."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dict__"):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value

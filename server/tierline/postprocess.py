@@ -1,0 +1,155 @@
+"""Turn a model's raw answer into the text to insert, and judge whether it is usable code."""
+
+from __future__ import annotations
+
+import re
+
+from tierline.prompts import PromptWindow
+
+_FENCE = re.compile(r"^\s*```[\w+#.-]*\s*$")
+# Lines models write around code: "Here is the completion:", "Sure! ...", "Note: ...".
+_PROSE_LINE = re.compile(
+    r"^\s*(here('s| is| are)|sure|certainly|of course|i('m| am| can| cannot|'ll| will| apologize)|sorry|"
+    r"note:|explanation|this (code|completion|function|will)|the (code|completion) )",
+    re.IGNORECASE,
+)
+_APOLOGY = re.compile(r"\b(sorry|apologi[sz]e|as an ai|i can(no|')t (help|assist))\b", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+def strip_fences(raw: str) -> str:
+    """The body of the first fenced block, if the answer has one; else the answer."""
+    lines = raw.split("\n")
+    starts = [i for i, line in enumerate(lines) if _FENCE.match(line)]
+    if not starts:
+        return raw
+    first = starts[0]
+    close = next((i for i in starts[1:] if i > first), len(lines))
+    return "\n".join(lines[first + 1 : close])
+
+
+def strip_prose(text: str) -> str:
+    """Drop explanation lines before and after the code."""
+    lines = text.split("\n")
+    while lines and _PROSE_LINE.match(lines[0]):
+        lines.pop(0)
+    # A blank line followed by prose ends the code part.
+    for i in range(1, len(lines)):
+        if not lines[i - 1].strip() and _PROSE_LINE.match(lines[i]):
+            lines = lines[: i - 1]
+            break
+    return "\n".join(lines)
+
+
+def strip_repeated_prefix(text: str, line_prefix: str) -> str:
+    """Models often restate the current line; keep only what comes after the cursor."""
+    typed = line_prefix.lstrip()
+    body = text.lstrip()
+    if typed.strip() and body.startswith(typed):
+        return body[len(typed) :]
+    if typed.strip() and body.startswith(typed.rstrip()):
+        return body[len(typed.rstrip()) :].lstrip(" ") if typed != typed.rstrip() else body[len(typed) :]
+    return text
+
+
+def strip_repeated_suffix(text: str, suffix: str) -> str:
+    """Drop the end of the completion that repeats the text already after the cursor."""
+    line_suffix = suffix.split("\n", 1)[0].strip()
+    if line_suffix:
+        first_line, newline, rest = text.partition("\n")
+        if first_line.rstrip().endswith(line_suffix):
+            first_line = first_line.rstrip()[: -len(line_suffix)]
+            text = first_line + newline + rest
+    # Whole lines at the end that equal the lines after the cursor.
+    after = [line.strip() for line in suffix.split("\n") if line.strip()]
+    lines = text.split("\n")
+    for count in range(min(len(lines) - 1, len(after)), 0, -1):
+        tail = [line.strip() for line in lines[-count:]]
+        if tail == after[:count]:
+            lines = lines[:-count]
+            break
+    return "\n".join(lines)
+
+
+def first_line_complete(partial: str) -> bool:
+    """While streaming a single-line completion: is its first line of code complete?"""
+    text = partial.lstrip("\n")
+    first, newline, rest = text.partition("\n")
+    if _FENCE.match(first):
+        if not newline:
+            return False
+        first, newline, rest = rest.lstrip("\n").partition("\n")
+    return bool(newline) and bool(first.strip())
+
+
+def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
+    """The text to insert at the cursor, or "" when nothing usable is left."""
+    text = raw.replace("\r\n", "\n")
+    text = strip_fences(text)
+    text = strip_prose(text)
+    text = strip_repeated_prefix(text, window.current_line_prefix)
+    if not window.current_line_prefix.strip():
+        # The cursor sits after indentation already typed: do not indent twice.
+        indent = window.current_line_prefix
+        if indent and text.startswith(indent):
+            text = text[len(indent) :]
+    else:
+        text = text.lstrip("\n") if single_line else text
+    text = strip_repeated_suffix(text, window.suffix)
+    if single_line:
+        text = text.lstrip("\n").split("\n", 1)[0]
+    text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+    return text if text.strip() else ""
+
+
+def invalid_reason(raw: str, cleaned: str, window: PromptWindow) -> str | None:
+    """Why an answer is not usable code (and should go to another model), or None."""
+    if not cleaned:
+        if raw.strip() and all(_FENCE.match(line) or not line.strip() for line in raw.split("\n")):
+            return "only fences"
+        if _APOLOGY.search(raw):
+            return "prose or apology instead of code"
+        return "empty after cleaning"
+    if _APOLOGY.search(cleaned) or _PROSE_LINE.match(cleaned):
+        return "prose or apology instead of code"
+    if _CONTROL.search(cleaned):
+        return "control characters"
+    if _is_repetition_loop(cleaned):
+        return "repetition loop"
+    if _unexplained_brackets(cleaned, window):
+        return "unbalanced brackets"
+    return None
+
+
+def _is_repetition_loop(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) >= 6 and len(set(lines)) <= max(1, len(lines) // 4):
+        return True
+    # One short token repeated on a line: "foo foo foo foo foo foo ..."
+    words = text.split()
+    return len(words) >= 12 and len(set(words)) <= 2
+
+
+def _bracket_balance(text: str) -> dict[str, int]:
+    """Opens minus closes per bracket kind, ignoring string literals roughly."""
+    text = re.sub(r"(\"(\\.|[^\"\\])*\"|'(\\.|[^'\\])*')", "", text)
+    balance = {"(": 0, "[": 0, "{": 0}
+    for char in text:
+        if char in balance:
+            balance[char] += 1
+        elif char in _BRACKETS:
+            balance[_BRACKETS[char]] -= 1
+    return balance
+
+
+def _unexplained_brackets(cleaned: str, window: PromptWindow) -> bool:
+    """Closing brackets the code before the cursor never opened, or far more opens than closes."""
+    completion = _bracket_balance(cleaned)
+    context = _bracket_balance(window.prefix)
+    for opener, net in completion.items():
+        if net < 0 and context[opener] + net < 0:
+            return True
+        if net > 3:
+            return True
+    return False

@@ -1,0 +1,216 @@
+"""LSP registrations only: each handler turns LSP types into calls on the engine and back."""
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+from pygls.uris import to_fs_path
+
+from tierline import __version__, languages
+from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
+from tierline.documents import DocumentStore
+from tierline.engine import CompletionEngine, CursorRequest
+
+log = logging.getLogger(__name__)
+
+DID_ROUTE = "tierline/didRoute"
+CMD_EXPLAIN = "tierline.explain"
+CMD_STATS = "tierline.stats"
+CMD_ESCALATE = "tierline.escalate"
+CMD_CLEAR_CACHE = "tierline.clearCache"
+
+_MESSAGE_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning, "info": types.MessageType.Info}
+
+
+class TierlineProtocol(LanguageServerProtocol):
+    """Documents live in tierline's own store (bytes + tree-sitter tree), not in pygls' workspace:
+    the tree edit needs the old text, and one copy per document is enough."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class TierlineServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "tierline",
+            __version__,
+            protocol_cls=TierlineProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.documents = DocumentStore(languages.parser_for)
+        self.layers = ConfigLayers()
+        self.engine: Optional[CompletionEngine] = None
+        self.encoding = "utf-16"
+        self.pending_messages: list[tuple[str, str]] = []
+
+    def tell_user(self, level: str, text: str) -> None:
+        self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[level], message=text))
+
+    def apply_settings(self, settings: Any) -> None:
+        """New LSP settings replace the previous ones; a bad value keeps the config running now."""
+        if isinstance(settings, dict) and isinstance(settings.get("tierline"), dict):
+            settings = settings["tierline"]
+        candidate = ConfigLayers(self.layers.file_path, self.layers.file_data, strip_editor_keys(settings))
+        try:
+            config = candidate.build()
+        except ConfigError as error:
+            self.tell_user("error", f"tierline: config refused, keeping the previous one. {error}")
+            return
+        self.layers = candidate
+        if self.engine is not None:
+            self.engine.reconfigure(config)
+
+
+server = TierlineServer()
+
+
+def _position_payload(position: types.Position) -> dict[str, int]:
+    return {"line": position.line, "character": position.character}
+
+
+@server.feature(types.INITIALIZE)
+def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
+    ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")
+    root = to_fs_path(params.root_uri) if params.root_uri else params.root_path
+    workspace_root = Path(root) if root else None
+    config = default_config()
+    try:
+        ls.layers = load_layers(workspace_root, os.environ)
+        ls.layers.lsp_settings = strip_editor_keys(_unwrap(params.initialization_options))
+        config = ls.layers.build()
+    except ConfigError as error:
+        ls.pending_messages.append(("error", f"tierline: config refused, using the built-in defaults. {error}"))
+        ls.layers = ConfigLayers()
+    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user)
+
+
+def _unwrap(options: Any) -> Any:
+    if isinstance(options, dict) and isinstance(options.get("tierline"), dict):
+        return options["tierline"]
+    return options
+
+
+@server.feature(types.INITIALIZED)
+def on_initialized(ls: TierlineServer, params: types.InitializedParams) -> None:
+    for level, text in ls.pending_messages:
+        ls.tell_user(level, text)
+    ls.pending_messages.clear()
+
+
+@server.feature(types.SHUTDOWN)
+async def on_shutdown(ls: TierlineServer, params: None) -> None:
+    if ls.engine is not None:
+        await ls.engine.aclose()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: TierlineServer, params: types.DidOpenTextDocumentParams) -> None:
+    doc = params.text_document
+    ls.documents.open(doc.uri, languages.language_from(doc.uri, doc.language_id), doc.version, doc.text)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) -> None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start, end = change.range.start, change.range.end
+            document.apply_change((start.line, start.character), (end.line, end.character), change.text, ls.encoding)
+        else:
+            document.apply_change(None, None, change.text, ls.encoding)
+    document.version = params.text_document.version
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: TierlineServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.documents.close(params.text_document.uri)
+    if ls.engine is not None:
+        ls.engine.forget(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: TierlineServer, params: types.DidChangeConfigurationParams) -> None:
+    ls.apply_settings(params.settings)
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(
+    ls: TierlineServer, params: types.InlineCompletionParams
+) -> Optional[types.InlineCompletionList]:
+    # Never await a request to the client in here (pygls #621): a cancelled handler breaks the loop.
+    document = ls.documents.get(params.text_document.uri)
+    if document is None or ls.engine is None:
+        return types.InlineCompletionList(items=[])
+    position = params.position
+    offset = document.offset_at(position.line, position.character, ls.encoding)
+    automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+    routed = await ls.engine.complete_latest(CursorRequest(document, offset, automatic))
+    if routed.route is not None:
+        ls.protocol.notify(DID_ROUTE, {"uri": document.uri, "position": _position_payload(position), **routed.route})
+    if not routed.text:
+        return types.InlineCompletionList(items=[])
+    here = types.Range(start=position, end=position)
+    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=routed.text, range=here)])
+
+
+@server.command(CMD_EXPLAIN)
+def explain(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    if len(args) < 2 or ls.engine is None:
+        raise ValueError("tierline.explain takes [uri, {line, character}]")
+    uri, position = args[0], args[1]
+    document = ls.documents.get(uri)
+    if document is None:
+        raise ValueError(f"tierline.explain: document not open: {uri}")
+    line = position["line"] if isinstance(position, dict) else position.line
+    character = position["character"] if isinstance(position, dict) else position.character
+    return ls.engine.explain(document, document.offset_at(line, character, ls.encoding))
+
+
+@server.command(CMD_STATS)
+def stats(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    return ls.engine.stats() if ls.engine is not None else {}
+
+
+@server.command(CMD_ESCALATE)
+def escalate(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    if ls.engine is not None:
+        ls.engine.escalate_next()
+    return {"escalate_next": True}
+
+
+@server.command(CMD_CLEAR_CACHE)
+def clear_cache(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    removed = ls.engine.clear_cache() if ls.engine is not None else 0
+    return {"cleared": removed}
+
+
+def serve(tcp: Optional[str] = None) -> None:
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+
+
+__all__ = ["server", "serve", "TierlineServer", "asyncio"]
