@@ -1,0 +1,191 @@
+--- `:TierlineStats`: the `tierline.stats` answer as a table in a floating window.
+local M = {}
+
+local function money(v)
+  return type(v) == "number" and ("$%.4f"):format(v) or "-"
+end
+
+local function pct(v)
+  return type(v) == "number" and ("%.1f%%"):format(v) or "-"
+end
+
+local function num(v)
+  if type(v) ~= "number" then
+    return v == nil and "-" or tostring(v)
+  end
+  if v == math.floor(v) then
+    return ("%d"):format(v)
+  end
+  return ("%.1f"):format(v)
+end
+
+--- Format one cell by the key's unit suffix.
+local function cell(key, v)
+  if key:match("_usd$") then
+    return money(v)
+  elseif key:match("_pct$") then
+    return pct(v)
+  elseif key:match("_ms$") then
+    return type(v) == "number" and ("%d"):format(math.floor(v + 0.5)) or "-"
+  end
+  return num(v)
+end
+
+local PREFERRED = {
+  "requests", "model_calls", "calls", "cache_hits", "failures", "ewma_ms", "p95_ms",
+  "spend_usd", "premium_baseline_usd", "savings_pct",
+}
+local TIER_ORDER = { cheap = 1, mid = 2, premium = 3 }
+
+local function header(key)
+  return (key:gsub("_usd$", ""):gsub("_pct$", " %%"):gsub("_ms$", " ms"):gsub("_", " "))
+end
+
+--- Columns: the preferred keys that occur, then the others, sorted.
+local function columns(rows)
+  local seen = {}
+  for _, r in pairs(rows) do
+    if type(r) == "table" then
+      for k, v in pairs(r) do
+        if type(v) ~= "table" then
+          seen[k] = true
+        end
+      end
+    end
+  end
+  local cols = {}
+  for _, k in ipairs(PREFERRED) do
+    if seen[k] then
+      cols[#cols + 1] = k
+      seen[k] = nil
+    end
+  end
+  local rest = vim.tbl_keys(seen)
+  table.sort(rest)
+  vim.list_extend(cols, rest)
+  return cols
+end
+
+local function table_lines(title, rows, order)
+  if type(rows) ~= "table" or vim.tbl_isempty(rows) then
+    return { title .. ": none yet" }
+  end
+  local cols = columns(rows)
+  local names = vim.tbl_keys(rows)
+  table.sort(names, function(a, b)
+    local oa, ob = order and order[a] or 99, order and order[b] or 99
+    if oa ~= ob then
+      return oa < ob
+    end
+    return a < b
+  end)
+  local grid = { { title } }
+  for _, c in ipairs(cols) do
+    table.insert(grid[1], header(c))
+  end
+  for _, name in ipairs(names) do
+    local row = { name }
+    for _, c in ipairs(cols) do
+      row[#row + 1] = cell(c, rows[name][c])
+    end
+    grid[#grid + 1] = row
+  end
+  local widths = {}
+  for _, row in ipairs(grid) do
+    for i, v in ipairs(row) do
+      widths[i] = math.max(widths[i] or 0, vim.fn.strdisplaywidth(v))
+    end
+  end
+  local out = {}
+  for _, row in ipairs(grid) do
+    local parts = {}
+    for i, v in ipairs(row) do
+      local pad = string.rep(" ", widths[i] - vim.fn.strdisplaywidth(v))
+      parts[i] = i == 1 and (v .. pad) or (pad .. v)
+    end
+    out[#out + 1] = table.concat(parts, "  ")
+  end
+  return out
+end
+
+--- The lines of the stats window.
+---@param s table the tierline.stats answer
+---@return string[]
+function M.format(s)
+  local lines = {}
+  local today = type(s.today) == "table" and s.today or {}
+  local budget = type(s.budget) == "table" and s.budget or {}
+  lines[#lines + 1] = ("Today   %s requests   spend %s   all-premium %s   saved %s"):format(
+    num(today.requests), money(today.spend_usd), money(today.premium_baseline_usd), pct(today.savings_pct))
+  if next(budget) then
+    local cap = (type(budget.daily_usd) == "number" and budget.daily_usd > 0) and (money(budget.daily_usd) .. "/day")
+      or "no cap"
+    lines[#lines + 1] = ("Budget  %s   spent %s   remaining %s%s"):format(
+      cap, money(budget.spent_today_usd), money(budget.remaining_usd), budget.reached and "   REACHED" or "")
+  end
+  lines[#lines + 1] = ("Total   %s requests   %s model calls   %s cache hits   spend %s   all-premium %s   saved %s"):format(
+    num(s.requests), num(s.model_calls), num(s.cache_hits), money(s.spend_usd),
+    money(s.premium_baseline_usd), pct(s.savings_pct))
+  lines[#lines + 1] = ""
+  vim.list_extend(lines, table_lines("tier", s.by_tier, TIER_ORDER))
+  lines[#lines + 1] = ""
+  vim.list_extend(lines, table_lines("model", s.by_model))
+  return lines
+end
+
+M.win = nil
+M.buf = nil
+
+function M.close()
+  if M.win and vim.api.nvim_win_is_valid(M.win) then
+    vim.api.nvim_win_close(M.win, true)
+  end
+  M.win, M.buf = nil, nil
+end
+
+--- Open a centred float with `lines`. Returns buf, win.
+function M.open_float(lines, title)
+  M.close()
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].filetype = "tierline_stats"
+  local width = 20
+  for _, l in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(l))
+  end
+  width = math.min(width + 2, math.max(20, vim.o.columns - 4))
+  local height = math.min(#lines, math.max(1, vim.o.lines - 4))
+  local win = vim.api.nvim_open_win(buf, true, {
+    relative = "editor",
+    width = width,
+    height = height,
+    row = math.max(0, math.floor((vim.o.lines - height) / 2) - 1),
+    col = math.max(0, math.floor((vim.o.columns - width) / 2)),
+    style = "minimal",
+    border = "rounded",
+    title = title and (" " .. title .. " ") or nil,
+    title_pos = title and "center" or nil,
+  })
+  for _, key in ipairs({ "q", "<Esc>" }) do
+    vim.keymap.set("n", key, M.close, { buffer = buf, nowait = true, silent = true, desc = "tierline: close" })
+  end
+  M.buf, M.win = buf, win
+  return buf, win
+end
+
+--- Fetch `tierline.stats` and show it.
+function M.show()
+  require("tierline.lsp").execute("tierline.stats", nil, function(err, result)
+    if err or type(result) ~= "table" then
+      vim.notify("tierline: stats unavailable: " .. (err and (err.message or vim.inspect(err)) or "no answer"),
+        vim.log.levels.WARN)
+      return
+    end
+    require("tierline.status").on_stats(result)
+    M.open_float(M.format(result), "tierline stats")
+  end)
+end
+
+return M
