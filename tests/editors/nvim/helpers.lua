@@ -134,6 +134,13 @@ function H.start(opts)
   vim.o.shortmess = vim.o.shortmess .. "I"
   vim.cmd("filetype on")
   vim.cmd("runtime plugin/tierline.lua")
+  -- Record what the server shows the user (a refused config arrives as an Error message).
+  H.messages = {}
+  local show = vim.lsp.handlers["window/showMessage"]
+  vim.lsp.handlers["window/showMessage"] = function(err, result, ctx, config)
+    H.messages[#H.messages + 1] = result
+    return show(err, result, ctx, config)
+  end
   local setup = vim.tbl_deep_extend("force", {
     cmd = { env("TIERLINE_SERVER"), "serve" },
   }, opts or {})
@@ -177,6 +184,15 @@ function H.wait_ghost(bufnr, needle, ms)
     local g = H.ghost(bufnr)
     return g and g:find(needle, 1, true) and g or nil
   end, "ghost text containing " .. needle)
+end
+
+--- No error messages from the server so far.
+function H.no_server_errors()
+  for _, m in ipairs(H.messages or {}) do
+    if m.type == 1 then
+      error("the server showed an error: " .. tostring(m.message), 2)
+    end
+  end
 end
 
 --- Leave insert mode and wait for normal mode.

@@ -142,5 +142,9 @@ H.run(function()
     H.eq(false, tierline.is_visible(), "is_visible()")
   end)
 
+  H.test("the server showed no error message", function()
+    H.no_server_errors()
+  end)
+
   H.to_normal()
 end)

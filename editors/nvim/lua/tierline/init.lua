@@ -156,6 +156,7 @@ function M.escalate(callback)
       vim.notify("tierline: escalate failed: " .. tostring(err.message), vim.log.levels.ERROR)
       return
     end
+    pcall(api.nvim_exec_autocmds, "User", { pattern = "TierlineEscalated", modeline = false })
     if insert and api.nvim_get_mode().mode:sub(1, 1) == "i" then
       M.trigger()
     elseif not callback then

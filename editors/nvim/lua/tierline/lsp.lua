@@ -100,8 +100,9 @@ function M.client_config()
     end,
     -- Both: the server reads `initializationOptions` at startup and the `tierline` section of
     -- `workspace/didChangeConfiguration` (and answers to `workspace/configuration`) afterwards.
-    init_options = settings,
-    settings = { tierline = settings },
+    -- An empty Lua table would be sent as a JSON array: send nothing instead.
+    init_options = next(settings) and settings or nil,
+    settings = next(settings) and { tierline = settings } or {},
     capabilities = capabilities,
     handlers = { ["tierline/didRoute"] = M.on_did_route },
   }
@@ -124,9 +125,10 @@ end
 
 --- Send new server settings to running clients (`workspace/didChangeConfiguration`).
 function M.push_settings(settings)
+  local section = next(settings) and settings or vim.empty_dict()
   for _, client in ipairs(vim.lsp.get_clients({ name = M.name })) do
-    client.settings = { tierline = settings }
-    M.notify(client, "workspace/didChangeConfiguration", { settings = { tierline = settings } })
+    client.settings = { tierline = section }
+    M.notify(client, "workspace/didChangeConfiguration", { settings = { tierline = section } })
   end
 end
 

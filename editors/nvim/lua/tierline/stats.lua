@@ -2,7 +2,13 @@
 local M = {}
 
 local function money(v)
-  return type(v) == "number" and ("$%.4f"):format(v) or "-"
+  if type(v) ~= "number" then
+    return "-"
+  end
+  if v > 0 and v < 0.00005 then
+    return "<$0.0001"
+  end
+  return ("$%.4f"):format(v)
 end
 
 local function pct(v)
@@ -11,7 +17,7 @@ end
 
 local function num(v)
   if type(v) ~= "number" then
-    return v == nil and "-" or tostring(v)
+    return (v == nil or v == vim.NIL) and "-" or tostring(v)
   end
   if v == math.floor(v) then
     return ("%d"):format(v)
@@ -41,8 +47,25 @@ local function header(key)
   return (key:gsub("_usd$", ""):gsub("_pct$", " %%"):gsub("_ms$", " ms"):gsub("_", " "))
 end
 
---- Columns: the preferred keys that occur, then the others, sorted.
-local function columns(rows)
+local TIER_COLUMNS = { "requests", "model_calls", "cache_hits", "spend_usd", "premium_baseline_usd", "savings_pct" }
+local MODEL_COLUMNS = { "calls", "failures", "ewma_ms", "p95_ms", "spend_usd", "breaker" }
+
+--- Columns: those of `wanted` that occur; without `wanted` (or none occurring), every scalar key.
+local function columns(rows, wanted)
+  if wanted then
+    local cols = {}
+    for _, k in ipairs(wanted) do
+      for _, r in pairs(rows) do
+        if type(r) == "table" and r[k] ~= nil and type(r[k]) ~= "table" then
+          cols[#cols + 1] = k
+          break
+        end
+      end
+    end
+    if #cols > 0 then
+      return cols
+    end
+  end
   local seen = {}
   for _, r in pairs(rows) do
     if type(r) == "table" then
@@ -66,11 +89,11 @@ local function columns(rows)
   return cols
 end
 
-local function table_lines(title, rows, order)
+local function table_lines(title, rows, order, wanted)
   if type(rows) ~= "table" or vim.tbl_isempty(rows) then
     return { title .. ": none yet" }
   end
-  local cols = columns(rows)
+  local cols = columns(rows, wanted)
   local names = vim.tbl_keys(rows)
   table.sort(names, function(a, b)
     local oa, ob = order and order[a] or 99, order and order[b] or 99
@@ -118,7 +141,7 @@ function M.format(s)
   lines[#lines + 1] = ("Today   %s requests   spend %s   all-premium %s   saved %s"):format(
     num(today.requests), money(today.spend_usd), money(today.premium_baseline_usd), pct(today.savings_pct))
   if next(budget) then
-    local cap = (type(budget.daily_usd) == "number" and budget.daily_usd > 0) and (money(budget.daily_usd) .. "/day")
+    local cap = (type(budget.daily_usd) == "number" and budget.daily_usd > 0) and (("$%.2f/day"):format(budget.daily_usd))
       or "no cap"
     lines[#lines + 1] = ("Budget  %s   spent %s   remaining %s%s"):format(
       cap, money(budget.spent_today_usd), money(budget.remaining_usd), budget.reached and "   REACHED" or "")
@@ -127,9 +150,9 @@ function M.format(s)
     num(s.requests), num(s.model_calls), num(s.cache_hits), money(s.spend_usd),
     money(s.premium_baseline_usd), pct(s.savings_pct))
   lines[#lines + 1] = ""
-  vim.list_extend(lines, table_lines("tier", s.by_tier, TIER_ORDER))
+  vim.list_extend(lines, table_lines("tier", s.by_tier, TIER_ORDER, TIER_COLUMNS))
   lines[#lines + 1] = ""
-  vim.list_extend(lines, table_lines("model", s.by_model))
+  vim.list_extend(lines, table_lines("model", s.by_model, nil, MODEL_COLUMNS))
   return lines
 end
 

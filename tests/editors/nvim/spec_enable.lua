@@ -1,0 +1,40 @@
+-- Without setup(): vim.lsp.config + vim.lsp.enable("tierline") (Neovim 0.11+) with lsp/tierline.lua.
+local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
+
+H.run(function()
+  vim.o.showmode = false
+  vim.o.swapfile = false
+  vim.cmd("filetype on")
+  vim.cmd("runtime plugin/tierline.lua")
+  vim.lsp.config("tierline", { cmd = { H.env("TIERLINE_SERVER"), "serve" } })
+  vim.lsp.enable("tierline")
+  vim.cmd.edit(vim.fn.fnameescape(H.env("TIERLINE_TEST_FILE")))
+  local bufnr = vim.api.nvim_get_current_buf()
+
+  H.test("lsp/tierline.lua starts the server for a python buffer", function()
+    local client = H.wait(20000, function()
+      local c = vim.lsp.get_clients({ bufnr = bufnr, name = "tierline" })[1]
+      return c and c.initialized and c or nil
+    end, "the tierline client")
+    H.truthy(client.config.root_dir, "root_dir is set")
+  end)
+
+  H.test("ghost text and <Tab> work without setup()", function()
+    local row = H.new_line(bufnr)
+    H.feed("value = ")
+    local ghost = H.wait_ghost(bufnr)
+    H.feed("<Tab>")
+    H.wait(5000, function()
+      return H.line(bufnr, row) == "value = " .. ghost
+    end, "the suggestion inserted")
+  end)
+
+  H.test("a buffer of another filetype gets no client", function()
+    H.to_normal()
+    vim.cmd("enew")
+    vim.bo.filetype = "text"
+    H.tick() -- the FileType autocmd schedules the start (root_dir is a function)
+    H.tick()
+    H.eq(0, #vim.lsp.get_clients({ bufnr = 0, name = "tierline", _uninitialized = true }), "clients on a text buffer")
+  end)
+end)

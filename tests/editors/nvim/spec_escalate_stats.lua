@@ -1,0 +1,116 @@
+-- :TierlineEscalate routes the next request to premium; :TierlineStats shows the numbers.
+local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
+
+H.run(function()
+  -- Server settings from setup() reach the server (initializationOptions / didChangeConfiguration).
+  local bufnr = H.start({ settings = { budget = { daily_usd = 4.5 } } })
+  local tierline = require("tierline")
+
+  local routes = {}
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "TierlineDidRoute",
+    callback = function(args)
+      routes[#routes + 1] = args.data
+    end,
+  })
+  local escalated = 0
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "TierlineEscalated",
+    callback = function()
+      escalated = escalated + 1
+    end,
+  })
+
+  H.test("a first completion before escalating", function()
+    local row = H.new_line(bufnr)
+    H.feed("first = ")
+    local ghost = H.wait_ghost(bufnr)
+    H.wait(5000, function()
+      return #routes >= 1
+    end, "tierline/didRoute")
+    H.feed("<Tab>")
+    H.wait(5000, function()
+      return H.line(bufnr, row) == "first = " .. ghost
+    end, "the suggestion inserted")
+    H.to_normal()
+  end)
+
+  H.test(":TierlineEscalate sends the next request to premium (claude-opus)", function()
+    vim.cmd("TierlineEscalate")
+    H.wait(10000, function()
+      return escalated == 1
+    end, "the server to acknowledge tierline.escalate")
+    local before = #routes
+    local row = H.new_line(bufnr)
+    H.feed("premium = ")
+    local route = H.wait(15000, function()
+      for i = before + 1, #routes do
+        if routes[i].position and routes[i].position.line == row and routes[i].position.character == #"premium = " then
+          return routes[i]
+        end
+      end
+    end, "tierline/didRoute for the escalated request")
+    H.eq("premium", route.tier, "didRoute.tier")
+    H.eq("claude-opus", route.model, "didRoute.model")
+    H.eq("table", type(route.attempts), "didRoute.attempts")
+    H.eq("number", type(route.cost_usd), "didRoute.cost_usd")
+    local ghost = H.wait_ghost(bufnr, "tl_claude_opus")
+    H.feed("<Tab>")
+    H.wait(5000, function()
+      return H.line(bufnr, row) == "premium = " .. ghost
+    end, "the premium suggestion inserted")
+    H.truthy(H.line(bufnr, row):find("tl_claude_opus", 1, true), "inserted text has the opus tag")
+    local status = H.wait(5000, function()
+      local s = tierline.statusline()
+      return s:match("^premium·claude%-opus %$%d+%.%d%d%d%d$") and s or nil
+    end, "statusline premium·claude-opus $x.xxxx")
+    H.truthy(status, "statusline")
+    H.to_normal()
+  end)
+
+  H.test(":TierlineStats opens a float with the numbers", function()
+    local stats
+    tierline.stats(function(err, result)
+      stats = err and { error = err } or result
+    end)
+    H.wait(10000, function()
+      return stats ~= nil
+    end, "tierline.stats")
+    H.truthy(not stats.error, "tierline.stats failed: " .. vim.inspect(stats.error))
+    H.truthy(type(stats.requests) == "number" and stats.requests >= 2, "stats.requests >= 2: " .. vim.inspect(stats.requests))
+    H.truthy(type(stats.by_model) == "table" and stats.by_model["claude-opus"], "stats.by_model has claude-opus")
+    H.eq(4.5, stats.budget and stats.budget.daily_usd, "budget.daily_usd from setup({ settings })")
+    vim.cmd("TierlineStats")
+    local win = H.wait(10000, function()
+      for _, w in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(w).relative ~= "" then
+          return w
+        end
+      end
+    end, "a floating window")
+    local buf = vim.api.nvim_win_get_buf(win)
+    local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    local text = table.concat(lines, "\n")
+    H.out("# stats float:")
+    for _, l in ipairs(lines) do
+      H.out("#   " .. l)
+    end
+    H.truthy(text:find("Today", 1, true), "float has the Today row")
+    H.truthy(text:find("Total", 1, true), "float has the Total row")
+    H.truthy(text:find("$4.50/day", 1, true), "float shows the budget from settings")
+    H.truthy(text:find("premium", 1, true), "float has the premium tier row")
+    H.truthy(text:find("claude-opus", 1, true), "float has the claude-opus model row")
+    H.truthy(text:find(("spend $%.4f"):format(stats.spend_usd), 1, true), "float shows total spend " .. stats.spend_usd)
+    H.truthy(text:find(("Total   %d requests"):format(stats.requests), 1, true), "float shows the request count")
+    -- q closes it
+    vim.api.nvim_set_current_win(win)
+    H.feed("q")
+    H.wait(5000, function()
+      return not vim.api.nvim_win_is_valid(win)
+    end, "q to close the float")
+  end)
+
+  H.test("the server showed no error message", function()
+    H.no_server_errors()
+  end)
+end)
