@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
+from pygls.lsp.client import BaseLanguageClient, LanguageClient
+
+
+def initialize_params(encoding: str = "utf-16", options: Any = None, root_uri: str | None = None) -> types.InitializeParams:
+    return types.InitializeParams(
+        capabilities=types.ClientCapabilities(
+            general=types.GeneralClientCapabilities(position_encodings=[encoding]),
+            window=types.WindowClientCapabilities(show_message=types.ShowMessageRequestClientCapabilities()),
+        ),
+        root_uri=root_uri,
+        initialization_options=options,
+    )
 
 
 @dataclass
@@ -22,10 +33,15 @@ class Completion:
 class EditorSession:
     """One LSP client talking to one server process."""
 
-    client: LanguageClient
+    client: BaseLanguageClient
     versions: dict[str, int] = field(default_factory=dict)
     routes: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
+    shown_messages: list[Any] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        """`window/showMessage` texts the server sent."""
+        return [m.message for m in self.shown_messages]
 
     @classmethod
     async def start(
@@ -38,29 +54,45 @@ class EditorSession:
         log_file: str | None = None,
     ) -> "EditorSession":
         client = LanguageClient("tierline-driver", "1")
+        session = cls.attach(client)
+        args = ["-m", "tierline", "serve"] + (["--log-file", log_file] if log_file else [])
+        await client.start_io(sys.executable, *args, env={**os.environ, **env})
+        await client.initialize_async(initialize_params(encoding, initialization_options, root_uri))
+        client.initialized(types.InitializedParams())
+        return session
+
+    @classmethod
+    def attach(cls, client: BaseLanguageClient) -> "EditorSession":
+        """Wrap a client (pygls' or pytest-lsp's) and collect what the server tells the editor."""
         session = cls(client)
 
         @client.feature("tierline/didRoute")
         def on_route(params: Any) -> None:
             session.routes.append(_plain(params))
 
-        @client.feature(types.WINDOW_SHOW_MESSAGE)
-        def on_message(params: types.ShowMessageParams) -> None:
-            session.messages.append(params.message)
+        if isinstance(getattr(client, "messages", None), list):
+            # pytest-lsp's client already collects them.
+            session.shown_messages = client.messages
+        else:
 
-        args = ["-m", "tierline", "serve"] + (["--log-file", log_file] if log_file else [])
-        await client.start_io(sys.executable, *args, env={**os.environ, **env})
-        await client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(
-                    general=types.GeneralClientCapabilities(position_encodings=[encoding]),
-                ),
-                root_uri=root_uri,
-                initialization_options=initialization_options,
+            @client.feature(types.WINDOW_SHOW_MESSAGE)
+            def on_message(params: types.ShowMessageParams) -> None:
+                session.shown_messages.append(params)
+
+        return session
+
+    def replace(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """Replace a range (delete with text="")."""
+        self.versions[uri] += 1
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(*start), types.Position(*end)), text=text
+        )
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[change],
             )
         )
-        client.initialized(types.InitializedParams())
-        return session
 
     def open(self, uri: str, text: str, language_id: str) -> None:
         self.versions[uri] = 1

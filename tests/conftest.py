@@ -1,0 +1,81 @@
+"""Shared fixtures: the real simulator on 127.0.0.1 and the real server over stdio (pytest-lsp)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import pytest
+import pytest_asyncio
+from pytest_lsp import ClientServerConfig
+
+from tierline.config import deep_merge
+from tierline.driver import EditorSession, initialize_params
+from tierline.simulator import Simulator, sim_config, write_toml
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SECRET = "sk-test-DO-NOT-LEAK-5f0c9e1d2b3a"
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real config, cache or ledger."""
+    for variable, name in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+        monkeypatch.setenv(variable, str(tmp_path / "xdg" / name))
+    monkeypatch.delenv("TIERLINE_CONFIG", raising=False)
+
+
+@pytest_asyncio.fixture
+async def simulator() -> AsyncIterator[Simulator]:
+    sim = Simulator()
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def editor_config(simulator: Simulator, tmp_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    config = sim_config(simulator.base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
+    return deep_merge(config, overrides or {})
+
+
+StartEditor = Callable[..., Awaitable[EditorSession]]
+
+
+@pytest_asyncio.fixture
+async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[StartEditor]:
+    """Start `tierline serve` with a config pointing at the simulator; returns an EditorSession."""
+    sessions: list[EditorSession] = []
+
+    async def start(
+        overrides: dict[str, Any] | None = None,
+        *,
+        encoding: str = "utf-16",
+        env: dict[str, str] | None = None,
+        initialization_options: Any = None,
+        config_text: str | None = None,
+    ) -> EditorSession:
+        config_path = tmp_path / f"tierline-{len(sessions)}.toml"
+        if config_text is not None:
+            config_path.write_text(config_text)
+        else:
+            write_toml(editor_config(simulator, tmp_path, overrides), config_path)
+        server_env = {**os.environ, "TIERLINE_CONFIG": str(config_path), **(env or {})}
+        log_file = tmp_path / f"server-{len(sessions)}.log"
+        command = [sys.executable, "-m", "tierline", "serve", "--log-file", str(log_file), "--verbose"]
+        client = await ClientServerConfig(server_command=command, server_env=server_env).start()
+        session = EditorSession.attach(client)
+        session.log_file = log_file  # type: ignore[attr-defined]
+        await client.initialize_session(initialize_params(encoding, initialization_options, tmp_path.as_uri()))
+        sessions.append(session)
+        return session
+
+    yield start
+    for session in sessions:
+        try:
+            await session.client.shutdown_session()
+        except RuntimeError:
+            pass  # the test already shut this one down
+        finally:
+            await session.client.stop()
