@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine, then runs every test: unit, end-to-end
+# over LSP against the simulator, and both real editors (code-server + Chromium, Neovim 0.11).
+# Re-running skips what is already installed. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+bash tests/editors/vscode/setup.sh
+
+# pytest exits 5 when it collects no test: that is a failure here too (set -e).
+exec .venv/bin/python -m pytest tests "$@"
