@@ -3,7 +3,7 @@ local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
 
 H.run(function()
   -- Server settings from setup() reach the server (initializationOptions / didChangeConfiguration).
-  local bufnr = H.start({ settings = { budget = { daily_usd = 4.5 } } })
+  local bufnr = H.start({ settings = { budget = { daily_usd = 4.5 } }, keymaps = { escalate = "<M-e>" } })
   local tierline = require("tierline")
 
   local routes = {}
@@ -68,6 +68,26 @@ H.run(function()
     H.to_normal()
   end)
 
+  H.test("the escalate key in Insert mode asks the premium tier at the cursor", function()
+    local before = #routes
+    local acks = escalated
+    local row = H.new_line(bufnr)
+    H.feed("again = <M-e>")
+    H.wait(10000, function()
+      return escalated == acks + 1
+    end, "the server to acknowledge tierline.escalate")
+    local route = H.wait(15000, function()
+      for i = before + 1, #routes do
+        local r = routes[i]
+        if r.tier == "premium" and r.position.line == row and r.position.character == #"again = " then
+          return r
+        end
+      end
+    end, "a premium tierline/didRoute at the cursor")
+    H.eq("claude-opus", route.model, "didRoute.model")
+    H.to_normal()
+  end)
+
   H.test(":TierlineStats opens a float with the numbers", function()
     local stats
     tierline.stats(function(err, result)
@@ -77,7 +97,7 @@ H.run(function()
       return stats ~= nil
     end, "tierline.stats")
     H.truthy(not stats.error, "tierline.stats failed: " .. vim.inspect(stats.error))
-    H.truthy(type(stats.requests) == "number" and stats.requests >= 2, "stats.requests >= 2: " .. vim.inspect(stats.requests))
+    H.truthy(type(stats.requests) == "number" and stats.requests >= 3, "stats.requests >= 3: " .. vim.inspect(stats.requests))
     H.truthy(type(stats.by_model) == "table" and stats.by_model["claude-opus"], "stats.by_model has claude-opus")
     H.eq(4.5, stats.budget and stats.budget.daily_usd, "budget.daily_usd from setup({ settings })")
     vim.cmd("TierlineStats")

@@ -143,3 +143,15 @@ def test_lua_defaults_mirror_server(nvim: Path, tmp_path: Path) -> None:
     assert lua["auto_trigger"] == (DEFAULTS["completion"]["trigger"] == "automatic")
     assert lua["cmd"] == ["tierline", "serve"]
     assert lua["accept"] == "<Tab>"
+
+
+def test_help_tags(nvim: Path, tmp_path: Path) -> None:
+    """doc/tierline.txt builds its tags without errors (duplicate or malformed tags)."""
+    doc = tmp_path / "doc"
+    shutil.copytree(PLUGIN / "doc", doc)
+    result = _run_nvim(nvim, ["-c", f"helptags {doc}", "-c", "qa!"], _env(tmp_path), tmp_path)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    tags = (doc / "tags").read_text(encoding="utf-8")
+    for tag in ("tierline.txt", "tierline.setup()", ":TierlineEscalate", ":TierlineStats", "tierline-health",
+                "tierline.statusline()", "tierline-options"):
+        assert f"{tag}\ttierline.txt" in tags, f"help tag {tag} missing"

@@ -383,7 +383,7 @@ function M.attach(client, bufnr)
   ---@type tierline.BufState
   local st = { bufnr = bufnr, seq = 0, augroup = group }
   M.states[bufnr] = st
-  api.nvim_create_autocmd("TextChangedI", {
+  api.nvim_create_autocmd({ "TextChangedI", "TextChangedP" }, {
     group = group,
     buffer = bufnr,
     callback = function()
