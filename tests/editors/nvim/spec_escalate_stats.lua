@@ -130,6 +130,22 @@ H.run(function()
     end, "q to close the float")
   end)
 
+  H.test(":TierlineExplain shows score, tier and features for the cursor", function()
+    vim.api.nvim_win_set_cursor(0, { 10, 8 })
+    vim.cmd("TierlineExplain")
+    local win = H.wait(10000, function()
+      for _, w in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(w).relative ~= "" then
+          return w
+        end
+      end
+    end, "the explain float")
+    local text = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), "\n")
+    H.truthy(text:match("^score %d%.%d%d%d  →  %a+"), "first line: " .. text:sub(1, 60))
+    H.truthy(text:find("nesting_depth", 1, true) and text:find("language", 1, true), "features listed")
+    vim.api.nvim_win_close(win, true)
+  end)
+
   H.test("the server showed no error message", function()
     H.no_server_errors()
   end)
