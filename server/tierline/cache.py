@@ -42,7 +42,7 @@ def _normalize(text: str) -> str:
 def cache_key(window: PromptWindow, tier: str) -> str:
     """Whitespace-normalized (trailing blanks, line ends) except on the cursor line, where they matter."""
     before, _, cursor_line = window.prefix[-KEY_PREFIX_CHARS:].rpartition("\n")
-    parts = [window.language, tier, _normalize(before), cursor_line, _normalize(window.suffix[:KEY_SUFFIX_CHARS])]
+    parts = [window.language, tier, _normalize(before + "\n"), cursor_line, _normalize(window.suffix[:KEY_SUFFIX_CHARS])]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -31,6 +31,7 @@ LANGUAGE_ESCALATION_S = 300.0
 # "Clearly weaker" for the language: pass@1 this much below the best comparable model.
 STRENGTH_MARGIN = 0.05
 TAIL_SAMPLES = 50
+FAST_ADAPT_ALPHA = 0.6
 
 
 @dataclass
@@ -48,6 +49,10 @@ class LatencyStats:
         if self.ewma_ms is None:
             self.ewma_ms = latency_ms
         else:
+            if latency_ms > 2 * self.ewma_ms or latency_ms < self.ewma_ms / 2:
+                # A step change (brownout, recovery) should move the estimate in a request or two,
+                # not ten: steady jitter keeps the configured smoothing.
+                alpha = max(alpha, FAST_ADAPT_ALPHA)
             self.deviation_ms = (1 - alpha) * self.deviation_ms + alpha * abs(latency_ms - self.ewma_ms)
             self.ewma_ms = (1 - alpha) * self.ewma_ms + alpha * latency_ms
         if first_token_ms is not None:

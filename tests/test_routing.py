@@ -1,0 +1,165 @@
+"""Router decisions with a hand-driven clock: latency choice, breakers, escalation. No LSP, no HTTP."""
+
+from __future__ import annotations
+
+from tierline.config import DEFAULTS, deep_merge, parse_config
+from tierline.routing import COOLDOWN_S, LANGUAGE_ESCALATION_S, PROBE_INTERVAL_S, Router
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def router_for(models: list[dict], **routing) -> tuple[Router, Clock]:
+    config = parse_config(deep_merge(DEFAULTS, {"models": models, "routing": routing}))
+    clock = Clock()
+    return Router(config, clock), clock
+
+
+def model(name: str, tier: str, price: float, host: str = "a", **extra) -> dict:
+    return {"name": name, "tier": tier, "base_url": f"http://{host}.test/v1", "model": name,
+            "input_per_mtok": price, "output_per_mtok": price * 2, **extra}
+
+
+TWO_CHEAP = [model("cheaper", "cheap", 0.1, "a"), model("pricier", "cheap", 0.2, "b"),
+             model("mid", "mid", 1.0, "c"), model("top", "premium", 5.0, "d")]
+
+
+def names(choices) -> list[str]:
+    return [c.model.name for c in choices]
+
+
+def test_cheapest_model_that_fits_the_latency_budget_wins():
+    router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
+    cheaper, pricier = router.config.models[:2]
+    router.record_success(cheaper, 400)
+    router.record_success(pricier, 100)
+
+    assert names(router.order_tier("cheap", "python")) == ["cheaper", "pricier"]
+
+
+def test_a_model_over_the_budget_is_passed_over_and_the_fastest_wins_when_none_fits():
+    router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
+    cheaper, pricier = router.config.models[:2]
+    router.record_success(cheaper, 3000)
+    router.record_success(pricier, 200)
+    assert names(router.order_tier("cheap", "python")) == ["pricier", "cheaper"]
+
+    router.record_success(pricier, 9000)
+    router.record_success(pricier, 9000)
+    order = router.order_tier("cheap", "python")
+    assert names(order) == ["cheaper", "pricier"] and "fastest" in order[0].reason
+
+
+def test_fallback_plan_goes_up_the_tiers_never_down():
+    router, _ = router_for(TWO_CHEAP)
+    assert names(router.plan("cheap", "python")) == ["cheaper", "pricier", "mid", "top"]
+    assert names(router.plan("mid", "python")) == ["mid", "top"]
+    assert names(router.plan("premium", "python")) == ["top"]
+
+
+def test_clearly_weaker_model_for_the_language_is_not_preferred():
+    models = [model("weak-at-go", "cheap", 0.1, pass_at_1={"default": 0.7, "go": 0.4}),
+              model("solid", "cheap", 0.2, pass_at_1={"default": 0.65}), model("top", "premium", 5.0)]
+    router, _ = router_for(models)
+    assert names(router.order_tier("cheap", "go")) == ["solid", "weak-at-go"]
+    assert names(router.order_tier("cheap", "python")) == ["weak-at-go", "solid"]
+
+
+def test_breaker_opens_after_repeated_failures_then_half_opens_and_closes():
+    router, clock = router_for(TWO_CHEAP)
+    cheaper = router.config.models[0]
+    router.record_failure(cheaper, "server_error", None, 10)
+    assert router.breaker_state(cheaper) == "closed"
+    router.record_failure(cheaper, "server_error", None, 10)
+    assert router.breaker_state(cheaper) == "open"
+    assert names(router.order_tier("cheap", "python")) == ["pricier"]
+
+    clock.now += COOLDOWN_S + 0.1
+    assert router.breaker_state(cheaper) == "half_open"
+    assert "cheaper" in names(router.order_tier("cheap", "python"))
+    router.mark_probing(cheaper)
+    # One probe at a time while half-open.
+    assert "cheaper" not in names(router.order_tier("cheap", "python"))
+
+    router.record_success(cheaper, 120)
+    assert router.breaker_state(cheaper) == "closed"
+
+
+def test_failed_probe_reopens_with_a_longer_cooldown():
+    router, clock = router_for(TWO_CHEAP)
+    cheaper = router.config.models[0]
+    for _ in range(2):
+        router.record_failure(cheaper, "server_error", None, 10)
+    clock.now += COOLDOWN_S + 0.1
+    router.record_failure(cheaper, "server_error", None, 10)
+    assert router.breaker_state(cheaper) == "open"
+    clock.now += COOLDOWN_S + 0.1
+    assert router.breaker_state(cheaper) == "open"  # doubled cooldown
+
+
+def test_rate_limit_opens_at_once_for_retry_after():
+    router, clock = router_for(TWO_CHEAP)
+    cheaper = router.config.models[0]
+    router.record_failure(cheaper, "rate_limited", 12.0, 5)
+    assert router.breaker_state(cheaper) == "open"
+    clock.now += 11.0
+    assert router.breaker_state(cheaper) == "open"
+    clock.now += 1.5
+    assert router.breaker_state(cheaper) == "half_open"
+
+
+def test_refused_connection_opens_the_whole_provider():
+    models = [model("one", "cheap", 0.1, "shared"), model("two", "cheap", 0.2, "shared"), model("top", "premium", 5, "d")]
+    router, _ = router_for(models)
+    one = router.config.models[0]
+    router.record_failure(one, "server_error", None, 1, provider_wide=True)
+    assert router.order_tier("cheap", "python") == []
+    assert names(router.plan("cheap", "python")) == ["top"]
+
+
+def test_slow_model_gets_a_probe_now_and_then_to_see_recovery():
+    router, clock = router_for(TWO_CHEAP, latency_budget_ms=1000)
+    cheaper, pricier = router.config.models[:2]
+    router.record_success(cheaper, 5000)
+    router.record_success(pricier, 100)
+    assert router.due_probe("cheap") is None  # just heard from it
+    clock.now += PROBE_INTERVAL_S
+    assert router.due_probe("cheap") is cheaper
+    assert router.due_probe("cheap") is None  # one probe per interval
+    router.record_success(cheaper, 150)
+    router.record_success(cheaper, 150)
+    router.record_success(cheaper, 150)
+    assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
+
+
+def test_escalate_applies_to_the_next_request_only():
+    router, _ = router_for(TWO_CHEAP)
+    router.escalate_next = True
+    assert router.decide_tier(0.1, "python").tier == "premium"
+    assert router.decide_tier(0.1, "python").tier == "cheap"
+
+
+def test_two_invalid_cheap_answers_escalate_the_language_for_a_while():
+    router, clock = router_for(TWO_CHEAP)
+    assert router.note_invalid("cheap", "go") is False
+    assert router.note_invalid("cheap", "go") is True
+    decision = router.decide_tier(0.1, "go")
+    assert decision.tier == "mid" and "escalated" in decision.reason
+    assert router.decide_tier(0.1, "python").tier == "cheap"
+    clock.now += LANGUAGE_ESCALATION_S + 1
+    assert router.decide_tier(0.1, "go").tier == "cheap"
+
+
+def test_stats_show_ewma_and_p95_per_model():
+    router, _ = router_for(TWO_CHEAP, ewma_alpha=0.5)
+    cheaper = router.config.models[0]
+    for latency in (100, 200, 300, 400, 500, 600):
+        router.record_success(cheaper, latency)
+    stats = router.model_stats(["cheaper"])["cheaper"]
+    assert 400 < stats["ewma_ms"] < 600
+    assert stats["p95_ms"] == 600
