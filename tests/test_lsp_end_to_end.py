@@ -341,3 +341,14 @@ async def test_backspace_does_not_fire_a_call(start_editor, simulator, tmp_path)
 
     assert completion.text is None and completion.route is None
     assert completion_requests(simulator) == []
+
+
+async def test_empty_settings_from_neovim_are_accepted(start_editor, tmp_path):
+    # Neovim encodes an empty Lua table as a JSON array.
+    editor = await start_editor(initialization_options=[])
+    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"tierline": []}))
+
+    completion = await editor.complete(uri, *SIMPLE_CURSOR)
+
+    assert completion.text and editor.messages == []

@@ -1,6 +1,5 @@
 """LSP registrations only: each handler turns LSP types into calls on the engine and back."""
 
-import asyncio
 import logging
 import os
 from pathlib import Path
@@ -67,8 +66,7 @@ class TierlineServer(LanguageServer):
 
     def apply_settings(self, settings: Any) -> None:
         """New LSP settings replace the previous ones; a bad value keeps the config running now."""
-        if isinstance(settings, dict) and isinstance(settings.get("tierline"), dict):
-            settings = settings["tierline"]
+        settings = _unwrap(settings)
         candidate = ConfigLayers(self.layers.file_path, self.layers.file_data, strip_editor_keys(settings))
         try:
             config = candidate.build()
@@ -103,10 +101,11 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user)
 
 
-def _unwrap(options: Any) -> Any:
-    if isinstance(options, dict) and isinstance(options.get("tierline"), dict):
-        return options["tierline"]
-    return options
+def _unwrap(options: Any) -> dict[str, Any]:
+    """The `tierline` section, or the settings themselves; `[]` (Neovim's empty table) is empty."""
+    if isinstance(options, dict) and "tierline" in options:
+        options = options["tierline"]
+    return options if isinstance(options, dict) else {}
 
 
 @server.feature(types.INITIALIZED)
@@ -213,4 +212,4 @@ def serve(tcp: Optional[str] = None) -> None:
         server.start_io()
 
 
-__all__ = ["server", "serve", "TierlineServer", "asyncio"]
+__all__ = ["server", "serve", "TierlineServer"]
