@@ -324,17 +324,21 @@ class Tierline implements TierlineApi {
     return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
   }
 
-  private async userCommand(what: string, fn: () => Promise<void>): Promise<void> {
+  /** Runs a user command; a failure is logged and shown. Resolves to whether it worked. */
+  private async userCommand(what: string, fn: () => Promise<void>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       this.log.error(`${what}: ${err}`);
-      const pick = await vscode.window.showWarningMessage(`Tierline: ${what} failed: ${err instanceof Error ? err.message : err}`, "Show log");
-      if (pick === "Show log") this.log.show(true);
+      void vscode.window
+        .showWarningMessage(`Tierline: ${what} failed: ${err instanceof Error ? err.message : err}`, "Show log")
+        .then((pick) => pick === "Show log" && this.log.show(true));
+      return false;
     }
   }
 
-  escalateNext(): Promise<void> {
+  escalateNext(): Promise<boolean> {
     return this.userCommand("escalate", async () => {
       await this.executeServerCommand("tierline.escalate");
       this.escalatePending = true;
@@ -343,7 +347,7 @@ class Tierline implements TierlineApi {
     });
   }
 
-  clearCache(): Promise<void> {
+  clearCache(): Promise<boolean> {
     return this.userCommand("clear cache", async () => {
       await this.executeServerCommand("tierline.clearCache");
       vscode.window.setStatusBarMessage("Tierline: cache cleared", 4000);
@@ -351,7 +355,7 @@ class Tierline implements TierlineApi {
     });
   }
 
-  toggleAutomatic(): Promise<void> {
+  toggleAutomatic(): Promise<boolean> {
     return this.userCommand("toggle automatic completions", async () => {
       const config = this.config();
       const next = config.get<string>("completion.trigger") === "manual" ? "automatic" : "manual";

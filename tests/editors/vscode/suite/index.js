@@ -1,0 +1,281 @@
+// Extension-host tests: loaded by VS Code (code-server) as `extensionTestsPath`, the same entry
+// point @vscode/test-electron uses. `run()` resolves when every test passed and rejects
+// otherwise; the exit code reaches the page that opened the window. Results (per test) go to
+// the JSON file named by TIERLINE_E2E_RESULTS for test_vscode.py to assert on.
+//
+// Environment (set by test_vscode.py on code-server, inherited by the extension host):
+//   TIERLINE_E2E_RESULTS   where to write {passed: [...], failed: [{name, error}], log: [...]}
+//   TIERLINE_E2E_SIM_URL   the simulator's base URL (http://127.0.0.1:PORT/v1)
+//   TIERLINE_E2E_SERVER    the `tierline` executable the extension should find on PATH
+//
+// The workspace's .tierline.toml points at the simulator and sets thresholds mid = 0.0,
+// premium = 1.0, so every position routes to "mid" unless the VS Code settings say otherwise.
+"use strict";
+const assert = require("assert");
+const fs = require("fs");
+const path = require("path");
+const vscode = require("vscode");
+
+const EXTENSION_ID = "tierline.tierline";
+const STATE_RUNNING = 2; // vscode-languageclient State.Running
+const log = [];
+const note = (m) => log.push(`${new Date().toISOString()} ${m}`);
+
+/** Polls `probe` until it returns a truthy value or the deadline passes (no fixed sleeps). */
+async function until(what, probe, timeoutMs = 20000, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Resolves with the first event that satisfies `accept`, fired after this call. */
+function nextEvent(event, what, accept = () => true, timeoutMs = 30000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const sub = event((value) => {
+      if (!accept(value)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(value);
+    });
+  });
+}
+
+async function sim(pathname, body) {
+  const base = process.env.TIERLINE_E2E_SIM_URL.replace(/\/v1\/?$/, "");
+  const res = await fetch(base + pathname, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body ?? {}),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `simulator ${pathname}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+let api;
+let editor;
+const config = () => vscode.workspace.getConfiguration("tierline");
+const sampleUri = () => vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, "sample.py");
+
+async function explainTier() {
+  const doc = await vscode.workspace.openTextDocument(sampleUri());
+  const result = await api.executeServerCommand("tierline.explain", [doc.uri.toString(), { line: 5, character: 4 }]);
+  return result.tier;
+}
+
+/** Types `text` at the end of the sample file and asks for an inline completion. */
+async function requestCompletion(text, accept = () => true) {
+  editor = await vscode.window.showTextDocument(sampleUri(), { preview: false });
+  const routed = nextEvent(api.onDidRoute, "a tierline/didRoute notification", accept);
+  const doc = editor.document;
+  const end = doc.lineAt(doc.lineCount - 1).range.end;
+  await editor.edit((b) => b.insert(end, text));
+  const last = doc.lineAt(doc.lineCount - 1).range.end;
+  editor.selection = new vscode.Selection(last, last);
+  await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+  return routed;
+}
+
+async function setSetting(key, value) {
+  await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test("activates and starts tierline serve found on PATH", async () => {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
+  api = await ext.activate();
+  await api.whenStarted();
+  assert.ok(api.resolution && api.resolution.ok, `server command not resolved: ${JSON.stringify(api.resolution)}`);
+  assert.strictEqual(api.resolution.source, "PATH");
+  assert.strictEqual(api.resolution.command, process.env.TIERLINE_E2E_SERVER);
+  assert.deepStrictEqual(api.resolution.args, ["serve"]);
+  await until("the client to be running", () => api.client && api.client.state === STATE_RUNNING);
+  const caps = api.client.initializeResult.capabilities;
+  assert.ok(caps.inlineCompletionProvider, "server does not advertise inlineCompletionProvider");
+});
+
+test("contributes its commands, server commands are auto-registered without collisions", async () => {
+  const all = await vscode.commands.getCommands(true);
+  for (const id of [
+    "tierline.escalateNext",
+    "tierline.showReport",
+    "tierline.clearCacheNow",
+    "tierline.toggleAutomatic",
+    "tierline.restartServer",
+    "tierline.showLog",
+    "tierline.explain",
+    "tierline.stats",
+    "tierline.escalate",
+    "tierline.clearCache",
+  ]) {
+    assert.ok(all.includes(id), `command ${id} is not registered`);
+  }
+});
+
+test("sends no defaults: the workspace .tierline.toml thresholds rule", async () => {
+  assert.deepStrictEqual(api.explicitSettings(), {});
+  assert.strictEqual(await explainTier(), "mid");
+});
+
+test("settings round trip: a threshold change reaches the server without a restart", async () => {
+  const client = api.client;
+  await setSetting("routing.thresholds.premium", 0.0);
+  assert.deepStrictEqual(api.explicitSettings(), { routing: { thresholds: { premium: 0 } } });
+  await until("tierline.explain to say premium", async () => (await explainTier()) === "premium");
+  await setSetting("routing.thresholds.mid", 0.0);
+  await setSetting("routing.thresholds.premium", undefined);
+  assert.deepStrictEqual(api.explicitSettings(), { routing: { thresholds: { mid: 0 } } });
+  await until("tierline.explain to say mid again", async () => (await explainTier()) === "mid");
+  await setSetting("routing.thresholds.mid", undefined);
+  assert.deepStrictEqual(api.explicitSettings(), {});
+  assert.strictEqual(api.client, client, "the client was restarted");
+  assert.strictEqual(api.client.state, STATE_RUNNING);
+});
+
+test("a completion updates the status bar: tier, model, latency, cost, today's spend", async () => {
+  const route = await requestCompletion("\n    total = ");
+  note(`route: ${JSON.stringify(route)}`);
+  assert.strictEqual(route.tier, "mid");
+  assert.ok(["claude-haiku", "claude-sonnet"].includes(route.model), `model ${route.model}`);
+  assert.ok(route.attempts.length >= 1, "no attempts");
+  await until("stats with today's spend", () => api.lastStats && api.lastStats.today && api.lastStats.today.spend_usd > 0);
+  const { text, warning } = api.status;
+  note(`status: ${text}`);
+  assert.match(text, new RegExp(`mid · ${route.model} · (\\d+ ms|cached) · \\$[0-9.]+ \\| today \\$[0-9.]+`));
+  assert.strictEqual(warning, false, `unexpected warning: ${api.status.reasons}`);
+});
+
+test("report webview: tables, inline SVG chart, CSP, no external resources", async () => {
+  await vscode.commands.executeCommand("tierline.showReport");
+  const html = await until("the report html", () => api.reportHtml());
+  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+  assert.ok(html.includes("<svg"), "no inline SVG chart");
+  assert.ok(html.includes("By tier") && html.includes("By model"), "no per-tier / per-model tables");
+  assert.ok(/claude-(haiku|sonnet)/.test(html), "the model that answered is not in the report");
+  assert.ok(!/(src|href)="https?:/.test(html), "the report loads an external resource");
+  assert.ok(!/<script/i.test(html), "the report has a script");
+  await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+});
+
+test("escalate next completion: the next one goes to premium", async () => {
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.escalateNext"), true);
+  assert.ok(api.status.text.includes("premium next"), api.status.text);
+  const route = await requestCompletion("result", (r) => r.tier === "premium");
+  assert.strictEqual(route.model, "claude-opus");
+  await until("the status bar to show premium", () => api.status.text.includes("premium · claude-opus"));
+});
+
+test("a failed attempt puts the status bar in its warning state", async () => {
+  await sim("/_sim/behaviour", { model: "*", fault: "server_error", fault_count: 1 });
+  try {
+    const route = await requestCompletion("\n    other = ");
+    note(`route with fault: ${JSON.stringify(route)}`);
+    assert.ok(route.attempts.some((a) => a.outcome !== "ok"), `no failed attempt in ${JSON.stringify(route.attempts)}`);
+    assert.strictEqual(api.status.warning, true);
+    assert.strictEqual(api.status.backgroundColor, "statusBarItem.warningBackground");
+    assert.ok(api.status.reasons.some((r) => r.includes("failed attempts")), api.status.reasons.join("; "));
+  } finally {
+    await sim("/_sim/reset");
+  }
+});
+
+test("budget reached: warning state and 'budget reached'", async () => {
+  await setSetting("budget.daily_usd", 1e-9);
+  try {
+    await until("the server to take the budget", async () => {
+      const stats = await api.refreshStats();
+      return stats && stats.budget && stats.budget.daily_usd === 1e-9;
+    });
+    await requestCompletion("\n    third = ");
+    await until("budget reached in the status bar", () => api.status.text.includes("budget reached"));
+    assert.strictEqual(api.status.warning, true);
+    assert.ok(api.status.reasons.some((r) => r.includes("budget")), api.status.reasons.join("; "));
+  } finally {
+    await setSetting("budget.daily_usd", undefined);
+  }
+  await until("the budget to be lifted", async () => {
+    const stats = await api.refreshStats();
+    return stats && stats.budget && !stats.budget.reached;
+  });
+});
+
+test("clear cache and show log commands", async () => {
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.clearCacheNow"), true);
+  await vscode.commands.executeCommand("tierline.showLog");
+});
+
+test("toggle automatic flips tierline.completion.trigger and sends it", async () => {
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.toggleAutomatic"), true);
+  assert.strictEqual(config().get("completion.trigger"), "manual");
+  assert.deepStrictEqual(api.explicitSettings(), { completion: { trigger: "manual" } });
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.toggleAutomatic"), true);
+  assert.strictEqual(config().get("completion.trigger"), "automatic");
+  await config().update("completion.trigger", undefined, vscode.ConfigurationTarget.Global);
+  await config().update("completion.trigger", undefined, vscode.ConfigurationTarget.Workspace);
+  assert.deepStrictEqual(api.explicitSettings(), {});
+});
+
+test("no server: one clear notification with the install command, status bar warns", async () => {
+  await setSetting("server.command", ["/nonexistent/tierline-serve"]);
+  try {
+    await until("the failure notification", () => api.lastNotification && api.lastNotification.includes("pip install tierline"));
+    note(`notification: ${api.lastNotification}`);
+    assert.ok(api.lastNotification.includes("tierline.server.command"), api.lastNotification);
+    await until("the status bar to say server down", () => api.status.text.includes("server down"));
+    assert.strictEqual(api.status.warning, true);
+    assert.strictEqual(await vscode.commands.executeCommand("tierline.escalateNext"), false);
+  } finally {
+    await setSetting("server.command", undefined);
+  }
+  await api.whenStarted();
+  await until("the client to run again", () => api.client && api.client.state === STATE_RUNNING);
+  assert.strictEqual(await explainTier(), "mid");
+});
+
+test("restart server", async () => {
+  const before = api.client;
+  await vscode.commands.executeCommand("tierline.restartServer");
+  await until("the new client to run", () => api.client && api.client !== before && api.client.state === STATE_RUNNING);
+  assert.strictEqual(await explainTier(), "mid");
+  await until("status bar back to normal", () => !api.status.text.includes("server down"));
+});
+
+exports.run = async function run() {
+  const results = { passed: [], failed: [], log };
+  for (const t of tests) {
+    const started = Date.now();
+    try {
+      await t.fn();
+      results.passed.push({ name: t.name, ms: Date.now() - started });
+    } catch (err) {
+      results.failed.push({ name: t.name, ms: Date.now() - started, error: (err && err.stack) || String(err) });
+    }
+  }
+  if (api) results.serverLog = api.client ? undefined : "no client";
+  const out = process.env.TIERLINE_E2E_RESULTS;
+  if (out) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(results, null, 2));
+  }
+  if (results.failed.length) {
+    throw new Error(`${results.failed.length} of ${tests.length} extension-host tests failed: ${results.failed.map((f) => f.name).join("; ")}`);
+  }
+};

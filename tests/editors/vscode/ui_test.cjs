@@ -1,0 +1,106 @@
+// What a person sees: opens sample.py in code-server with the installed Tierline extension,
+// types, waits for ghost text from the real tierline server + simulator, takes a screenshot with
+// the ghost text and the status bar, accepts with Tab and reads the line back.
+//
+//   node ui_test.cjs   (configured by environment, see e2e_lib.cjs and test_vscode.py)
+"use strict";
+const { env, launch, finish, outputPath } = require("./e2e_lib.cjs");
+
+const GHOST = ".ghost-text-decoration, .ghost-text";
+const STATUS = '.statusbar-item[id*="tierline"]';
+const clean = (s) => (s || "").replace(/\u00a0/g, " ");
+
+async function main() {
+  const base = env("TIERLINE_E2E_URL");
+  const result = { steps: [] };
+  const step = (m) => result.steps.push(`${new Date().toISOString()} ${m}`);
+  const context = await launch(env("TIERLINE_E2E_PROFILE"));
+  const page = context.pages()[0] || (await context.newPage());
+  try {
+    await page.goto(`${base}/?folder=${encodeURIComponent(env("TIERLINE_E2E_WORKSPACE"))}`);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    step("workbench loaded");
+
+    // The extension is up once its status bar item shows "tierline" without the spinner.
+    const status = page.locator(STATUS).first();
+    await status.waitFor({ timeout: 60000 });
+    await page.waitForFunction(
+      (sel) => {
+        const el = document.querySelector(sel);
+        return el && /tierline/.test(el.textContent) && !el.querySelector(".codicon-sync, .codicon-modifier-spin");
+      },
+      STATUS,
+      { timeout: 60000 },
+    );
+    result.statusBefore = clean(await status.textContent());
+    step(`status bar: ${result.statusBefore}`);
+
+    // Open sample.py with Quick Open.
+    await page.locator(".monaco-workbench").click({ position: { x: 700, y: 300 } }).catch(() => undefined);
+    await page.keyboard.press("Control+P");
+    await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30000 });
+    await page.keyboard.type("sample.py");
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.py"]', { timeout: 30000 });
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => l.textContent.replace(/\u00a0/g, " ").includes("def main")),
+      null,
+      { timeout: 30000 },
+    );
+    step("sample.py open");
+
+    // Type at the end of main(): past the file's final newline, back onto the last line of
+    // main(), then a new line (auto-indented inside the function).
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("Backspace");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("total = ", { delay: 40 });
+    step("typed");
+
+    const ghost = page.locator(GHOST).first();
+    await ghost.waitFor({ state: "visible", timeout: 30000 });
+    await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes("tl_")), GHOST, {
+      timeout: 30000,
+    });
+    result.ghostText = clean(
+      await page.$$eval(GHOST, (els) => els.map((e) => e.textContent).join("\n")),
+    );
+    step(`ghost text: ${result.ghostText}`);
+
+    // didRoute updates the status bar (tier · model · latency · cost), stats add today's spend.
+    await page.waitForFunction((sel) => / · .*\$[0-9].*today \$/.test(document.querySelector(sel)?.textContent || ""), STATUS, {
+      timeout: 30000,
+    });
+    result.statusText = clean(await status.textContent());
+    result.statusTooltip = clean(await status.getAttribute("aria-label"));
+    step(`status bar: ${result.statusText}`);
+    result.screenshot = outputPath("ghost-text.png");
+    await page.screenshot({ path: result.screenshot });
+
+    await page.keyboard.press("Tab");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => /total = .*tl_/.test(l.textContent.replace(/\u00a0/g, " "))),
+      null,
+      { timeout: 15000 },
+    );
+    result.lines = await page.$$eval(".monaco-editor .view-line", (els) =>
+      els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
+    );
+    result.acceptedLine = result.lines.find((l) => /total = .*tl_/.test(l));
+    result.ghostAfterTab = await page.locator(GHOST).count();
+    result.screenshotAccepted = outputPath("accepted.png");
+    await page.screenshot({ path: result.screenshotAccepted });
+    step(`accepted: ${result.acceptedLine}`);
+    await context.close();
+    finish(result, 0);
+  } catch (err) {
+    result.error = String((err && err.stack) || err);
+    result.failureScreenshot = outputPath("ui-failure.png");
+    await page.screenshot({ path: result.failureScreenshot }).catch(() => undefined);
+    await context.close().catch(() => undefined);
+    finish(result, 1);
+  }
+}
+
+main().catch((err) => finish({ error: String((err && err.stack) || err) }, 2));
