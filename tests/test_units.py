@@ -110,6 +110,20 @@ def test_utf8_and_utf16_positions_reach_the_same_byte():
     assert doc.offset_at(5, 0, "utf-16") == len(text.encode())  # past the end clamps
 
 
+def test_import_summary_is_kept_across_edits_that_cannot_change_imports():
+    from tierline import scoring
+
+    doc = Document("file:///t.py", "python", 1, b"import os\n\nx = 1\n", parser=languages.parser_for("python"))
+    first = doc.imports(scoring.summarize_imports)
+    doc.apply_change((2, 5), (2, 5), "2", "utf-8")
+    assert doc.imports(scoring.summarize_imports) is first
+    doc.apply_change((1, 0), (1, 0), "import json", "utf-8")
+    second = doc.imports(scoring.summarize_imports)
+    assert second is not first and second.imports == first.imports + 1
+    doc.apply_change((0, 0), (0, 9), "", "utf-8")  # delete "import os"
+    assert doc.imports(scoring.summarize_imports).imports == second.imports - 1
+
+
 def test_deleting_across_lines_and_full_replacement():
     doc = Document("file:///t.c", "c", 1, b"int a;\nint b;\nint c;\n", parser=languages.parser_for("c"))
     doc.syntax_tree()

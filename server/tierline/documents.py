@@ -6,6 +6,7 @@ bytes (Neovim, which negotiates utf-8). Every position is converted here, once.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from tierline.scoring import ImportSummary
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+# Words that can start or change an import (or an `unsafe`/`native` the import summary counts):
+# an edit whose lines have none of them keeps the summary of the previous version.
+_IMPORT_WORDS = re.compile(rb"\b(import|from|include|use|require|extern|package|mod|unsafe|native|crate)\b|#")
 
 
 def _line_starts(source: bytes, base: int = 0) -> list[int]:
@@ -82,6 +87,12 @@ class Document:
         end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.source)
         return self.source[start:end]
 
+    def _lines_between(self, first: int, last: int) -> bytes:
+        """The whole lines first..last (inclusive)."""
+        start = self.line_starts[first]
+        end = self.line_starts[last + 1] if last + 1 < len(self.line_starts) else len(self.source)
+        return self.source[start:end]
+
     def offset_at(self, line: int, character: int, encoding: str) -> int:
         """Byte offset of an LSP position; past the end clamps to the end, as LSP asks."""
         if line >= len(self.line_starts):
@@ -104,8 +115,8 @@ class Document:
         if self.last_change_at and gap <= 1.0:
             self.typing_gap_s = 0.6 * self.typing_gap_s + 0.4 * gap
         self.last_change_at = now
-        self._imports = None
         if start is None or end is None:
+            self._imports = None
             self.source = new_bytes
             self.line_starts = [0] + _line_starts(new_bytes)
             self.tree = None
@@ -118,6 +129,9 @@ class Document:
         old_end_point = self.point_at(old_end_byte)
         self.last_change_was_deletion = not new_bytes and old_end_byte > start_byte
 
+        if self._imports is not None and _IMPORT_WORDS.search(self._lines_between(start_point[0], old_end_point[0])):
+            self._imports = None
+
         self.source = self.source[:start_byte] + new_bytes + self.source[old_end_byte:]
         delta = len(new_bytes) - (old_end_byte - start_byte)
         start_row, old_end_row = start_point[0], old_end_point[0]
@@ -125,6 +139,8 @@ class Document:
         self.line_starts[start_row + 1 :] = inserted + [s + delta for s in self.line_starts[old_end_row + 1 :]]
 
         new_end_byte = start_byte + len(new_bytes)
+        if self._imports is not None and _IMPORT_WORDS.search(self._lines_between(start_row, self.point_at(new_end_byte)[0])):
+            self._imports = None
         if self.tree is not None:
             self.tree.edit(
                 start_byte=start_byte,

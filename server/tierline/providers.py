@@ -174,8 +174,9 @@ class ProviderClient:
                             continue
                         data = line[5:].strip()
                         if data == "[DONE]":
+                            # Read on to the end of the body so the connection goes back to the pool.
                             done = True
-                            break
+                            continue
                         chunk = _json(data.encode())
                         if chunk.get("usage"):
                             usage = chunk["usage"]
