@@ -309,6 +309,10 @@ class Tierline implements TierlineApi {
       this.view = this.render();
     }
     this.item.text = this.view.text;
+    this.item.accessibilityInformation = {
+      label: `Tierline: ${this.view.text.replace(/\$\([^)]*\)\s*/g, "").trim()}`,
+      role: "button",
+    };
     const tooltip = new vscode.MarkdownString(this.view.tooltip, true);
     this.item.tooltip = tooltip;
     this.item.backgroundColor = this.view.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;

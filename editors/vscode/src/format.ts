@@ -71,6 +71,12 @@ export function savings(pct: number | undefined | null): string {
   return r > 0 ? `${MINUS}${r}%` : `+${-r}%`;
 }
 
+/** Savings as a plain share: 93.4 -> "93%" (negative when spend exceeded all-premium). */
+export function saved(pct: number | undefined | null): string {
+  if (pct === undefined || pct === null || !Number.isFinite(pct)) return "n/a";
+  return `${Math.round(pct)}%`;
+}
+
 export const TIER_ICONS: Record<string, string> = {
   cheap: "$(zap)",
   mid: "$(flame)",
@@ -155,7 +161,7 @@ export function statusView(input: StatusInput): StatusView {
   if (today) {
     lines.push(
       `**Today**: ${today.requests ?? 0} requests · ${usd(today.spend_usd)} spent · all-premium ` +
-        `${usd(today.premium_baseline_usd)} · saved ${savings(today.savings_pct) || "n/a"}`,
+        `${usd(today.premium_baseline_usd)} · saved ${saved(today.savings_pct)}`,
     );
   }
   if (stats?.budget) {

@@ -1,6 +1,6 @@
 // The report webview's HTML: per-tier and per-model tables and an inline SVG chart of spend
 // against all-premium. No script and no external resource; a strict Content-Security-Policy.
-import { Route, Stats, ms, savings, usd } from "./format";
+import { Route, Stats, ms, saved, usd } from "./format";
 
 export function escapeHtml(text: unknown): string {
   return String(text)
@@ -33,7 +33,8 @@ export function table(title: string, first: string, rows: Record<string, Record<
       if (typeof v !== "object" && !columns.includes(k)) columns.push(k);
     }
   }
-  const head = [first, ...columns].map((c) => `<th>${escapeHtml(c.replace(/_/g, " "))}</th>`).join("");
+  const header = (c: string) => c.replace(/_usd$/, "").replace(/_ms$/, "").replace(/_/g, " ");
+  const head = [first, ...columns].map((c) => `<th>${escapeHtml(header(c))}</th>`).join("");
   const body = entries
     .map(
       ([name, row]) =>
@@ -112,10 +113,10 @@ export function reportHtml({ stats, route, cspSource, nonce, error }: ReportInpu
     ["Cache hits", String(s.cache_hits ?? 0)],
     ["Spent", usd(s.spend_usd ?? 0)],
     ["All-premium would be", usd(s.premium_baseline_usd ?? 0)],
-    ["Saved", savings(s.savings_pct) || "n/a"],
+    ["Saved against all-premium", saved(s.savings_pct)],
   ];
   if (s.today) {
-    summary.push(["Today", `${s.today.requests ?? 0} requests, ${usd(s.today.spend_usd ?? 0)} (${savings(s.today.savings_pct) || "n/a"})`]);
+    summary.push(["Today", `${s.today.requests ?? 0} requests, ${usd(s.today.spend_usd ?? 0)} spent, ${saved(s.today.savings_pct)} saved`]);
   }
   if (s.budget) {
     summary.push([

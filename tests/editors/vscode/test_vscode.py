@@ -355,3 +355,6 @@ def test_ui_ghost_text_tab_and_status_bar(vscode: dict[str, Any]) -> None:
     assert m, f"status bar does not show tier · model · latency · cost | today: {status!r}"
     assert m.group(2) in {"deepseek-v4-flash", "qwen2.5-coder-32b", "claude-haiku", "claude-sonnet", "claude-opus"}, status
     assert Path(result["screenshot"]).stat().st_size > 10_000
+    report = result["reportText"]
+    assert "Tierline report" in report and "By tier" in report and "By model" in report, report
+    assert m.group(2) in report, f"the report does not list {m.group(2)}:\n{report}"

@@ -92,6 +92,15 @@ async function main() {
     result.screenshotAccepted = outputPath("accepted.png");
     await page.screenshot({ path: result.screenshotAccepted });
     step(`accepted: ${result.acceptedLine}`);
+
+    // Clicking the status bar item opens the report webview (tables + SVG chart).
+    await status.click();
+    const report = page.frameLocator("iframe.webview").frameLocator("iframe");
+    await report.locator("svg").first().waitFor({ timeout: 30000 });
+    result.reportText = (await report.locator("body").innerText()).slice(0, 2000);
+    result.screenshotReport = outputPath("report.png");
+    await page.screenshot({ path: result.screenshotReport });
+    step("report open");
     await context.close();
     finish(result, 0);
   } catch (err) {

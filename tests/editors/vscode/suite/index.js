@@ -250,6 +250,21 @@ test("no server: one clear notification with the install command, status bar war
   assert.strictEqual(await explainTier(), "mid");
 });
 
+test("a server that exits at once: one notification, status bar warns, no restart loop", async () => {
+  const before = api.lastNotification;
+  await setSetting("server.command", [process.execPath, "-e", "process.exit(3)"]);
+  try {
+    await until("the failure notification", () => api.lastNotification && api.lastNotification !== before && api.lastNotification.includes("failed"));
+    note(`notification: ${api.lastNotification}`);
+    assert.ok(api.lastNotification.includes("pip install tierline"), api.lastNotification);
+    await until("the status bar to say server down", () => api.status.text.includes("server down"));
+    assert.strictEqual(api.status.warning, true);
+  } finally {
+    await setSetting("server.command", undefined);
+  }
+  await until("the client to run again", () => api.client && api.client.state === STATE_RUNNING);
+});
+
 test("restart server", async () => {
   const before = api.client;
   await vscode.commands.executeCommand("tierline.restartServer");
