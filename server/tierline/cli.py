@@ -126,7 +126,7 @@ def _score(spec: str, as_json: bool) -> int:
     features = result["features"]
     print(f"{path}:{line}:{column}  ({features['language']})")
     print(f"  score {result['score']:.3f} -> {result['tier']}  ({result['reason']})")
-    print(f"  model {result['model']}  ({result['model_reason']})")
+    print(f"  model {result['model'] or 'none usable'}  ({result['model_reason']})")
     print("  features and their part of the score:")
     contributions = result["contributions"]
     for name, value in features.items():

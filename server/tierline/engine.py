@@ -143,6 +143,7 @@ class CompletionEngine:
         decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
         plan = self.router.plan(decision.tier, document.language)
         first = next((c for c in plan if self.key_for(c.model) is not False), None)
+        unkeyed = plan[0].model if plan and first is None else None
         return {
             "features": analysis.features.as_dict(),
             "score": round(analysis.score, 4),
@@ -150,7 +151,9 @@ class CompletionEngine:
             "tier": decision.tier,
             "reason": decision.reason,
             "model": first.model.name if first else None,
-            "model_reason": first.reason if first else "no model with a key in this tier or above",
+            "model_reason": first.reason if first else (
+                f"{unkeyed.name} would answer, but {unkeyed.api_key_env} is not set" if unkeyed else "no model configured"
+            ),
             "single_line": analysis.single_line,
         }
 
