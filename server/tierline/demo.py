@@ -22,12 +22,26 @@ def add(a, b):
     
 '''
 
+TESTS_PY = '''\
+from utils import add, greet
+
+
+def test_greet():
+    assert greet("Ada") == "Hello, Ada!"
+
+
+def test_add():
+    
+
+
+def test_add_negative():
+    
+'''
+
 NESTED_PY = '''\
-import asyncio
 import json
 
 import httpx
-import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine
 
@@ -36,14 +50,16 @@ class Loader:
     def __init__(self, dsn):
         self.engine = create_engine(dsn)
 
-    async def load(self, urls):
-        async with httpx.AsyncClient() as client:
-            for url in urls:
-                try:
-                    response = await client.get(url)
-                    if response.status_code == 200:
-                        
+    def load(self, urls):
+        frames = []
+        for url in urls:
+            try:
+                
+            except httpx.HTTPError:
+                continue
+        return pd.concat(frames)
 '''
+LOADER_CURSOR = (15, 16)  # in a try in a loop in a method: nesting 4, external imports
 
 SYSTEM_C = '''\
 #include <dlfcn.h>
@@ -66,7 +82,17 @@ static void *worker(void *arg) {
                 case MODE_DRAIN:
                     if (munmap(r->base, r->size) != 0) {
                         
+                    }
+                    break;
+                }
+            }
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    return NULL;
+}
 '''
+RING_CURSOR = (19, 24)  # six blocks deep in a thread worker, with sockets, mmap, dlopen
 
 # Latency per simulated model, so the demo shows the tiers' real-world ordering.
 DEMO_LATENCY_MS = {"*": 40, "anthropic/claude-haiku-4.5": 90, "anthropic/claude-sonnet-4.5": 140,
@@ -94,7 +120,7 @@ async def _session(workdir: Path) -> dict[str, Any]:
     session = await EditorSession.start(env)
     rows: list[dict[str, Any]] = []
     try:
-        files = {"utils.py": (SIMPLE_PY, "python"), "loader.py": (NESTED_PY, "python"), "ring.c": (SYSTEM_C, "c")}
+        files = {"utils.py": (SIMPLE_PY, "python"), "test_utils.py": (TESTS_PY, "python"), "loader.py": (NESTED_PY, "python"), "ring.c": (SYSTEM_C, "c")}
         uris = {name: (workdir / name).as_uri() for name in files}
         for name, (text, language) in files.items():
             session.open(uris[name], text, language)
@@ -110,17 +136,17 @@ async def _session(workdir: Path) -> dict[str, Any]:
             })
             return completion.text
 
-        await run("simple function body", "utils.py", 5, 4)
-        await run("same position again", "utils.py", 5, 4)
-        await run("nested async loop, external imports", "loader.py", 19, 24)
-        await run("threads, mmap, sockets, deep nesting", "ring.c", 19, 24)
+        shown = await run("simple function body", "utils.py", 5, 4)
+        await run("same request again", "utils.py", 5, 4)
+        if shown:
+            # Typing the first characters of what is shown: the rest comes with no model call.
+            session.type_text(uris["utils.py"], 5, 4, shown[:3])
+            await run("typed the start of it", "utils.py", 5, 7)
+        await run("a test body", "test_utils.py", 8, 4)
+        await run("nested loop, external imports", "loader.py", LOADER_CURSOR[0], LOADER_CURSOR[1])
+        await run("threads, mmap, sockets, deep", "ring.c", RING_CURSOR[0], RING_CURSOR[1])
         await session.command("tierline.escalate")
-        text = await run("escalated by the user", "utils.py", 1, 28)
-        session.type_text(uris["utils.py"], 5, 4, "return")
-        await run("after typing more", "utils.py", 5, 10)
-        if text:
-            # Typing the first characters of what is shown: the rest is served with no model call.
-            pass
+        await run("escalated by the user", "test_utils.py", 12, 4)
         stats = await session.command("tierline.stats")
     finally:
         await session.stop()
