@@ -2,6 +2,22 @@
 import { build } from "esbuild";
 
 const production = process.argv.includes("--production");
+
+if (process.argv.includes("--tests")) {
+  // Unit tests of the pure modules, run by `node --test dist-test/`.
+  await build({
+    entryPoints: ["test/unit.test.ts"],
+    bundle: true,
+    outdir: "dist-test",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+    logLevel: "warning",
+  });
+  process.exit(0);
+}
+
 await build({
   entryPoints: ["src/extension.ts"],
   bundle: true,

@@ -290,6 +290,15 @@ def vscode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         assert not leftovers, f"processes left running: {leftovers}"
 
 
+def test_extension_unit_tests() -> None:
+    """`npm test` in editors/vscode: the pure modules (settings, formats, report) under node:test."""
+    setup = _setup()
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
+    run = subprocess.run([setup["NPM"], "test"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, f"npm test failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
+    assert re.search(r"^# pass [1-9]", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout[-2000:]
+
+
 def _run_node(vscode: dict[str, Any], script: str, extra_env: dict[str, str], timeout: float) -> tuple[dict[str, Any], str]:
     proc = subprocess.run(
         [vscode["setup"]["NODE"], str(HERE / script)],

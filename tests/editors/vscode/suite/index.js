@@ -226,6 +226,9 @@ test("toggle automatic flips tierline.completion.trigger and sends it", async ()
   assert.strictEqual(await vscode.commands.executeCommand("tierline.toggleAutomatic"), true);
   assert.strictEqual(config().get("completion.trigger"), "manual");
   assert.deepStrictEqual(api.explicitSettings(), { completion: { trigger: "manual" } });
+  // Manual mode still answers an explicit request (Trigger Inline Suggestion).
+  const route = await requestCompletion("\n    manual = ");
+  assert.ok(route.tier, JSON.stringify(route));
   assert.strictEqual(await vscode.commands.executeCommand("tierline.toggleAutomatic"), true);
   assert.strictEqual(config().get("completion.trigger"), "automatic");
   await config().update("completion.trigger", undefined, vscode.ConfigurationTarget.Global);
