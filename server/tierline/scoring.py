@@ -186,8 +186,7 @@ _BLOCKS: dict[str, frozenset[str]] = {
     "cpp": frozenset({"compound_statement"}),
 }
 
-# Bodies of these count as a level when they are defined inline (anonymous Java classes, C++ and
-# C structs with a body are handled by _opens_level).
+# Anonymous Java classes and C++ classes/structs with a body are counted in _opens_level.
 _IF_TYPES = frozenset({"if_statement", "if_expression"})
 
 # Languages whose blocks end where the indentation does (trailing blank lines are outside nodes).
