@@ -1,9 +1,10 @@
 """How hard is the completion at this cursor? Pure functions: bytes and a tree in, numbers out.
 
-``summarize_imports`` runs once per document version (top-level nodes only); ``extract_features``
-runs on every request and only walks the ancestors of the node at the cursor; ``score`` is a
-weighted sum of saturating per-feature terms, so ``contributions`` can say which feature made a
-position expensive; ``choose_tier`` compares the score with the configured thresholds.
+``summarize_imports`` runs once per document version (module-level nodes, plus one tree-sitter
+query for Rust ``unsafe`` / Java ``native``); ``extract_features`` runs on every request and only
+walks the ancestors of the node at the cursor; ``score`` is a weighted sum of capped per-feature
+terms, so ``contributions`` can say which feature made a position expensive; ``choose_tier``
+compares the score with the configured thresholds.
 
 Import classification (one bucket each, plus an orthogonal "system" flag):
 
