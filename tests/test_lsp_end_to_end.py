@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tierline.demo import NESTED_PY, SIMPLE_PY
+from tierline.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
 from tierline.simulator import model_tag
 
 from .conftest import SECRET
 
 SIMPLE_CURSOR = (5, 4)  # inside `def add(a, b):`, on the indented blank line
-COMPLEX_CURSOR = (19, 24)  # five levels deep in an async loop, with external imports
+COMPLEX_CURSOR = LOADER_CURSOR  # four levels deep in a loop in a method, with external imports
 
 
 def open_doc(editor, tmp_path: Path, name: str, text: str, language: str = "python") -> str:
