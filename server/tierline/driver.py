@@ -102,14 +102,7 @@ class EditorSession:
 
     def type_text(self, uri: str, line: int, character: int, text: str) -> None:
         """Insert text at a position (one incremental change)."""
-        self.versions[uri] += 1
-        here = types.Position(line=line, character=character)
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
-                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(here, here), text=text)],
-            )
-        )
+        self.replace(uri, (line, character), (line, character), text)
 
     async def complete(self, uri: str, line: int, character: int, automatic: bool = False) -> Completion:
         before = len(self.routes)
