@@ -95,6 +95,7 @@ class Providers:
         self.base_urls: dict[str, str] = {}
         self.old_records: dict[str, list[dict[str, Any]]] = {p: [] for p in ORDER}
         self.latency: dict[str, float] = {}
+        self.is_down: set[str] = set()
 
     async def start(self) -> None:
         for name in ORDER:
@@ -120,10 +121,12 @@ class Providers:
         sim = self.sims[name]
         self.old_records[name] += sim.requests
         await sim.stop()
+        self.is_down.add(name)
 
     async def up(self, name: str) -> None:
         await self._start_one(name, self.ports[name])
         self.set_latency(name, self.latency[name])
+        self.is_down.discard(name)
 
     def provider_of_url(self, url: str) -> str | None:
         for name, port in self.ports.items():
@@ -229,7 +232,8 @@ class TierlineRouter:
         route = completion.route or {}
         attempts = route.get("attempts") or []
         refused = [self.model_to_provider.get(a["model"]) for a in attempts
-                   if "ConnectError" in (a.get("detail") or "")]
+                   if "ConnectError" in (a.get("detail") or "")
+                   and self.model_to_provider.get(a["model"]) in self.providers.is_down]
         return {"ok": bool(completion.text), "served": self.model_to_provider.get(route.get("model") or ""),
                 "refused": refused, "tier": route.get("tier")}
 
@@ -264,10 +268,12 @@ class LiteLLMRouter:
 
         class RefusedCounter(CustomLogger):
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
-                text = f"{type(kwargs.get('exception')).__name__}: {kwargs.get('exception')}"
+                # A call to a stopped simulator never reaches its log: count it here. (Only while
+                # it is down: a reset or a cut stream is an APIConnectionError too, and logged.)
                 base = (kwargs.get("litellm_params") or {}).get("api_base") or ""
-                if "Connect" in text or "refused" in text.lower():
-                    bench.refused_now.append(bench.providers.provider_of_url(base) or "?")
+                provider = bench.providers.provider_of_url(base)
+                if provider in bench.providers.is_down:
+                    bench.refused_now.append(provider)
 
         litellm.callbacks = [RefusedCounter()]
         groups = {"cheap": "cheap", "mid": "mid", "premium": "premium"}
@@ -309,6 +315,11 @@ class LiteLLMRouter:
         await asyncio.sleep(0)  # let LiteLLM's async failure callbacks run
         return {"ok": ok, "served": served if ok else None, "refused": list(self.refused_now)}
 
+    def forget(self) -> None:
+        """After the warm-up: forget latencies and cooldowns, so the cold first call (imports,
+        connection) does not stick to one deployment for the whole run."""
+        self.router.cache.in_memory_cache.flush_cache()
+
     async def stop(self) -> dict[str, Any]:
         return {}
 
@@ -342,7 +353,8 @@ class StaticRouter:
                 if text and text.strip():
                     return {"ok": True, "served": name, "refused": refused}
             except httpx.ConnectError:
-                refused.append(name)
+                if name in self.providers.is_down:
+                    refused.append(name)
             except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
                 continue
         return {"ok": False, "served": None, "refused": refused}
@@ -367,7 +379,7 @@ def scenario_plan(name: str, requests: int, quick: bool) -> dict[str, Any]:
     if name == "steady":
         return {"requests": requests, "events": [], "degraded": None}
     if name == "brownout":
-        start, end, total = 8 * k, 20 * k, 20 * k + 35
+        start, end, total = 8 * k, 20 * k, 20 * k + (35 if not quick else 20)
         return {"duration_s": total, "events": [
             {"at": start, "do": "latency", "provider": "A", "ms": slow_a, "label": "brownout"},
             {"at": end, "do": "latency", "provider": "A", "ms": base_a, "label": "recovered"},
@@ -393,7 +405,8 @@ def scenario_plan(name: str, requests: int, quick: bool) -> dict[str, Any]:
                    "label": f} for i, (f, extra) in enumerate(faults)]
         return {"requests": n, "events": events, "degraded": None}
     if name == "outage":
-        start, end, total = 8 * k, 23 * k, 23 * k + 35
+        # 17 s down: not a sum of tierline's cooldowns (5 + 10 s), so the backoff shows.
+        start, end, total = 8 * k, 25 * k, 25 * k + (35 if not quick else 20)
         return {"duration_s": total, "events": [
             {"at": start, "do": "down", "provider": "A", "label": "A down (connection refused)"},
             {"at": end, "do": "up", "provider": "A", "label": "A back on the same port"},
@@ -424,8 +437,8 @@ async def run_worker(scenario: str, router_name: str, requests: int, quick: bool
             await router.complete(90000 + w)
         for sim in providers.sims.values():
             sim.reset()
-            for name in ORDER:
-                pass
+        if hasattr(router, "forget"):
+            router.forget()
         for name in ORDER:
             providers.set_latency(name, PROVIDERS[name]["latency_ms"])
         t0 = time.monotonic()
@@ -575,7 +588,7 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "requests": n,
         "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
-        "p99_ms": percentile(latencies, 0.99),
+        "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies) if latencies else None,
         "failed": sum(1 for r in rows if not r["ok"]),
         "upstream_attempts": upstream,
         "extra_attempts": upstream - n,
@@ -606,10 +619,17 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
         out["degraded_sent_pct"] = (100.0 * sum(1 for r in in_windows if sent_to.get(r["req"])) / len(in_windows)
                                     if in_windows else None)
         out["degraded_first10_served"] = sum(1 for r in first_after if r["served"] == provider)
+        whole = first_after + in_windows
+        out["degraded_window_served"] = f"{sum(1 for r in whole if r['served'] == provider)}/{len(whole)}"
         out["requests_in_degraded_after_10"] = len(in_windows)
         out["p95_from_change_ms"] = percentile(after_start, 0.95)
+        out["p99_from_change_ms"] = percentile(after_start, 0.99)
+        during = [r["latency_ms"] for (w0, w1) in degraded["windows"] for r in rows if w0 <= r["t"] < w1]
+        out["p95_degraded_ms"] = percentile(during, 0.95)
+        out["p99_degraded_ms"] = percentile(during, 0.99)
         recovered_at = degraded.get("recovered_at")
         if recovered_at is not None:
+            out["p95_after_recovery_ms"] = percentile([r["latency_ms"] for r in rows if r["t"] >= recovered_at], 0.95)
             after = [r for r in rows if r["t"] >= recovered_at]
             out["observed_after_recovery_s"] = (rows[-1]["t"] - recovered_at) if after else 0.0
             out["return_s"] = None
@@ -648,8 +668,8 @@ def fmt(value: Any, spec: str = ".0f", none: str = "-") -> str:
 
 def render(summary: dict[str, Any]) -> str:
     lines = []
-    head = ["scenario", "router", "n", "p50 ms", "p95 ms", "p99 ms", "failed", "extra att.", "spend $",
-            "A/B/C/D served", "degr. served", "degr. sent", "p95 from change", "return s"]
+    head = ["scenario", "router", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed", "extra att.", "spend $",
+            "A/B/C/D served", "degr. window", "degr. served >10", "degr. sent >10", "p95 change→end", "p95 degraded", "p95 after rec.", "return s"]
     table = [head]
     for scenario, routers in summary["scenarios"].items():
         if scenario == "typing":
@@ -663,10 +683,12 @@ def render(summary: dict[str, Any]) -> str:
                 ret = f"{ret:.1f}"
             table.append([
                 scenario, router, str(m["requests"]), fmt(m["p50_ms"]), fmt(m["p95_ms"]), fmt(m["p99_ms"]),
-                str(m["failed"]), f"{m['extra_attempts']} ({m['extra_pct']:.1f}%)", f"{m['spend_usd']:.5f}", served,
+                fmt(m["max_ms"]), str(m["failed"]), f"{m['extra_attempts']} ({m['extra_pct']:.1f}%)", f"{m['spend_usd']:.5f}", served,
+                m.get("degraded_window_served", "-"),
                 fmt(m.get("degraded_served_pct"), ".1f") + ("%" if m.get("degraded_served_pct") is not None else ""),
                 fmt(m.get("degraded_sent_pct"), ".1f") + ("%" if m.get("degraded_sent_pct") is not None else ""),
-                fmt(m.get("p95_from_change_ms")), str(ret),
+                fmt(m.get("p95_from_change_ms"), ".1f"), fmt(m.get("p95_degraded_ms"), ".1f"),
+                fmt(m.get("p95_after_recovery_ms"), ".1f"), str(ret),
             ])
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
@@ -727,8 +749,11 @@ def evaluate_targets(s: dict[str, Any]) -> list[dict[str, Any]]:
             ll = sc["brownout"]["litellm"]
             add("p95 after the brownout <= LiteLLM's in the same run",
                 m["p95_from_change_ms"] <= ll["p95_from_change_ms"],
-                f"tierline {m['p95_from_change_ms']:.0f} ms vs LiteLLM {ll['p95_from_change_ms']:.0f} ms "
-                "(requests from the brownout start to the end)")
+                f"tierline {m['p95_from_change_ms']:.1f} ms vs LiteLLM {ll['p95_from_change_ms']:.1f} ms "
+                f"(requests from the brownout start to the end); during the brownout "
+                f"{m['p95_degraded_ms']:.1f} vs {ll['p95_degraded_ms']:.1f} ms (p99 {m['p99_degraded_ms']:.0f} vs "
+                f"{ll['p99_degraded_ms']:.0f}); after recovery {m['p95_after_recovery_ms']:.1f} vs "
+                f"{ll['p95_after_recovery_ms']:.1f} ms")
     back = {name: sc[name]["tierline"].get("return_s") for name in ("brownout", "outage") if name in sc}
     if back:
         add("back on a recovered provider within 30 s", all(v is not None and v <= 30 for v in back.values()),
@@ -749,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenario", default="all", help=f"one of {', '.join(SCENARIOS)} or all")
     parser.add_argument("--requests", type=int, default=150,
-                        help="requests in the count-based scenarios (steady, mixed_faults); bursts for typing = N/6")
+                        help="requests in the count-based scenarios (steady, mixed_faults); bursts for typing = N/8")
     parser.add_argument("--routers", default=",".join(ROUTERS), help="comma-separated subset of routers")
     parser.add_argument("--json", metavar="FILE", help="also write the summary JSON here")
     parser.add_argument("--raw", metavar="FILE", help="write every request and upstream call here")
@@ -761,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         scenario, router = args.worker
         if scenario == "typing":
-            result = asyncio.run(run_typing(max(4, args.requests // 6), args.quick))
+            result = asyncio.run(run_typing(max(4, args.requests // 8), args.quick))
         else:
             result = asyncio.run(run_worker(scenario, router, args.requests, args.quick))
         Path(args.out).write_text(json.dumps(result))
@@ -791,15 +816,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {scenario:13s} {router:9s} done in {time.monotonic() - t:5.1f} s", file=sys.stderr, flush=True)
     summary["targets"] = evaluate_targets(summary)
     summary["wall_s"] = round(time.monotonic() - started, 1)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2, default=str))
+    if args.raw:
+        Path(args.raw).write_text(json.dumps(raw, default=str))
     print(render(summary))
     print()
     printable = {**summary, "scenarios": {s: {r: {k: v for k, v in m.items() if k != "per_burst"}
                                               for r, m in rs.items()} for s, rs in summary["scenarios"].items()}}
     print(json.dumps(printable, indent=2, default=str))
-    if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2, default=str))
-    if args.raw:
-        Path(args.raw).write_text(json.dumps(raw, default=str))
     return 0
 
 
