@@ -368,7 +368,7 @@ class CompletionEngine:
         return None, None, tier, 0.0
 
     async def _attempt(
-        self, model: ModelSpec, analysis: Analysis, api_key: str | None, language: str, state: _RequestState | None
+        self, model: ModelSpec, analysis: Analysis, api_key: str | None, language: str, state: _RequestState
     ) -> tuple[str, CallResult] | None:
         """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
         started = time.monotonic()
@@ -386,17 +386,15 @@ class CompletionEngine:
         except ProviderError as error:
             latency = (time.monotonic() - started) * 1000
             self.router.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
-            if state is not None:
-                state.attempts.append(Attempt(model.name, error.outcome, latency, error.detail))
-                self._record(state, language, model.tier, model, error.outcome, latency)
+            state.attempts.append(Attempt(model.name, error.outcome, latency, error.detail))
+            self._record(state, language, model.tier, model, error.outcome, latency)
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
             return None
         except asyncio.CancelledError:
             latency = (time.monotonic() - started) * 1000
             self.router.record_cancelled(model)
-            if state is not None:
-                state.attempts.append(Attempt(model.name, CANCELLED, latency))
-                self._record(state, language, model.tier, model, CANCELLED, latency)
+            state.attempts.append(Attempt(model.name, CANCELLED, latency))
+            self._record(state, language, model.tier, model, CANCELLED, latency)
             raise
         finally:
             self.router.finished(model)
@@ -413,11 +411,12 @@ class CompletionEngine:
             return
 
         async def probe() -> None:
-            result = await self._attempt(model, analysis, api_key, language, None)
+            # Its own attempt list (not the user's didRoute), the same request in the ledger.
+            probe_state = _RequestState(request_id=state.request_id)
+            result = await self._attempt(model, analysis, api_key, language, probe_state)
             if result is not None:
                 call = result[1]
                 cost = model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in)
-                probe_state = _RequestState(request_id=state.request_id + "-probe")
                 self._record(probe_state, language, model.tier, model, OK, call.latency_ms, call.tokens_in,
                              call.tokens_out, cost)
 
