@@ -163,3 +163,24 @@ def test_stats_show_ewma_and_p95_per_model():
     stats = router.model_stats(["cheaper"])["cheaper"]
     assert 400 < stats["ewma_ms"] < 600
     assert stats["p95_ms"] == 600
+
+
+def test_one_answer_far_over_the_budget_moves_traffic_off_at_once():
+    router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
+    cheaper, pricier = router.config.models[:2]
+    for _ in range(5):
+        router.record_success(cheaper, 150)
+        router.record_success(pricier, 180)
+    router.record_success(cheaper, 1500)  # brownout: 10x slower
+    assert names(router.order_tier("cheap", "python"))[0] == "pricier"
+    router.record_success(cheaper, 150)  # one fast probe after recovery brings it back
+    assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
+
+
+def test_provider_outage_is_retried_every_cooldown_not_after_doubling_waits():
+    router, clock = router_for(TWO_CHEAP)
+    cheaper = router.config.models[0]
+    for _ in range(3):
+        router.record_failure(cheaper, "server_error", None, 1, provider_wide=True)
+        clock.now += COOLDOWN_S + 0.1
+    assert router.provider_breakers[cheaper.provider].state(clock.now) == "half_open"

@@ -75,6 +75,7 @@ class Breaker:
     """closed -> open (failures, 429) -> half-open after the cooldown (one probe) -> closed on success."""
 
     failures_to_open: int = FAILURES_TO_OPEN
+    max_cooldown_s: float = MAX_COOLDOWN_S
     consecutive_failures: int = 0
     open_until: float = 0.0
     opened_times: int = 0
@@ -99,7 +100,7 @@ class Breaker:
         self.consecutive_failures += 1
         self.probing = False
         if open_now or self.consecutive_failures >= self.failures_to_open or self.state(now) == "half_open":
-            cooldown = min(MAX_COOLDOWN_S, COOLDOWN_S * (2**self.opened_times))
+            cooldown = min(self.max_cooldown_s, COOLDOWN_S * (2**self.opened_times))
             if retry_after_s is not None:
                 cooldown = min(MAX_COOLDOWN_S * 4, max(retry_after_s, 0.5))
             self.open_until = now + cooldown
@@ -197,7 +198,11 @@ class Router:
         return estimate * (1 + 0.25 * own.in_flight)
 
     def _provider_breaker(self, model: ModelSpec) -> Breaker:
-        return self.provider_breakers.setdefault(model.provider, Breaker(failures_to_open=PROVIDER_FAILURES_TO_OPEN))
+        # A flat cooldown: a refused connection costs a millisecond to retry, and a provider back
+        # from an outage should get its traffic back within seconds, not after a doubled wait.
+        return self.provider_breakers.setdefault(
+            model.provider, Breaker(failures_to_open=PROVIDER_FAILURES_TO_OPEN, max_cooldown_s=COOLDOWN_S)
+        )
 
     def healthy(self, model: ModelSpec) -> bool:
         now = self.clock()
@@ -290,8 +295,12 @@ class Router:
 
     def record_success(self, model: ModelSpec, latency_ms: float, first_token_ms: float | None = None) -> None:
         now, alpha = self.clock(), self.config.routing.ewma_alpha
-        self.latency(model).observe(latency_ms, alpha, now, first_token_ms)
-        self.provider_latency.setdefault(model.provider, LatencyStats()).observe(latency_ms, alpha, now, first_token_ms)
+        budget = self.config.routing.latency_budget_ms
+        for stats in (self.latency(model), self.provider_latency.setdefault(model.provider, LatencyStats())):
+            # One answer over the budget and far above the average is a brownout: leave now,
+            # rather than pay for a second slow answer while the average catches up.
+            jump = stats.ewma_ms is not None and latency_ms > budget and latency_ms > 2 * stats.ewma_ms
+            stats.observe(latency_ms, 1.0 if jump else alpha, now, first_token_ms)
         self.model_breakers.setdefault(model.name, Breaker()).on_success()
         self._provider_breaker(model).on_success()
 
