@@ -287,7 +287,7 @@ class CompletionEngine:
                                                decision.reason + "; served from cache"))
 
         self._maybe_probe(decision.tier, analysis, document.language, state)
-        text, model, tier, cost = await self._call_in_order(analysis, decision.tier, document.language, state)
+        text, model, tier, cost = await self._call_in_order(analysis, decision.tier, key, document.language, state)
         reason = decision.reason + "".join(f"; {note}" for note in state.notes)
         if text is None:
             return Routed(None, self._route(analysis, decision.tier, None, False, started, 0.0, state, reason))
@@ -323,7 +323,7 @@ class CompletionEngine:
         }
 
     async def _call_in_order(
-        self, analysis: Analysis, tier: str, language: str, state: _RequestState
+        self, analysis: Analysis, tier: str, key: str, language: str, state: _RequestState
     ) -> tuple[str | None, ModelSpec | None, str, float]:
         """Try the plan in order; the first valid answer wins."""
         invalid_in_tier: dict[str, int] = {}
@@ -361,7 +361,7 @@ class CompletionEngine:
             state.attempts.append(Attempt(model.name, OK, call.latency_ms))
             self._record(state, language, model.tier, model, OK, call.latency_ms, call.tokens_in, call.tokens_out, cost)
             self.cache.put(
-                cache_key(analysis.window, tier),
+                key,
                 CachedAnswer(text, model.name, model.tier, call.tokens_in, call.tokens_out, cost),
             )
             return text, model, model.tier, cost
