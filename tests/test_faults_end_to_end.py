@@ -6,6 +6,7 @@ import pytest
 
 from tierline.demo import SIMPLE_PY
 
+from .conftest import editor_config
 from .test_lsp_end_to_end import SIMPLE_CURSOR, completion_requests, open_doc
 
 FIRST_CHEAP = "qwen2.5-coder-32b"  # the cheaper of the two cheap models goes first for Python
@@ -27,7 +28,7 @@ async def test_fault_on_the_first_model_is_answered_by_the_next(start_editor, si
     # A short timeout for the first model so a hang costs one timeout, not eight seconds.
     overrides = {"models": [
         {**m, "timeout_ms": 1500} if m["name"] == FIRST_CHEAP else m
-        for m in editor_models(simulator, tmp_path)
+        for m in editor_config(simulator, tmp_path)["models"]
     ]}
     editor = await start_editor(overrides)
     simulator.set_behaviour(FIRST_CHEAP, fault=fault)
@@ -40,12 +41,6 @@ async def test_fault_on_the_first_model_is_answered_by_the_next(start_editor, si
     assert completion.text and "deepseek" in completion.text
     assert completion.route["tier"] == "cheap"
     assert all(message.find("Traceback") < 0 for message in editor.messages)
-
-
-def editor_models(simulator, tmp_path):
-    from .conftest import editor_config
-
-    return editor_config(simulator, tmp_path)["models"]
 
 
 async def test_rate_limit_opens_the_breaker_so_the_next_request_skips_that_model(start_editor, simulator, tmp_path):

@@ -261,19 +261,20 @@ class CompletionEngine:
             return Routed(None)
         if request.automatic and (config.completion.trigger == "manual" or document.last_change_was_deletion):
             return Routed(None)
-        if request.automatic and config.completion.debounce_ms:
-            await asyncio.sleep(self.debounce_s(document))
         started = time.monotonic()
-        version = document.version
-        before = _Surroundings.at(document, request.offset)
         state = _RequestState()
-
+        # Typing through what is shown costs no call, so it does not wait out the debounce.
         rest = typed_through(self._shown.get(document.uri), document.source, request.offset)
         if rest is not None:
             shown = self._shown[document.uri]
             self._record(state, document.language, shown.tier, self.config.model_named(shown.model), OK, 0.0, cached=True)
             return Routed(rest, self._route(None, shown.tier, shown.model, True, started, 0.0, state,
                                            "typed through the completion shown"))
+        if request.automatic and config.completion.debounce_ms:
+            await asyncio.sleep(self.debounce_s(document))
+            started = time.monotonic()
+        version = document.version
+        before = _Surroundings.at(document, request.offset)
 
         analysis = self.analyse(document, request.offset)
         decision = self.router.decide_tier(analysis.score, document.language)
@@ -282,7 +283,7 @@ class CompletionEngine:
         if hit is not None:
             self._record(state, document.language, hit.tier, self.config.model_named(hit.model), OK,
                          (time.monotonic() - started) * 1000, cached=True)
-            self._remember(document, request.offset, hit.text, hit.model, hit.tier)
+            self._remember(document.uri, request.offset, before.before, hit.text, hit.model, hit.tier)
             return Routed(hit.text, self._route(analysis, hit.tier, hit.model, True, started, 0.0, state,
                                                decision.reason + "; served from cache"))
 
@@ -296,12 +297,12 @@ class CompletionEngine:
             # The user kept typing something else: the answer is cached for later, not shown.
             return Routed(None, self._route(analysis, tier, model.name, False, started, cost, state,
                                             reason + "; dropped as stale: the document moved on"))
-        self._remember(document, request.offset, text, model.name, tier)
+        self._remember(document.uri, request.offset, before.before, text, model.name, tier)
         return Routed(text, self._route(analysis, tier, model.name, False, started, cost, state, reason))
 
-    def _remember(self, document: Document, offset: int, text: str, model: str, tier: str) -> None:
-        context = document.source[max(0, offset - TYPING_CONTEXT_BYTES) : offset]
-        self._shown[document.uri] = ShownCompletion(offset, context, text, model, tier)
+    def _remember(self, uri: str, offset: int, context: bytes, text: str, model: str, tier: str) -> None:
+        """What is shown now, for typing-through; `context` is the code just before `offset`."""
+        self._shown[uri] = ShownCompletion(offset, context, text, model, tier)
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)

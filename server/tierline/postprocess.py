@@ -49,7 +49,8 @@ def strip_repeated_prefix(text: str, line_prefix: str) -> str:
     if typed.strip() and body.startswith(typed):
         return body[len(typed) :]
     if typed.strip() and body.startswith(typed.rstrip()):
-        return body[len(typed.rstrip()) :].lstrip(" ") if typed != typed.rstrip() else body[len(typed) :]
+        # "x = " typed, "x =foo" or "x = foo" answered: keep one space, the one already typed.
+        return body[len(typed.rstrip()) :].lstrip(" ")
     return text
 
 

@@ -187,7 +187,7 @@ class ProviderClient:
                         if single_line and line_complete is not None and line_complete(text):
                             stopped_early = True
                             break
-        except (httpx.TimeoutException,) as exc:
+        except httpx.TimeoutException as exc:
             raise ProviderError(TIMEOUT, type(exc).__name__) from None
         except httpx.ConnectError as exc:
             raise ProviderError(SERVER_ERROR, f"connection failed: {type(exc).__name__}", provider_wide=True) from None

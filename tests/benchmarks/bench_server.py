@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 ROOT = Path(__file__).resolve().parents[2]
