@@ -1,11 +1,16 @@
 """LSP registrations only: each handler turns LSP types into calls on the engine and back."""
 
+import asyncio
 import logging
 import os
+import stat
+import sys
+import threading
 from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -204,12 +209,35 @@ def clear_cache(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     return {"cleared": removed}
 
 
+async def _read_stdio(ls: TierlineServer) -> None:
+    """pygls' stdio reader hands every header line and body to a thread (several thread hops a
+    message); reading the pipe in the event loop removes them from each keystroke's latency."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    try:
+        await run_async(stop_event=ls._stop_event, reader=reader, protocol=ls.protocol, logger=log,
+                        error_handler=ls.report_server_error)
+    except asyncio.IncompleteReadError:
+        pass  # the editor closed the pipe mid-message
+
+
 def serve(tcp: Optional[str] = None) -> None:
     if tcp:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
+        return
+    if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(sys.stdin.fileno()).st_mode):
+        server.start_io()  # a file or a terminal: the event loop cannot watch it
+        return
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        asyncio.run(_read_stdio(server))
+    except (BrokenPipeError, KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
 
 
 __all__ = ["server", "serve", "TierlineServer"]
