@@ -12,8 +12,8 @@ import pytest_asyncio
 from pytest_lsp import ClientServerConfig
 
 from tierline.config import deep_merge
-from tierline.driver import EditorSession, initialize_params
-from tierline.simulator import Simulator, sim_config, write_toml
+from tierline.devtools.driver import EditorSession, initialize_params
+from tierline.devtools.simulator import Simulator, sim_config, write_toml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SECRET = "sk-test-DO-NOT-LEAK-5f0c9e1d2b3a"

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tierline.demo import SIMPLE_PY
-from tierline.simulator import sim_config, write_toml
+from tierline.commands.demo import SIMPLE_PY
+from tierline.devtools.simulator import sim_config, write_toml
 
 from .conftest import FIXTURES, SECRET
 from .test_lsp_end_to_end import SIMPLE_CURSOR, open_doc

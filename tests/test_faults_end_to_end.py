@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierline.demo import SIMPLE_PY
+from tierline.commands.demo import SIMPLE_PY
 
 from .conftest import editor_config
 from .test_lsp_end_to_end import SIMPLE_CURSOR, completion_requests, open_doc

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tierline.languages import PARSED_LANGUAGES, grammar_status, language_from, parser_for
+from tierline.analysis.languages import PARSED_LANGUAGES, grammar_status, language_from, parser_for
 
 
 @pytest.mark.parametrize(
@@ -56,9 +56,9 @@ def test_every_grammar_loads_and_parses() -> None:
 
 def test_importing_languages_does_not_load_the_grammars() -> None:
     code = (
-        "import sys, tierline.languages, tierline.scoring\n"
+        "import sys, tierline.analysis.languages, tierline.analysis.scoring\n"
         "assert 'tree_sitter_language_pack' not in sys.modules\n"
-        "tierline.languages.parser_for('python')\n"
+        "tierline.analysis.languages.parser_for('python')\n"
         "assert 'tree_sitter_language_pack' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,8 +9,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from tierline.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
-from tierline.simulator import model_tag
+from tierline.commands.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
+from tierline.devtools.simulator import model_tag
 
 from .conftest import SECRET
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from tierline.config import DEFAULTS, deep_merge, parse_config
-from tierline.routing import COOLDOWN_S, LANGUAGE_ESCALATION_S, PROBE_INTERVAL_S, Router
+from tierline.routing.health import COOLDOWN_S, PROBE_INTERVAL_S
+from tierline.routing.router import Router
+from tierline.routing.tiers import LANGUAGE_ESCALATION_S
 
 
 class Clock:
@@ -36,8 +38,8 @@ def names(choices) -> list[str]:
 def test_cheapest_model_that_fits_the_latency_budget_wins():
     router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
     cheaper, pricier = router.config.models[:2]
-    router.record_success(cheaper, 400)
-    router.record_success(pricier, 100)
+    router.health.record_success(cheaper, 400)
+    router.health.record_success(pricier, 100)
 
     assert names(router.order_tier("cheap", "python")) == ["cheaper", "pricier"]
 
@@ -45,12 +47,12 @@ def test_cheapest_model_that_fits_the_latency_budget_wins():
 def test_a_model_over_the_budget_is_passed_over_and_the_fastest_wins_when_none_fits():
     router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
     cheaper, pricier = router.config.models[:2]
-    router.record_success(cheaper, 3000)
-    router.record_success(pricier, 200)
+    router.health.record_success(cheaper, 3000)
+    router.health.record_success(pricier, 200)
     assert names(router.order_tier("cheap", "python")) == ["pricier", "cheaper"]
 
-    router.record_success(pricier, 9000)
-    router.record_success(pricier, 9000)
+    router.health.record_success(pricier, 9000)
+    router.health.record_success(pricier, 9000)
     order = router.order_tier("cheap", "python")
     assert names(order) == ["cheaper", "pricier"] and "fastest" in order[0].reason
 
@@ -73,51 +75,51 @@ def test_clearly_weaker_model_for_the_language_is_not_preferred():
 def test_breaker_opens_after_repeated_failures_then_half_opens_and_closes():
     router, clock = router_for(TWO_CHEAP)
     cheaper = router.config.models[0]
-    router.record_failure(cheaper, "server_error", None, 10)
-    assert router.breaker_state(cheaper) == "closed"
-    router.record_failure(cheaper, "server_error", None, 10)
-    assert router.breaker_state(cheaper) == "open"
+    router.health.record_failure(cheaper, "server_error", None, 10)
+    assert router.health.breaker_state(cheaper) == "closed"
+    router.health.record_failure(cheaper, "server_error", None, 10)
+    assert router.health.breaker_state(cheaper) == "open"
     assert names(router.order_tier("cheap", "python")) == ["pricier"]
 
     clock.now += COOLDOWN_S + 0.1
-    assert router.breaker_state(cheaper) == "half_open"
+    assert router.health.breaker_state(cheaper) == "half_open"
     assert "cheaper" in names(router.order_tier("cheap", "python"))
-    router.mark_probing(cheaper)
+    router.health.mark_probing(cheaper)
     # One probe at a time while half-open.
     assert "cheaper" not in names(router.order_tier("cheap", "python"))
 
-    router.record_success(cheaper, 120)
-    assert router.breaker_state(cheaper) == "closed"
+    router.health.record_success(cheaper, 120)
+    assert router.health.breaker_state(cheaper) == "closed"
 
 
 def test_failed_probe_reopens_with_a_longer_cooldown():
     router, clock = router_for(TWO_CHEAP)
     cheaper = router.config.models[0]
     for _ in range(2):
-        router.record_failure(cheaper, "server_error", None, 10)
+        router.health.record_failure(cheaper, "server_error", None, 10)
     clock.now += COOLDOWN_S + 0.1
-    router.record_failure(cheaper, "server_error", None, 10)
-    assert router.breaker_state(cheaper) == "open"
+    router.health.record_failure(cheaper, "server_error", None, 10)
+    assert router.health.breaker_state(cheaper) == "open"
     clock.now += COOLDOWN_S + 0.1
-    assert router.breaker_state(cheaper) == "open"  # doubled cooldown
+    assert router.health.breaker_state(cheaper) == "open"  # doubled cooldown
 
 
 def test_rate_limit_opens_at_once_for_retry_after():
     router, clock = router_for(TWO_CHEAP)
     cheaper = router.config.models[0]
-    router.record_failure(cheaper, "rate_limited", 12.0, 5)
-    assert router.breaker_state(cheaper) == "open"
+    router.health.record_failure(cheaper, "rate_limited", 12.0, 5)
+    assert router.health.breaker_state(cheaper) == "open"
     clock.now += 11.0
-    assert router.breaker_state(cheaper) == "open"
+    assert router.health.breaker_state(cheaper) == "open"
     clock.now += 1.5
-    assert router.breaker_state(cheaper) == "half_open"
+    assert router.health.breaker_state(cheaper) == "half_open"
 
 
 def test_refused_connection_opens_the_whole_provider():
     models = [model("one", "cheap", 0.1, "shared"), model("two", "cheap", 0.2, "shared"), model("top", "premium", 5, "d")]
     router, _ = router_for(models)
     one = router.config.models[0]
-    router.record_failure(one, "server_error", None, 1, provider_wide=True)
+    router.health.record_failure(one, "server_error", None, 1, provider_wide=True)
     assert router.order_tier("cheap", "python") == []
     assert names(router.plan("cheap", "python")) == ["top"]
 
@@ -125,29 +127,29 @@ def test_refused_connection_opens_the_whole_provider():
 def test_slow_model_gets_a_probe_now_and_then_to_see_recovery():
     router, clock = router_for(TWO_CHEAP, latency_budget_ms=1000)
     cheaper, pricier = router.config.models[:2]
-    router.record_success(cheaper, 5000)
-    router.record_success(pricier, 100)
-    assert router.due_probe("cheap") is None  # just heard from it
+    router.health.record_success(cheaper, 5000)
+    router.health.record_success(pricier, 100)
+    assert router.health.due_probe("cheap") is None  # just heard from it
     clock.now += PROBE_INTERVAL_S
-    assert router.due_probe("cheap") is cheaper
-    assert router.due_probe("cheap") is None  # one probe per interval
-    router.record_success(cheaper, 150)
-    router.record_success(cheaper, 150)
-    router.record_success(cheaper, 150)
+    assert router.health.due_probe("cheap") is cheaper
+    assert router.health.due_probe("cheap") is None  # one probe per interval
+    router.health.record_success(cheaper, 150)
+    router.health.record_success(cheaper, 150)
+    router.health.record_success(cheaper, 150)
     assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
 
 
 def test_escalate_applies_to_the_next_request_only():
     router, _ = router_for(TWO_CHEAP)
-    router.escalate_next = True
+    router.tiers.escalate_next = True
     assert router.decide_tier(0.1, "python").tier == "premium"
     assert router.decide_tier(0.1, "python").tier == "cheap"
 
 
 def test_two_invalid_cheap_answers_escalate_the_language_for_a_while():
     router, clock = router_for(TWO_CHEAP)
-    assert router.note_invalid("cheap", "go") is False
-    assert router.note_invalid("cheap", "go") is True
+    assert router.tiers.note_invalid("cheap", "go") is False
+    assert router.tiers.note_invalid("cheap", "go") is True
     decision = router.decide_tier(0.1, "go")
     assert decision.tier == "mid" and "escalated" in decision.reason
     assert router.decide_tier(0.1, "python").tier == "cheap"
@@ -159,8 +161,8 @@ def test_stats_show_ewma_and_p95_per_model():
     router, _ = router_for(TWO_CHEAP, ewma_alpha=0.5)
     cheaper = router.config.models[0]
     for latency in (100, 200, 300, 400, 500, 600):
-        router.record_success(cheaper, latency)
-    stats = router.model_stats(["cheaper"])["cheaper"]
+        router.health.record_success(cheaper, latency)
+    stats = router.health.model_stats(["cheaper"])["cheaper"]
     assert 400 < stats["ewma_ms"] < 600
     assert stats["p95_ms"] == 600
 
@@ -169,11 +171,11 @@ def test_one_answer_far_over_the_budget_moves_traffic_off_at_once():
     router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
     cheaper, pricier = router.config.models[:2]
     for _ in range(5):
-        router.record_success(cheaper, 150)
-        router.record_success(pricier, 180)
-    router.record_success(cheaper, 1500)  # brownout: 10x slower
+        router.health.record_success(cheaper, 150)
+        router.health.record_success(pricier, 180)
+    router.health.record_success(cheaper, 1500)  # brownout: 10x slower
     assert names(router.order_tier("cheap", "python"))[0] == "pricier"
-    router.record_success(cheaper, 150)  # one fast probe after recovery brings it back
+    router.health.record_success(cheaper, 150)  # one fast probe after recovery brings it back
     assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
 
 
@@ -181,6 +183,6 @@ def test_provider_outage_is_retried_every_cooldown_not_after_doubling_waits():
     router, clock = router_for(TWO_CHEAP)
     cheaper = router.config.models[0]
     for _ in range(3):
-        router.record_failure(cheaper, "server_error", None, 1, provider_wide=True)
+        router.health.record_failure(cheaper, "server_error", None, 1, provider_wide=True)
         clock.now += COOLDOWN_S + 0.1
-    assert router.provider_breakers[cheaper.provider].state(clock.now) == "half_open"
+    assert router.health.provider_breakers[cheaper.provider].state(clock.now) == "half_open"

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from tierline.config import Thresholds
-from tierline.languages import language_from, parser_for
-from tierline.scoring import (
-    ImportSummary,
+from tierline.analysis.languages import language_from, parser_for
+from tierline.analysis.nesting import nesting_depth
+from tierline.analysis.scoring import (
     Features,
-    choose_tier,
+    ImportSummary,
     contributions,
     extract_features,
-    nesting_depth,
     score,
     summarize_imports,
 )
+from tierline.routing.tiers import choose_tier
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ALL_LANGUAGES = ("python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "ruby", "lua")

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from tierline import config as tl_config
-from tierline.prompts import CURSOR_MARKER, PromptWindow, chat_messages
-from tierline.simulator import (
+from tierline.completion.prompts import CURSOR_MARKER, PromptWindow, chat_messages
+from tierline.devtools.simulator import (
     PROSE_ANSWER,
     Simulator,
     SimulatorThread,
@@ -415,7 +415,7 @@ async def test_refuses_a_non_loopback_host() -> None:
 def test_cli_writes_config_prints_url_and_stops_on_sigterm(tmp_path: Path) -> None:
     config_path = tmp_path / "sim.toml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tierline.simulator", "--port", "0", "--write-config", str(config_path),
+        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--write-config", str(config_path),
          "--cache-dir", str(tmp_path / "c")],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -435,7 +435,7 @@ def test_cli_writes_config_prints_url_and_stops_on_sigterm(tmp_path: Path) -> No
 
 
 def test_cli_refuses_a_public_host(capsys: pytest.CaptureFixture[str]) -> None:
-    from tierline.simulator import main
+    from tierline.devtools.simulator import main
 
     assert main(["--host", "0.0.0.0"]) == 2
     assert "loopback" in capsys.readouterr().err

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tierline import languages
-from tierline.cache import ShownCompletion, cache_key, typed_through
+from tierline.analysis import languages
+from tierline.accounting.cache import cache_key
+from tierline.completion.session import ShownCompletion, typed_through
 from tierline.config import DEFAULTS, ConfigError, ConfigLayers, deep_merge, load_config, parse_config
-from tierline.documents import Document
-from tierline.ledger import CallRow, Ledger, utc_day
-from tierline.postprocess import clean, first_line_complete, invalid_reason
-from tierline.prompts import PromptWindow, cut_window
+from tierline.analysis.documents import Document
+from tierline.accounting.ledger import CallRow, Ledger, utc_day
+from tierline.completion.postprocess import clean, first_line_complete, invalid_reason
+from tierline.completion.prompts import PromptWindow, cut_window
 
 
 def window(prefix: str, suffix: str = "", language: str = "python") -> PromptWindow:
@@ -111,7 +112,7 @@ def test_utf8_and_utf16_positions_reach_the_same_byte():
 
 
 def test_import_summary_is_kept_across_edits_that_cannot_change_imports():
-    from tierline import scoring
+    from tierline.analysis import scoring
 
     doc = Document("file:///t.py", "python", 1, b"import os\n\nx = 1\n", parser=languages.parser_for("python"))
     first = doc.imports(scoring.summarize_imports)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
-from pathlib import Path
 
 from tierline import __version__
 
@@ -57,29 +54,31 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["simulator"]:
-        from tierline import simulator
+        from tierline.devtools import simulator
 
         return simulator.main(argv[1:])
     args = _parser().parse_args(argv)
     command = args.command or "serve"
     if command == "serve":
         _setup_logging(getattr(args, "log_file", None), getattr(args, "verbose", False))
-        from tierline.server import serve
+        from tierline.lsp.transport import serve
 
         serve(getattr(args, "tcp", None))
         return 0
     if command == "demo":
-        from tierline.demo import run_demo
+        from tierline.commands.demo import run_demo
 
         return run_demo(as_json=args.json)
     if command == "score":
-        return _score(args.position, args.json)
+        from tierline.commands.score import print_score
+
+        return print_score(args.position, as_json=args.json)
     if command == "report":
-        from tierline.report import print_report
+        from tierline.commands.report import print_report
 
         return print_report(as_json=args.json)
     if command == "doctor":
-        from tierline.doctor import run_doctor
+        from tierline.commands.doctor import run_doctor
 
         return run_doctor(as_json=args.json)
     return 2
@@ -92,48 +91,6 @@ def _setup_logging(log_file: str | None, verbose: bool) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO if log_file else logging.WARNING)
 
-
-def _score(spec: str, as_json: bool) -> int:
-    from tierline import languages
-    from tierline.config import ConfigError, load_config
-    from tierline.documents import UTF32, Document
-    from tierline.engine import CompletionEngine
-
-    try:
-        path_text, line_text, col_text = spec.rsplit(":", 2)
-        line, column = int(line_text), int(col_text)
-    except ValueError:
-        print(f"tierline score: expected FILE:LINE:COL (1-based), got {spec!r}", file=sys.stderr)
-        return 2
-    path = Path(path_text)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        print(f"tierline score: cannot read {path}: {error.strerror}", file=sys.stderr)
-        return 2
-    try:
-        config = load_config(Path.cwd())
-    except ConfigError as error:
-        print(f"tierline score: {error}", file=sys.stderr)
-        return 2
-    language = languages.language_from(path.resolve().as_uri(), None)
-    document = Document(path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language))
-    engine = CompletionEngine(config, env=os.environ)
-    result = engine.explain(document, document.offset_at(max(0, line - 1), max(0, column - 1), UTF32))
-    if as_json:
-        print(json.dumps(result, indent=2))
-        return 0
-    features = result["features"]
-    print(f"{path}:{line}:{column}  ({features['language']})")
-    print(f"  score {result['score']:.3f} -> {result['tier']}  ({result['reason']})")
-    print(f"  model {result['model'] or 'none usable'}  ({result['model_reason']})")
-    print("  features and their part of the score:")
-    contributions = result["contributions"]
-    for name, value in features.items():
-        part = contributions.get(name)
-        share = f"+{part:.3f}" if part is not None else ""
-        print(f"    {name:<18} {value!s:<12} {share}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ little pricier, a little slower), C = mid, D = premium. The same request stream 
 different snippet, so no cache can hide anything) is replayed, one request at a time like one
 developer invoking completions, through:
 
-* tierline: `tierline serve` as a subprocess driven over stdio by `tierline.driver.EditorSession`
+* tierline: `tierline serve` as a subprocess driven over stdio by `tierline.devtools.driver.EditorSession`
   (Invoked inline completions; the typing scenario sends Automatic ones per keystroke);
 * LiteLLM's Router (`litellm==1.106.2`, `latency-based-routing`, fallbacks cheap -> mid -> premium);
 * static: A, then B, C, D on failure, plain httpx, no memory.
@@ -38,8 +38,8 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from tierline.prompts import chat_messages, cut_window, estimate_tokens  # noqa: E402
-from tierline.simulator import (  # noqa: E402
+from tierline.completion.prompts import chat_messages, cut_window, estimate_tokens  # noqa: E402
+from tierline.devtools.simulator import (  # noqa: E402
     Behaviour, Simulator, _apply_limits, answer_text, parse_completion_request, write_toml,
 )
 
@@ -207,7 +207,7 @@ class TierlineRouter:
         }
 
     async def start(self) -> None:
-        from tierline.driver import EditorSession
+        from tierline.devtools.driver import EditorSession
 
         path = self.workdir / "tierline.toml"
         write_toml(self.config(), path)

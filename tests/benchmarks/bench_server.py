@@ -29,8 +29,8 @@ from pygls.lsp.client import LanguageClient
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "server"))
 
-from tierline.driver import EditorSession, initialize_params  # noqa: E402
-from tierline.simulator import Simulator, sim_config, write_toml  # noqa: E402
+from tierline.devtools.driver import EditorSession, initialize_params  # noqa: E402
+from tierline.devtools.simulator import Simulator, sim_config, write_toml  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
 LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "typescriptreact", ".go": "go",

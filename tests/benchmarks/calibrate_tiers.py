@@ -21,9 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierline import config, prompts
-from tierline.languages import language_from, parser_for
-from tierline.scoring import ImportSummary, choose_tier, contributions, extract_features, score, summarize_imports
+from tierline import config
+from tierline.completion import prompts
+from tierline.analysis.languages import language_from, parser_for
+from tierline.analysis.scoring import ImportSummary, contributions, extract_features, score, summarize_imports
+from tierline.routing.tiers import choose_tier
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TIERS = config.TIERS

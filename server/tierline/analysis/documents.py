@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
 
-    from tierline.scoring import ImportSummary
+    from tierline.analysis.scoring import ImportSummary
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tierline.paths import private_dir
-from tierline.prompts import PromptWindow
+from tierline.config.paths import private_dir
+from tierline.completion.prompts import PromptWindow
 
 if TYPE_CHECKING:
     import diskcache
@@ -92,32 +92,3 @@ class AnswerCache:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
-
-
-@dataclass
-class ShownCompletion:
-    """The completion last shown in a document, for typing-through."""
-
-    offset: int
-    context_tail: bytes
-    text: str
-    model: str
-    tier: str
-
-
-TYPING_CONTEXT_BYTES = 256
-
-
-def typed_through(shown: ShownCompletion | None, source: bytes, offset: int) -> str | None:
-    """The rest of the shown completion when the user typed its start, else None."""
-    if shown is None or offset <= shown.offset:
-        return None
-    start = shown.offset
-    if source[max(0, start - TYPING_CONTEXT_BYTES) : start] != shown.context_tail:
-        return None
-    typed = source[start:offset]
-    completion = shown.text.encode("utf-8")
-    if not completion.startswith(typed) or len(typed) >= len(completion):
-        return None
-    rest = completion[len(typed) :].decode("utf-8", errors="ignore")
-    return rest if rest.strip() else None

@@ -1,8 +1,5 @@
-"""Which tier, and which model in it: latency per model and provider, circuit breakers, fallbacks.
-
-Choice inside a tier: among healthy models, the cheapest whose expected latency fits the latency
-budget; if none fits, the fastest. Fallback: the other models of the tier, then the next tier up,
-never down to a cheaper tier.
+"""What tierline knows about each model and provider right now: latency statistics, circuit breakers,
+calls in flight, and when a model passed over as slow is due a probe.
 """
 
 from __future__ import annotations
@@ -12,8 +9,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from tierline.config import TIERS, Config, ModelSpec
-from tierline.scoring import choose_tier
+from tierline.config import Config, ModelSpec
+from tierline.wire import Outcome
 
 # A breaker opens after this many failures in a row (at once on a 429 or a timeout: waiting out
 # a rate limit or a hang again costs the user far more than a fallback does).
@@ -24,14 +21,9 @@ MAX_COOLDOWN_S = 30.0
 PROVIDER_FAILURES_TO_OPEN = 4
 # A model passed over for being slow gets one request now and then, so recovery is seen.
 PROBE_INTERVAL_S = 3.0
-# Invalid answers: two from the cheap tier within this window escalate the language for a while.
-INVALID_WINDOW_S = 120.0
-INVALID_TO_ESCALATE = 2
-LANGUAGE_ESCALATION_S = 300.0
-# "Clearly weaker" for the language: pass@1 this much below the best comparable model.
-STRENGTH_MARGIN = 0.05
 TAIL_SAMPLES = 50
 FAST_ADAPT_ALPHA = 0.6
+
 
 
 @dataclass
@@ -107,29 +99,9 @@ class Breaker:
             self.opened_times += 1
 
 
-@dataclass(frozen=True)
-class Choice:
-    model: ModelSpec
-    reason: str
+class Health:
+    """Latency and breakers per model and per provider (endpoint)."""
 
-
-@dataclass(frozen=True)
-class TierDecision:
-    tier: str
-    reason: str
-
-
-def blended_price(model: ModelSpec) -> float:
-    """USD per typical inline request: ~1,000 tokens in, ~50 out."""
-    return model.input_per_mtok * 1000 + model.output_per_mtok * 50
-
-
-def next_tier(tier: str) -> str | None:
-    index = TIERS.index(tier)
-    return TIERS[index + 1] if index + 1 < len(TIERS) else None
-
-
-class Router:
     def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.clock = clock
@@ -137,9 +109,6 @@ class Router:
         self.provider_latency: dict[str, LatencyStats] = {}
         self.model_breakers: dict[str, Breaker] = {}
         self.provider_breakers: dict[str, Breaker] = {}
-        self.escalate_next = False
-        self.language_escalated_until: dict[str, float] = {}
-        self.invalid_at: dict[str, deque] = {}
         self._last_probe_at: dict[str, float] = {}
 
     def reconfigure(self, config: Config) -> None:
@@ -150,40 +119,6 @@ class Router:
             for name in [n for n in table if n not in names]:
                 del table[name]
 
-    # -- tiers --------------------------------------------------------------------------------
-    def decide_tier(self, score: float, language: str, consume_escalation: bool = True) -> TierDecision:
-        thresholds = self.config.routing.thresholds
-        tier = choose_tier(score, thresholds)
-        reason = f"score {score:.2f} " + {
-            "cheap": f"< mid {thresholds.mid:.2f}",
-            "mid": f">= mid {thresholds.mid:.2f}",
-            "premium": f">= premium {thresholds.premium:.2f}",
-        }[tier]
-        if self.escalate_next:
-            if consume_escalation:
-                self.escalate_next = False
-            return TierDecision("premium", reason + "; escalated by the user")
-        until = self.language_escalated_until.get(language, 0.0)
-        if tier == "cheap" and self.clock() < until:
-            return TierDecision("mid", reason + f"; {language} escalated after invalid cheap answers")
-        return TierDecision(tier, reason)
-
-    def note_invalid(self, tier: str, language: str) -> bool:
-        """An invalid answer; True when this escalates the language."""
-        if tier != "cheap":
-            return False
-        now = self.clock()
-        events = self.invalid_at.setdefault(language, deque())
-        events.append(now)
-        while events and now - events[0] > INVALID_WINDOW_S:
-            events.popleft()
-        if len(events) >= INVALID_TO_ESCALATE:
-            self.language_escalated_until[language] = now + LANGUAGE_ESCALATION_S
-            events.clear()
-            return True
-        return False
-
-    # -- models -------------------------------------------------------------------------------
     def latency(self, model: ModelSpec) -> LatencyStats:
         return self.model_latency.setdefault(model.name, LatencyStats())
 
@@ -222,42 +157,6 @@ class Router:
         }
         return "open" if "open" in states else "half_open" if "half_open" in states else "closed"
 
-    def order_tier(self, tier: str, language: str) -> list[Choice]:
-        """The tier's healthy models, best first, each with why."""
-        budget = self.config.routing.latency_budget_ms
-        healthy = [m for m in self.config.models_in(tier) if self.healthy(m)]
-        if not healthy:
-            return []
-        strengths = [s for s in (m.strength(language) for m in healthy) if s is not None]
-        best_strength = max(strengths) if strengths else None
-
-        def weak(model: ModelSpec) -> bool:
-            strength = model.strength(language)
-            return best_strength is not None and strength is not None and strength < best_strength - STRENGTH_MARGIN
-
-        fitting, slow = [], []
-        for model in healthy:
-            expected = self.expected_ms(model)
-            (fitting if expected is None or expected <= budget else slow).append(model)
-        fitting.sort(key=lambda m: (weak(m), blended_price(m)))
-        slow.sort(key=lambda m: self.expected_ms(m) or 0.0)
-        choices: list[Choice] = []
-        for model in fitting:
-            expected = self.expected_ms(model)
-            if expected is None:
-                why = "untried: explored"
-            else:
-                why = f"cheapest within {budget} ms (ewma {expected:.0f} ms)"
-            if weak(model):
-                why += f"; weaker for {language}"
-            choices.append(Choice(model, why))
-        for model in slow:
-            why = f"over the {budget} ms budget (ewma {self.expected_ms(model):.0f} ms)"
-            if not fitting and model is slow[0]:
-                why = f"fastest in tier; none within {budget} ms (ewma {self.expected_ms(model):.0f} ms)"
-            choices.append(Choice(model, why))
-        return choices
-
     def due_probe(self, tier: str) -> ModelSpec | None:
         """A healthy model passed over as slow and not heard from lately: worth a shadow request."""
         budget = self.config.routing.latency_budget_ms
@@ -272,20 +171,6 @@ class Router:
                 return model
         return None
 
-    def plan(self, tier: str, language: str) -> list[Choice]:
-        """Fallback order: the tier's models, then each tier up. Never down."""
-        plan: list[Choice] = []
-        current: str | None = tier
-        while current is not None:
-            plan.extend(self.order_tier(current, language))
-            current = next_tier(current)
-        if not plan:
-            # Every breaker is open: try the tier's first model rather than give up unseen.
-            models = self.config.models_in(tier) or self.config.models
-            plan = [Choice(models[0], "all breakers open: trying anyway")]
-        return plan
-
-    # -- outcomes ------------------------------------------------------------------------------
     def started(self, model: ModelSpec) -> None:
         self.latency(model).in_flight += 1
 
@@ -308,8 +193,8 @@ class Router:
         self, model: ModelSpec, outcome: str, retry_after_s: float | None, latency_ms: float, provider_wide: bool = False
     ) -> None:
         now = self.clock()
-        open_now = outcome in ("rate_limited", "timeout")
-        if outcome == "timeout":
+        open_now = outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT)
+        if outcome == Outcome.TIMEOUT:
             # A timeout is a latency sample too: the model was at least this slow.
             self.latency(model).observe(latency_ms, self.config.routing.ewma_alpha, now)
         self.model_breakers.setdefault(model.name, Breaker()).on_failure(now, open_now, retry_after_s)

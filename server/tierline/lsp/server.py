@@ -1,33 +1,25 @@
-"""LSP registrations only: each handler turns LSP types into calls on the engine and back."""
+"""LSP handlers only: each handler turns LSP types into calls on the engine and back."""
 
-import asyncio
 import logging
 import os
-import stat
-import sys
-import threading
 from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
-from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from tierline import __version__, languages
+from tierline import __version__
+from tierline.analysis import languages
 from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
-from tierline.documents import DocumentStore
-from tierline.engine import CompletionEngine, CursorRequest
+from tierline.analysis.documents import DocumentStore
+from tierline.completion.pipeline import CompletionEngine
+from tierline.completion.request import CursorRequest
+from tierline.wire import CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_EXPLAIN, CMD_STATS, DID_ROUTE, DidRoute
 
 log = logging.getLogger(__name__)
-
-DID_ROUTE = "tierline/didRoute"
-CMD_EXPLAIN = "tierline.explain"
-CMD_STATS = "tierline.stats"
-CMD_ESCALATE = "tierline.escalate"
-CMD_CLEAR_CACHE = "tierline.clearCache"
 
 _MESSAGE_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning, "info": types.MessageType.Info}
 
@@ -171,7 +163,8 @@ async def inline_completion(
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     routed = await ls.engine.complete_latest(CursorRequest(document, offset, automatic))
     if routed.route is not None:
-        ls.protocol.notify(DID_ROUTE, {"uri": document.uri, "position": _position_payload(position), **routed.route})
+        payload: DidRoute = {"uri": document.uri, "position": _position_payload(position), **routed.route}
+        ls.protocol.notify(DID_ROUTE, payload)
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
@@ -209,35 +202,4 @@ def clear_cache(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     return {"cleared": removed}
 
 
-async def _read_stdio(ls: TierlineServer) -> None:
-    """pygls' stdio reader hands every header line and body to a thread (several thread hops a
-    message); reading the pipe in the event loop removes them from each keystroke's latency."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 20)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    try:
-        await run_async(stop_event=ls._stop_event, reader=reader, protocol=ls.protocol, logger=log,
-                        error_handler=ls.report_server_error)
-    except asyncio.IncompleteReadError:
-        pass  # the editor closed the pipe mid-message
-
-
-def serve(tcp: Optional[str] = None) -> None:
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return
-    if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(sys.stdin.fileno()).st_mode):
-        server.start_io()  # a file or a terminal: the event loop cannot watch it
-        return
-    server._stop_event = threading.Event()
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    try:
-        asyncio.run(_read_stdio(server))
-    except (BrokenPipeError, KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.shutdown()
-
-
-__all__ = ["server", "serve", "TierlineServer"]
+__all__ = ["server", "TierlineServer"]

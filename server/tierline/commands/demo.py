@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tierline.driver import EditorSession
-from tierline.report import render_table
-from tierline.simulator import Simulator, sim_config, write_toml
+from tierline.devtools.driver import EditorSession
+from tierline.commands.report import render_table
+from tierline.devtools.simulator import Simulator, sim_config, write_toml
 
 SIMPLE_PY = '''\
 def greet(name):

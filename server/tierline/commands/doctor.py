@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from tierline import languages
-from tierline.cache import AnswerCache
+from tierline.analysis import languages
+from tierline.accounting.cache import AnswerCache
 from tierline.config import ConfigError, find_config_file, load_layers
-from tierline.ledger import Ledger
+from tierline.accounting.ledger import Ledger
 
 
 def mask(secret: str) -> str:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
 from tierline import config as tl_config
-from tierline.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
+from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
 
 FAULTS: tuple[str, ...] = (
     "rate_limit", "server_error", "hang", "reset", "malformed", "cut_stream", "prose", "empty", "repeat",
@@ -1051,7 +1051,7 @@ def write_toml(config: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# CLI: python -m tierline.simulator / tierline simulator
+# CLI: python -m tierline.devtools.simulator / tierline simulator
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

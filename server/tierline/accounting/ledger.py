@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tierline.paths import private_dir
+from tierline.config.paths import private_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (

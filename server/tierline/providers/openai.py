@@ -1,4 +1,4 @@
-"""Calls to OpenAI-compatible endpoints: chat (/chat/completions) and FIM (/completions).
+"""The OpenAI-compatible adapter: chat (/chat/completions) and FIM (/completions).
 
 One shared ``httpx.AsyncClient`` (connection pooling); each call streams, so time-to-first-token
 is seen and a single-line completion stops reading as soon as its line is complete. Cancelling
@@ -8,56 +8,19 @@ the awaiting task closes the HTTP response, and so the connection.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
+from tierline import __version__
+from tierline.completion.prompts import PromptWindow, chat_messages, estimate_tokens, prompt_tokens
 from tierline.config import ModelSpec
-from tierline.prompts import PromptWindow, chat_messages, estimate_tokens, prompt_tokens
+from tierline.providers.base import (
+    CallRequest, CallResult, ProviderError, ProviderTimeout, RateLimited, ServerError, parse_retry_after,
+)
 
 if TYPE_CHECKING:
     import httpx
-
-# Outcomes as the contract names them (didRoute.attempts[].outcome and the ledger).
-OK, TIMEOUT, RATE_LIMITED, SERVER_ERROR, INVALID, CANCELLED, SKIPPED_BUDGET = (
-    "ok", "timeout", "rate_limited", "server_error", "invalid", "cancelled", "skipped_budget",
-)
-
-
-@dataclass(frozen=True)
-class CallResult:
-    text: str
-    tokens_in: int
-    tokens_out: int
-    cached_tokens_in: int
-    usage_reported: bool
-    latency_ms: float
-    first_token_ms: float | None
-
-
-class ProviderError(Exception):
-    """A failed call, classified. The message never contains a key or the code sent."""
-
-    def __init__(self, outcome: str, detail: str, retry_after_s: float | None = None, provider_wide: bool = False):
-        super().__init__(detail)
-        self.outcome = outcome
-        self.detail = detail
-        self.retry_after_s = retry_after_s
-        # True when the failure speaks for the whole endpoint (connection refused), not one model.
-        self.provider_wide = provider_wide
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
 
 def request_body(model: ModelSpec, window: PromptWindow, max_tokens: int, single_line: bool) -> tuple[str, dict[str, Any]]:
     """Endpoint path and JSON body for one call."""
@@ -118,47 +81,32 @@ class ProviderClient:
             await self._client.aclose()
             self._client = None
 
-    async def complete(
-        self,
-        model: ModelSpec,
-        window: PromptWindow,
-        *,
-        api_key: str | None,
-        max_tokens: int,
-        single_line: bool,
-        line_complete: Callable[[str], bool] | None = None,
-    ) -> CallResult:
+    async def complete(self, call: CallRequest) -> CallResult:
         """One call. Raises ProviderError; asyncio.CancelledError passes through (connection closed)."""
-        timeout_s = model.timeout_ms / 1000
         try:
-            return await asyncio.wait_for(
-                self._stream(model, window, api_key, max_tokens, single_line, line_complete), timeout_s
-            )
+            return await asyncio.wait_for(self._stream(call), call.model.timeout_ms / 1000)
         except asyncio.TimeoutError:
-            raise ProviderError(TIMEOUT, f"no complete answer within {model.timeout_ms} ms") from None
+            raise ProviderTimeout(f"no complete answer within {call.model.timeout_ms} ms") from None
 
-    async def _stream(
-        self,
-        model: ModelSpec,
-        window: PromptWindow,
-        api_key: str | None,
-        max_tokens: int,
-        single_line: bool,
-        line_complete: Callable[[str], bool] | None,
-    ) -> CallResult:
+    async def _stream(self, call: CallRequest) -> CallResult:
         import httpx
 
-        path, body = request_body(model, window, max_tokens, single_line)
-        headers = {"Accept": "text/event-stream"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+        model, window, single_line, line_complete = call.model, call.window, call.single_line, call.line_complete
+        path, body = request_body(model, window, call.max_tokens, single_line)
+        headers = {"Accept": "text/event-stream", "User-Agent": f"tierline/{__version__}"}
+        if call.api_key:
+            headers["Authorization"] = f"Bearer {call.api_key}"
+        # The model's own timeout, not httpx's 5 s default: a 10 s model must get its 10 s.
+        timeout = httpx.Timeout(model.timeout_ms / 1000)
         started = time.monotonic()
         first_token_ms: float | None = None
         text = ""
         usage: dict[str, Any] | None = None
         done = stopped_early = False
         try:
-            async with self._http().stream("POST", model.base_url + path, json=body, headers=headers) as response:
+            async with self._http().stream(
+                "POST", model.base_url + path, json=body, headers=headers, timeout=timeout
+            ) as response:
                 if response.status_code != 200:
                     await response.aread()
                     raise _http_error(response.status_code, response.headers.get("retry-after"))
@@ -188,13 +136,13 @@ class ProviderClient:
                             stopped_early = True
                             break
         except httpx.TimeoutException as exc:
-            raise ProviderError(TIMEOUT, type(exc).__name__) from None
+            raise ProviderTimeout(type(exc).__name__) from None
         except httpx.ConnectError as exc:
-            raise ProviderError(SERVER_ERROR, f"connection failed: {type(exc).__name__}", provider_wide=True) from None
+            raise ServerError(f"connection failed: {type(exc).__name__}", provider_wide=True) from None
         except httpx.TransportError as exc:
-            raise ProviderError(SERVER_ERROR, f"connection failed: {type(exc).__name__}") from None
+            raise ServerError(f"connection failed: {type(exc).__name__}") from None
         if not done and not stopped_early:
-            raise ProviderError(SERVER_ERROR, "stream ended before [DONE]")
+            raise ServerError("stream ended before [DONE]")
         latency_ms = (time.monotonic() - started) * 1000
         tokens_in = prompt_tokens(window)
         tokens_out = estimate_tokens(text)
@@ -218,15 +166,15 @@ def _json(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data)
     except ValueError:
-        raise ProviderError(SERVER_ERROR, "malformed JSON from provider") from None
+        raise ServerError("malformed JSON from provider") from None
     if not isinstance(value, dict):
-        raise ProviderError(SERVER_ERROR, "unexpected JSON shape from provider")
+        raise ServerError("unexpected JSON shape from provider")
     return value
 
 
 def _http_error(status: int, retry_after: str | None) -> ProviderError:
     if status == 429:
-        return ProviderError(RATE_LIMITED, "HTTP 429 rate limited", parse_retry_after(retry_after))
+        return RateLimited("HTTP 429 rate limited", parse_retry_after(retry_after))
     if status in (401, 403):
-        return ProviderError(SERVER_ERROR, f"HTTP {status}: the provider refused the API key")
-    return ProviderError(SERVER_ERROR, f"HTTP {status}")
+        return ServerError(f"HTTP {status}: the provider refused the API key")
+    return ServerError(f"HTTP {status}")

@@ -1,4 +1,4 @@
-"""Configuration: built-in defaults, TOML files and LSP settings, validated into frozen dataclasses.
+"""Loading and validating the layers: built-in defaults, TOML files and LSP settings.
 
 Precedence (later wins): built-in defaults, the config file (``TIERLINE_CONFIG``, else
 ``.tierline.toml`` in the workspace root, else the XDG config), LSP ``initializationOptions``,
@@ -21,196 +21,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from tierline import paths
-
-TIERS: tuple[str, ...] = ("cheap", "mid", "premium")
-APIS: tuple[str, ...] = ("chat", "fim")
-TRIGGERS: tuple[str, ...] = ("automatic", "manual")
-
-# Prices in USD per million tokens, OpenRouter list prices of November 2026.
-DEFAULT_MODELS: list[dict[str, Any]] = [
-    {
-        "name": "deepseek-v4-flash",
-        "tier": "cheap",
-        "base_url": "https://openrouter.ai/api/v1",
-        "model": "deepseek/deepseek-v4-flash",
-        "api": "chat",
-        "api_key_env": "OPENROUTER_API_KEY",
-        "input_per_mtok": 0.14,
-        "output_per_mtok": 0.28,
-        "cached_input_per_mtok": 0.014,
-        "timeout_ms": 8000,
-        "pass_at_1": {"default": 0.62},
-    },
-    {
-        "name": "qwen2.5-coder-32b",
-        "tier": "cheap",
-        "base_url": "https://openrouter.ai/api/v1",
-        "model": "qwen/qwen-2.5-coder-32b-instruct",
-        "api": "chat",
-        "api_key_env": "OPENROUTER_API_KEY",
-        "input_per_mtok": 0.07,
-        "output_per_mtok": 0.16,
-        "timeout_ms": 8000,
-        "pass_at_1": {"default": 0.55, "python": 0.6},
-    },
-    {
-        "name": "claude-haiku",
-        "tier": "mid",
-        "base_url": "https://openrouter.ai/api/v1",
-        "model": "anthropic/claude-haiku-4.5",
-        "api": "chat",
-        "api_key_env": "OPENROUTER_API_KEY",
-        "input_per_mtok": 1.0,
-        "output_per_mtok": 5.0,
-        "timeout_ms": 8000,
-    },
-    {
-        "name": "claude-sonnet",
-        "tier": "mid",
-        "base_url": "https://openrouter.ai/api/v1",
-        "model": "anthropic/claude-sonnet-4.5",
-        "api": "chat",
-        "api_key_env": "OPENROUTER_API_KEY",
-        "input_per_mtok": 3.0,
-        "output_per_mtok": 15.0,
-        "timeout_ms": 10000,
-    },
-    {
-        "name": "claude-opus",
-        "tier": "premium",
-        "base_url": "https://openrouter.ai/api/v1",
-        "model": "anthropic/claude-opus-4.5",
-        "api": "chat",
-        "api_key_env": "OPENROUTER_API_KEY",
-        "input_per_mtok": 5.0,
-        "output_per_mtok": 25.0,
-        "timeout_ms": 15000,
-    },
-]
-
-# The defaults as TOML would spell them. Editors mirror these (a test compares them).
-DEFAULTS: dict[str, Any] = {
-    "routing": {
-        "latency_budget_ms": 1500,
-        "ewma_alpha": 0.3,
-        "thresholds": {"mid": 0.35, "premium": 0.70},
-    },
-    "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
-    "budget": {"daily_usd": 5.0},
-    "ledger": {"dir": ""},
-    "completion": {
-        "trigger": "automatic",
-        "languages": [],
-        "max_tokens": 128,
-        "prefix_chars": 3000,
-        "suffix_chars": 1000,
-        "debounce_ms": 75,
-    },
-    "models": DEFAULT_MODELS,
-}
-
-# Editor-side sections an LSP client may send along with ours; not server config.
-EDITOR_ONLY_KEYS = frozenset({"server", "trace", "statusBar", "keybindings", "python"})
-
-
-class ConfigError(ValueError):
-    """A config value that cannot be used: says which file and which key."""
-
-    def __init__(self, source: str, key: str, problem: str):
-        self.source = source
-        self.key = key
-        self.problem = problem
-        super().__init__(f"{source}: {key}: {problem}")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    tier: str
-    base_url: str
-    model: str
-    api: str = "chat"
-    api_key_env: str | None = None
-    input_per_mtok: float = 0.0
-    output_per_mtok: float = 0.0
-    timeout_ms: int = 8000
-    provider: str = ""
-    pass_at_1: Mapping[str, float] = field(default_factory=dict)
-    cached_input_per_mtok: float | None = None
-
-    def strength(self, language: str) -> float | None:
-        """pass@1 for a language, else the model's default, else unknown (None)."""
-        return self.pass_at_1.get(language, self.pass_at_1.get("default"))
-
-    def cost_usd(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
-        cached_price = (
-            self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
-        )
-        fresh_in = max(0, tokens_in - cached_in)
-        return (
-            fresh_in * self.input_per_mtok + cached_in * cached_price + tokens_out * self.output_per_mtok
-        ) / 1_000_000
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    mid: float = 0.35
-    premium: float = 0.70
-
-
-@dataclass(frozen=True)
-class RoutingConfig:
-    latency_budget_ms: int = 1500
-    ewma_alpha: float = 0.3
-    thresholds: Thresholds = Thresholds()
-
-
-@dataclass(frozen=True)
-class CacheConfig:
-    ttl_seconds: int = 300
-    size_limit_mb: int = 256
-    dir: Path = field(default_factory=paths.cache_dir)
-
-
-@dataclass(frozen=True)
-class BudgetConfig:
-    daily_usd: float = 5.0
-
-
-@dataclass(frozen=True)
-class LedgerConfig:
-    dir: Path = field(default_factory=paths.state_dir)
-
-
-@dataclass(frozen=True)
-class CompletionConfig:
-    trigger: str = "automatic"
-    languages: tuple[str, ...] = ()
-    max_tokens: int = 128
-    prefix_chars: int = 3000
-    suffix_chars: int = 1000
-    debounce_ms: int = 75
-
-    def enabled_for(self, language: str) -> bool:
-        return not self.languages or language in self.languages
-
-
-@dataclass(frozen=True)
-class Config:
-    routing: RoutingConfig
-    cache: CacheConfig
-    budget: BudgetConfig
-    ledger: LedgerConfig
-    completion: CompletionConfig
-    models: tuple[ModelSpec, ...]
-    sources: tuple[str, ...] = ("built-in defaults",)
-
-    def models_in(self, tier: str) -> tuple[ModelSpec, ...]:
-        return tuple(m for m in self.models if m.tier == tier)
-
-    def model_named(self, name: str) -> ModelSpec | None:
-        return next((m for m in self.models if m.name == name), None)
+from tierline.config import paths
+from tierline.config.model import (
+    APIS, DEFAULT_MODELS, DEFAULTS, EDITOR_ONLY_KEYS, TIERS, TRIGGERS, BudgetConfig, CacheConfig, CompletionConfig,
+    Config, ConfigError, LedgerConfig, ModelSpec, RoutingConfig, Thresholds,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +117,15 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
     )
 
 
+def _thresholds(source: str, key: str, table: Mapping[str, Any], defaults: Thresholds) -> Thresholds:
+    _check_keys(source, key, table, DEFAULTS["routing"]["thresholds"])
+    mid = _number(source, f"{key}.mid", table.get("mid", defaults.mid), 0.0, 1.0)
+    premium = _number(source, f"{key}.premium", table.get("premium", defaults.premium), 0.0, 1.0)
+    if premium < mid:
+        raise ConfigError(source, f"{key}.premium", f"must be at least {key}.mid ({mid})")
+    return Thresholds(mid=mid, premium=premium)
+
+
 def _optional_dir(source: str, key: str, value: Any, default: Path) -> Path:
     text = _string(source, key, value)
     return Path(os.path.expanduser(text)) if text else default
@@ -313,11 +137,15 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
     routing = _table(source, "routing", raw.get("routing", {}))
     _check_keys(source, "routing", routing, DEFAULTS["routing"])
     thresholds = _table(source, "routing.thresholds", routing.get("thresholds", {}))
-    _check_keys(source, "routing.thresholds", thresholds, DEFAULTS["routing"]["thresholds"])
-    mid = _number(source, "routing.thresholds.mid", thresholds.get("mid", 0.35), 0.0, 1.0)
-    premium = _number(source, "routing.thresholds.premium", thresholds.get("premium", 0.70), 0.0, 1.0)
-    if premium < mid:
-        raise ConfigError(source, "routing.thresholds.premium", f"must be at least thresholds.mid ({mid})")
+    default_thresholds = _thresholds(source, "routing.thresholds", thresholds, Thresholds())
+    per_language = _table(source, "routing.languages", routing.get("languages", {}))
+    language_thresholds = {}
+    for language, section in per_language.items():
+        key = f"routing.languages.{language}"
+        section = _table(source, key, section)
+        _check_keys(source, key, section, {"thresholds": None})
+        table = _table(source, f"{key}.thresholds", section.get("thresholds", {}))
+        language_thresholds[language] = _thresholds(source, f"{key}.thresholds", table, default_thresholds)
     cache = _table(source, "cache", raw.get("cache", {}))
     _check_keys(source, "cache", cache, DEFAULTS["cache"])
     budget = _table(source, "budget", raw.get("budget", {}))
@@ -345,7 +173,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         routing=RoutingConfig(
             latency_budget_ms=_integer(source, "routing.latency_budget_ms", routing.get("latency_budget_ms", 1500), 1),
             ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", 0.3), 0.01, 1.0),
-            thresholds=Thresholds(mid=mid, premium=premium),
+            thresholds=default_thresholds,
+            languages=language_thresholds,
         ),
         cache=CacheConfig(
             ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0),

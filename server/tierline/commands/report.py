@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from tierline.config import ConfigError, load_config
-from tierline.ledger import Ledger, utc_day
+from tierline.accounting.ledger import Ledger, utc_day
 
 
 def render_table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -1,0 +1,120 @@
+"""Cache, ledger and budget behind one object that never costs an answer.
+
+A store that fails (unwritable or read-only directory, corrupt file, full disk) is logged, shown to
+the user once per store and kind of fault, and kept out of the request: a miss instead of a hit,
+a row not written, an in-memory budget tally. `warnings` lists the faults for `tierline.stats`, so
+both editors can show a warning state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, TypeVar
+
+from tierline.accounting.budget import DailyBudget
+from tierline.accounting.cache import AnswerCache, CachedAnswer
+from tierline.accounting.ledger import CallRow, Ledger, utc_day
+from tierline.config import Config
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Notify = Callable[[str, str], None]
+
+# Whatever a broken store raises (OS errors, SQLite, diskcache, undecodable rows) stays here;
+# cancellation (a BaseException) passes through.
+STORE_ERRORS: tuple[type[Exception], ...] = (Exception,)
+
+
+class Books:
+    def __init__(self, config: Config, notify: Notify = lambda level, text: None):
+        self._notify = notify
+        self._faults: dict[str, str] = {}
+        self.cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
+        self.ledger = Ledger(config.ledger.dir)
+        self.budget = DailyBudget(config.budget.daily_usd, self._ledger_spent_on)
+
+    # -- configuration -------------------------------------------------------------------------
+    def reconfigure(self, old: Config, new: Config) -> None:
+        if (new.cache.dir, new.cache.ttl_seconds, new.cache.size_limit_mb) != (
+            old.cache.dir, old.cache.ttl_seconds, old.cache.size_limit_mb,
+        ):
+            self._guard("cache", self.cache.close, None)
+            self.cache = AnswerCache(new.cache.dir, new.cache.ttl_seconds, new.cache.size_limit_mb)
+            self._faults.pop("cache", None)
+        if new.ledger.dir != old.ledger.dir:
+            self._guard("ledger", self.ledger.close, None)
+            self.ledger = Ledger(new.ledger.dir)
+            self._faults.pop("ledger", None)
+            self.budget = DailyBudget(new.budget.daily_usd, self._ledger_spent_on)
+        else:
+            self.budget.cap_usd = new.budget.daily_usd
+
+    # -- the request's bookkeeping -------------------------------------------------------------
+    def cached(self, key: str) -> CachedAnswer | None:
+        return self._guard("cache", lambda: self.cache.get(key), None)
+
+    def keep(self, key: str, answer: CachedAnswer) -> None:
+        self._guard("cache", lambda: self.cache.put(key, answer), None)
+
+    def record(self, row: CallRow) -> None:
+        # The budget counts first: a ledger that fails to write must not make spend invisible.
+        self.budget.add(row.cost_usd)
+        self._guard("ledger", lambda: self.ledger.record(row), None)
+
+    def fits_budget(self, estimate_usd: float) -> bool:
+        return self.budget.fits(estimate_usd)
+
+    def spent_today(self) -> float:
+        return self.budget.spent_today()
+
+    # -- commands ------------------------------------------------------------------------------
+    def clear_cache(self) -> int:
+        return self._guard("cache", self.cache.clear, 0)
+
+    def summary(self, day: str | None = None) -> dict[str, Any]:
+        return self._guard("ledger", lambda: self.ledger.summary(day), None) or empty_summary()
+
+    def today(self) -> dict[str, Any]:
+        return self.summary(utc_day())
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._faults.values())
+
+    def close(self) -> None:
+        self._guard("cache", self.cache.close, None)
+        self._guard("ledger", self.ledger.close, None)
+
+    # -- faults --------------------------------------------------------------------------------
+    def _ledger_spent_on(self, day: str) -> float:
+        # Unreadable ledger: count from zero in memory (and say so once) rather than stop counting.
+        return self._guard("ledger", lambda: self.ledger.spent_on(day), 0.0)
+
+    def _guard(self, store: str, action: Callable[[], T], fallback: T) -> T:
+        try:
+            return action()
+        except STORE_ERRORS as error:
+            self._fault(store, error)
+            return fallback
+
+    def _fault(self, store: str, error: BaseException) -> None:
+        problem = f"{type(error).__name__}: {error}"
+        log.warning("%s fault: %s", store, problem)
+        if store in self._faults:
+            return
+        what = {
+            "cache": "the response cache is not usable, completions are served without it",
+            "ledger": "the ledger is not writable, spend is counted in memory only",
+        }[store]
+        path = self.cache.directory if store == "cache" else self.ledger.path
+        message = f"tierline: {what} ({path}: {problem}). Run `tierline doctor` for details."
+        self._faults[store] = message
+        self._notify("warning", message)
+
+
+def empty_summary() -> dict[str, Any]:
+    return {
+        "requests": 0, "model_calls": 0, "cache_hits": 0, "spend_usd": 0.0, "premium_baseline_usd": 0.0,
+        "savings_pct": 0.0, "by_tier": {}, "by_model": {},
+    }

@@ -1,0 +1,1 @@
+"""The code at the cursor: documents and positions, languages and grammars, nesting, imports, the score."""

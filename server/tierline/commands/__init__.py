@@ -1,0 +1,1 @@
+"""The CLI's commands: score, report, doctor, demo."""

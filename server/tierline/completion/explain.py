@@ -1,0 +1,38 @@
+"""`tierline.explain` and `tierline score`: why a position goes to which tier and model, no model called."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tierline.analysis import scoring
+from tierline.analysis.documents import Document
+from tierline.providers.keys import MissingKey
+from tierline.wire import ExplainResult
+
+if TYPE_CHECKING:
+    from tierline.completion.pipeline import CompletionEngine
+
+
+def explain_position(engine: CompletionEngine, document: Document, offset: int) -> ExplainResult:
+    analysis = engine.analyse(document, offset)
+    decision = engine.router.decide_tier(analysis.score, document.language, consume_escalation=False)
+    plan = engine.router.plan(decision.tier, document.language)
+    first = next((c for c in plan if not isinstance(engine.keys.key_for(c.model), MissingKey)), None)
+    if first is not None:
+        model, model_reason = first.model.name, first.reason
+    elif plan:
+        unkeyed = plan[0].model
+        model, model_reason = None, f"{unkeyed.name} would answer, but {unkeyed.api_key_env} is not set"
+    else:
+        model, model_reason = None, "no model configured"
+    return {
+        "features": analysis.features.as_dict(),
+        "score": round(analysis.score, 4),
+        "contributions": {k: round(v, 4) for k, v in scoring.contributions(analysis.features).items()},
+        "tier": decision.tier.value,
+        "reason": decision.reason,
+        "model": model,
+        "model_reason": model_reason,
+        "single_line": analysis.single_line,
+        "excluded": False,
+    }

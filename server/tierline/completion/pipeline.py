@@ -1,0 +1,299 @@
+"""The request pipeline: one inline completion from cursor to answer, read top to bottom in
+`CompletionEngine.complete`:
+
+gate -> typing-through -> debounce -> analyse -> tier -> cache -> plan -> call -> clean and
+validate -> record -> answer.
+
+No LSP types here: `lsp/server.py` converts positions to byte offsets and the result to LSP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Callable, Mapping
+
+from tierline.accounting.books import Books
+from tierline.accounting.cache import CachedAnswer, cache_key
+from tierline.accounting.ledger import CallRow, utc_day
+from tierline.analysis import scoring
+from tierline.analysis.documents import Document
+from tierline.accounting.stats import usage_stats
+from tierline.completion import postprocess
+from tierline.completion.explain import explain_position
+from tierline.completion.prompts import cut_window, prompt_tokens
+from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
+from tierline.completion.session import DocumentSessions, ShownCompletion, Surroundings, debounce_s, typed_through
+from tierline.config import Config, ModelSpec
+from tierline.providers.base import CallRequest, CallResult, Provider, ProviderError
+from tierline.providers.keys import KeyRing, MissingKey
+from tierline.providers.openai import ProviderClient
+from tierline.routing.policy import FallbackWalk
+from tierline.routing.router import Router
+from tierline.wire import ExplainResult, Outcome, StatsResult
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str, str], None]
+
+
+class CompletionEngine:
+    """The pipeline and the services it runs on: routing, providers, keys, books, sessions."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        env: Mapping[str, str] = os.environ,
+        notify_user: Notify = lambda level, text: None,
+    ):
+        self._config = config
+        self.router = Router(config)
+        self.providers: Provider = ProviderClient()
+        self.keys = KeyRing(env, notify_user)
+        self.books = Books(config, notify_user)
+        self.sessions = DocumentSessions()
+        self._background: set[asyncio.Task[None]] = set()
+        self._notify = notify_user
+        self._said: set[str] = set()
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def reconfigure(self, config: Config) -> None:
+        old, self._config = self._config, config
+        self.router.reconfigure(config)
+        self.books.reconfigure(old, config)
+
+    # -- the request ---------------------------------------------------------------------------
+    async def complete_latest(self, request: CursorRequest) -> Routed:
+        """Complete, cancelling an older request still running for the same document."""
+        return await self.sessions.run_latest(request.document.uri, lambda: self.complete(request), Routed(None))
+
+    async def complete(self, request: CursorRequest) -> Routed:
+        document, completion = request.document, self.config.completion
+        # 1. Gate: a language turned off, manual mode, or a deletion never costs a call.
+        if not completion.enabled_for(document.language):
+            return Routed(None)
+        if request.automatic and (completion.trigger == "manual" or document.last_change_was_deletion):
+            return Routed(None)
+        state = RequestState(request)
+
+        # 2. Typing through what is shown costs no call, so it does not wait out the debounce.
+        shown = self.sessions.shown(document.uri)
+        rest = typed_through(shown, document.source, request.offset)
+        if rest is not None and shown is not None:
+            self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
+            answer = Answer(rest, shown.model, shown.tier, cached=True)
+            return Routed(rest, state.route(answer, "typed through the completion shown"))
+
+        # 3. Debounce automatic requests to the rhythm of the typing.
+        if request.automatic and completion.debounce_ms:
+            await asyncio.sleep(debounce_s(document, completion.debounce_ms))
+            state.restart_clock()
+        version = document.version
+        state.surroundings = Surroundings.at(document, request.offset)
+
+        # 4. Analyse the code at the cursor, 5. pick the tier.
+        state.analysis = analysis = self.analyse(document, request.offset)
+        state.decision = decision = self.router.decide_tier(analysis.score, document.language)
+
+        # 6. The cache: an identical request costs nothing.
+        key = cache_key(analysis.window, decision.tier)
+        hit = self.books.cached(key)
+        if hit is not None:
+            self._record(state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True))
+            answer = Answer(hit.text, hit.model, hit.tier, cached=True)
+            self._show(state, answer)
+            return Routed(hit.text, state.route(answer, "served from cache"))
+
+        # 7. Plan, 8. call, 9. clean and validate, 10. record: first valid answer wins.
+        self._maybe_probe(state)
+        answer = await self._walk(state, self.router.walk(decision.tier, document.language))
+        if answer is None:
+            return Routed(None, state.route(None))
+        self.books.keep(key, CachedAnswer(answer.text, answer.model, answer.tier, 0, 0, answer.cost_usd))
+
+        # 11. Answer, unless the user has typed something else meanwhile (then it stays cached).
+        if document.version != version and state.surroundings.is_stale(document, request.offset, answer.text):
+            return Routed(None, state.route(answer, "dropped as stale: the document moved on"))
+        self._show(state, answer)
+        return Routed(answer.text, state.route(answer))
+
+    def analyse(self, document: Document, offset: int) -> Analysis:
+        completion = self.config.completion
+        # Bytes >= characters, so twice the character window is always enough to cut from.
+        before, after = document.text_around(offset, completion.prefix_chars * 2, completion.suffix_chars * 2)
+        filename = document.uri.rsplit("/", 1)[-1]
+        window = cut_window(before, after, document.language, filename, completion.prefix_chars, completion.suffix_chars)
+        features = scoring.extract_features(
+            document.source,
+            document.syntax_tree(),
+            offset,
+            document.language,
+            document.imports(scoring.summarize_imports),
+            prompt_tokens(window),
+        )
+        return Analysis(window, features, scoring.score(features))
+
+    async def _walk(self, state: RequestState, walk: FallbackWalk) -> Answer | None:
+        """Try the plan in order; the first valid answer wins."""
+        assert state.analysis is not None
+        analysis = state.analysis
+        for choice in walk:
+            model = choice.model
+            api_key = self.keys.key_for(model)
+            if isinstance(api_key, MissingKey):
+                continue
+            if not self.books.fits_budget(self._worst_case_usd(model, analysis)):
+                self._budget_reached()
+                state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, "daily budget reached")
+                self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
+                return None
+            if not state.attempts:
+                state.note(f"{model.name}: {choice.reason}")
+            call = await self._attempt(state, model, api_key)
+            if call is None:
+                continue
+            text = postprocess.clean(call.text, analysis.window, analysis.single_line)
+            problem = postprocess.invalid_reason(call.text, text, analysis.window)
+            if problem is not None:
+                state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem)
+                self._record(state, Charge.of_call(model, Outcome.INVALID, call))
+                if self.router.tiers.note_invalid(model.tier, state.language):
+                    state.note(f"{state.language} escalated to mid for a while after invalid cheap answers")
+                walk.note_invalid(model)
+                continue
+            state.add_attempt(model, Outcome.OK, call.latency_ms)
+            charge = Charge.of_call(model, Outcome.OK, call)
+            self._record(state, charge)
+            return Answer(text, model.name, model.tier, charge.cost_usd)
+        return None
+
+    async def _attempt(self, state: RequestState, model: ModelSpec, api_key: str | None) -> CallResult | None:
+        """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
+        assert state.analysis is not None
+        health = self.router.health
+        call = CallRequest(
+            model, state.analysis.window, api_key or None, self.config.completion.max_tokens,
+            state.analysis.single_line, postprocess.first_line_complete,
+        )
+        started = time.monotonic()
+        health.mark_probing(model)
+        health.started(model)
+        try:
+            result = await self.providers.complete(call)
+        except ProviderError as error:
+            latency = (time.monotonic() - started) * 1000
+            health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
+            state.add_attempt(model, error.outcome, latency, error.detail)
+            self._record(state, Charge.without_call(model, error.outcome, latency))
+            log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
+            return None
+        except asyncio.CancelledError:
+            latency = (time.monotonic() - started) * 1000
+            health.record_cancelled(model)
+            state.add_attempt(model, Outcome.CANCELLED, latency)
+            self._record(state, Charge.without_call(model, Outcome.CANCELLED, latency))
+            raise
+        finally:
+            health.finished(model)
+        health.record_success(model, result.latency_ms, result.first_token_ms)
+        return result
+
+    def _maybe_probe(self, state: RequestState) -> None:
+        """A model passed over as slow gets this request too, in the background, to see it recover."""
+        assert state.analysis is not None and state.decision is not None
+        model = self.router.health.due_probe(state.decision.tier)
+        if model is None:
+            return
+        api_key = self.keys.key_for(model)
+        if isinstance(api_key, MissingKey) or not self.books.fits_budget(self._worst_case_usd(model, state.analysis)):
+            return
+        # Its own attempt list (not the user's didRoute), the same request in the ledger.
+        probe_state = RequestState(state.cursor, request_id=state.request_id, analysis=state.analysis)
+
+        async def probe() -> None:
+            call = await self._attempt(probe_state, model, api_key)
+            if call is not None:
+                self._record(probe_state, Charge.of_call(model, Outcome.OK, call))
+
+        task = asyncio.ensure_future(probe())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _record(self, state: RequestState, charge: Charge) -> None:
+        paid_answer = charge.outcome == Outcome.OK and not charge.cached
+        self.books.record(
+            CallRow(
+                request_id=state.request_id,
+                language=state.language,
+                tier=charge.tier,
+                model=charge.model,
+                tokens_in=charge.tokens_in,
+                tokens_out=charge.tokens_out,
+                cost_usd=charge.cost_usd,
+                # What the premium tier would have charged for the same tokens; 0 for free answers.
+                baseline_usd=self.baseline_cost(charge.tokens_in, charge.tokens_out) if paid_answer else 0.0,
+                latency_ms=charge.latency_ms,
+                outcome=charge.outcome,
+                cached=charge.cached,
+            )
+        )
+
+    def baseline_cost(self, tokens_in: int, tokens_out: int) -> float:
+        premium = self.config.models_in("premium")
+        return premium[0].cost_usd(tokens_in, tokens_out) if premium else 0.0
+
+    def _worst_case_usd(self, model: ModelSpec, analysis: Analysis) -> float:
+        return model.cost_usd(prompt_tokens(analysis.window), self.config.completion.max_tokens)
+
+    def _budget_reached(self) -> None:
+        cap = self.config.budget.daily_usd
+        self._notify_once(
+            "budget",
+            f"tierline: daily budget ${cap:.2f} reached (spent ${self.books.spent_today():.4f}); "
+            "completions pause until 00:00 UTC. Raise [budget] daily_usd to continue.",
+        )
+
+    def _notify_once(self, topic: str, text: str) -> None:
+        """One message per topic per UTC day."""
+        marker = f"{topic}:{utc_day()}"
+        if marker in self._said:
+            return
+        self._said.add(marker)
+        self._notify("warning", text)
+
+    def _show(self, state: RequestState, answer: Answer) -> None:
+        """What is shown now, for typing-through; the context is the code just before the cursor."""
+        assert state.surroundings is not None
+        uri = state.cursor.document.uri
+        self.sessions.show(uri, ShownCompletion(state.cursor.offset, state.surroundings.before, answer.text, answer.model, answer.tier))
+
+    # -- commands ------------------------------------------------------------------------------
+    def explain(self, document: Document, offset: int) -> ExplainResult:
+        return explain_position(self, document, offset)
+
+    def stats(self) -> StatsResult:
+        return usage_stats(self.books, self.router, self.config)
+
+    def escalate_next(self) -> None:
+        self.router.tiers.escalate_next = True
+
+    def clear_cache(self) -> int:
+        self.sessions.forget_shown()
+        return self.books.clear_cache()
+
+    def forget(self, uri: str) -> None:
+        self.sessions.forget(uri)
+
+    async def aclose(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        self.sessions.cancel_all()
+        await self.providers.aclose()
+        self.books.close()

@@ -1,0 +1,145 @@
+"""One inline completion request's state, in one object, from the editor's cursor to the answer."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from tierline.analysis import scoring
+from tierline.analysis.documents import Document
+from tierline.completion.prompts import PromptWindow
+from tierline.completion.session import Surroundings
+from tierline.config import ModelSpec
+from tierline.providers.base import CallResult
+from tierline.routing.tiers import TierDecision
+from tierline.wire import AttemptPayload, Outcome, RoutePayload
+
+
+@dataclass(frozen=True)
+class CursorRequest:
+    """What the editor asked: a document, a utf-8 byte offset in it, and how it was triggered."""
+
+    document: Document
+    offset: int
+    automatic: bool = False
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The code at the cursor: the prompt windows, their features and the score."""
+
+    window: PromptWindow
+    features: scoring.Features
+    score: float
+
+    @property
+    def single_line(self) -> bool:
+        return self.window.mid_line
+
+
+@dataclass
+class Attempt:
+    model: str
+    outcome: Outcome
+    latency_ms: float
+    detail: str = ""
+
+    def as_payload(self) -> AttemptPayload:
+        out: AttemptPayload = {"model": self.model, "outcome": self.outcome.value, "latency_ms": round(self.latency_ms, 1)}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One ledger row's worth: which model, how it went, what it cost. Never code."""
+
+    tier: str
+    model: str
+    outcome: Outcome
+    latency_ms: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    cached: bool = False
+
+    @staticmethod
+    def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
+        """A call that returned: its tokens at the model's prices (cached input at the cached price)."""
+        return Charge(
+            model.tier, model.name, outcome, call.latency_ms, call.tokens_in, call.tokens_out,
+            model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in),
+        )
+
+    @staticmethod
+    def without_call(model: ModelSpec, outcome: Outcome, latency_ms: float = 0.0) -> Charge:
+        """A call that failed, was cancelled or was never sent: no tokens, no cost."""
+        return Charge(model.tier, model.name, outcome, latency_ms)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A valid answer from a model (or the cache): what to insert and what it cost."""
+
+    text: str
+    model: str
+    tier: str
+    cost_usd: float = 0.0
+    cached: bool = False
+
+
+@dataclass
+class RequestState:
+    """Everything one request learns on its way through the pipeline."""
+
+    cursor: CursorRequest
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: float = field(default_factory=time.monotonic)
+    surroundings: Surroundings | None = None
+    analysis: Analysis | None = None
+    decision: TierDecision | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.cursor.document.language
+
+    def restart_clock(self) -> None:
+        self.started = time.monotonic()
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def add_attempt(self, model: ModelSpec, outcome: Outcome, latency_ms: float, detail: str = "") -> None:
+        self.attempts.append(Attempt(model.name, outcome, latency_ms, detail))
+
+    def route(self, answer: Answer | None, extra_reason: str = "") -> RoutePayload:
+        """What didRoute says about this request (uri and position are the LSP layer's)."""
+        tier = answer.tier if answer else (self.decision.tier.value if self.decision else "cheap")
+        reason = self.decision.reason if self.decision else ""
+        reason = "; ".join(part for part in [reason, *self.notes, extra_reason] if part)
+        return {
+            "request_id": self.request_id,
+            "score": round(self.analysis.score, 4) if self.analysis else None,
+            "tier": str(tier),
+            "model": answer.model if answer else None,
+            "cached": bool(answer and answer.cached),
+            "latency_ms": round((time.monotonic() - self.started) * 1000, 1),
+            "cost_usd": round(answer.cost_usd, 8) if answer else 0.0,
+            "attempts": [a.as_payload() for a in self.attempts],
+            "reason": reason,
+            "excluded": False,
+            "redactions": 0,
+            "downshifted": None,
+        }
+
+
+@dataclass
+class Routed:
+    """The answer for the editor, and what to tell it about the routing (None: routing not reached)."""
+
+    text: str | None
+    route: RoutePayload | None = None

@@ -1,0 +1,207 @@
+"""The configuration's shape: frozen dataclasses and the built-in defaults, the one place each default lives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from tierline.config import paths
+from tierline.wire import TIERS as TIERS
+
+APIS: tuple[str, ...] = ("chat", "fim")
+TRIGGERS: tuple[str, ...] = ("automatic", "manual")
+
+# Prices in USD per million tokens, OpenRouter list prices of November 2026.
+DEFAULT_MODELS: list[dict[str, Any]] = [
+    {
+        "name": "deepseek-v4-flash",
+        "tier": "cheap",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "deepseek/deepseek-v4-flash",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 0.14,
+        "output_per_mtok": 0.28,
+        "cached_input_per_mtok": 0.014,
+        "timeout_ms": 8000,
+        "pass_at_1": {"default": 0.62},
+    },
+    {
+        "name": "qwen2.5-coder-32b",
+        "tier": "cheap",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "qwen/qwen-2.5-coder-32b-instruct",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 0.07,
+        "output_per_mtok": 0.16,
+        "timeout_ms": 8000,
+        "pass_at_1": {"default": 0.55, "python": 0.6},
+    },
+    {
+        "name": "claude-haiku",
+        "tier": "mid",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-haiku-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 1.0,
+        "output_per_mtok": 5.0,
+        "timeout_ms": 8000,
+    },
+    {
+        "name": "claude-sonnet",
+        "tier": "mid",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-sonnet-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 3.0,
+        "output_per_mtok": 15.0,
+        "timeout_ms": 10000,
+    },
+    {
+        "name": "claude-opus",
+        "tier": "premium",
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "anthropic/claude-opus-4.5",
+        "api": "chat",
+        "api_key_env": "OPENROUTER_API_KEY",
+        "input_per_mtok": 5.0,
+        "output_per_mtok": 25.0,
+        "timeout_ms": 15000,
+    },
+]
+
+# The defaults as TOML would spell them. Editors mirror these (a test compares them).
+DEFAULTS: dict[str, Any] = {
+    "routing": {
+        "latency_budget_ms": 1500,
+        "ewma_alpha": 0.3,
+        "thresholds": {"mid": 0.35, "premium": 0.70},
+        "languages": {},
+    },
+    "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
+    "budget": {"daily_usd": 5.0},
+    "ledger": {"dir": ""},
+    "completion": {
+        "trigger": "automatic",
+        "languages": [],
+        "max_tokens": 128,
+        "prefix_chars": 3000,
+        "suffix_chars": 1000,
+        "debounce_ms": 75,
+    },
+    "models": DEFAULT_MODELS,
+}
+
+# Editor-side sections an LSP client may send along with ours; not server config.
+EDITOR_ONLY_KEYS = frozenset({"server", "trace", "statusBar", "keybindings", "python"})
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be used: says which file and which key."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    tier: str
+    base_url: str
+    model: str
+    api: str = "chat"
+    api_key_env: str | None = None
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+    timeout_ms: int = 8000
+    provider: str = ""
+    pass_at_1: Mapping[str, float] = field(default_factory=dict)
+    cached_input_per_mtok: float | None = None
+
+    def strength(self, language: str) -> float | None:
+        """pass@1 for a language, else the model's default, else unknown (None)."""
+        return self.pass_at_1.get(language, self.pass_at_1.get("default"))
+
+    def cost_usd(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
+        cached_price = (
+            self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
+        )
+        fresh_in = max(0, tokens_in - cached_in)
+        return (
+            fresh_in * self.input_per_mtok + cached_in * cached_price + tokens_out * self.output_per_mtok
+        ) / 1_000_000
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    mid: float = 0.35
+    premium: float = 0.70
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    latency_budget_ms: int = 1500
+    ewma_alpha: float = 0.3
+    thresholds: Thresholds = Thresholds()
+    # Per-language thresholds (`[routing.languages.python] thresholds`), e.g. from `tierline calibrate`.
+    languages: Mapping[str, Thresholds] = field(default_factory=dict)
+
+    def thresholds_for(self, language: str) -> Thresholds:
+        return self.languages.get(language, self.thresholds)
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    ttl_seconds: int = 300
+    size_limit_mb: int = 256
+    dir: Path = field(default_factory=paths.cache_dir)
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    daily_usd: float = 5.0
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    dir: Path = field(default_factory=paths.state_dir)
+
+
+@dataclass(frozen=True)
+class CompletionConfig:
+    trigger: str = "automatic"
+    languages: tuple[str, ...] = ()
+    max_tokens: int = 128
+    prefix_chars: int = 3000
+    suffix_chars: int = 1000
+    debounce_ms: int = 75
+
+    def enabled_for(self, language: str) -> bool:
+        return not self.languages or language in self.languages
+
+
+@dataclass(frozen=True)
+class Config:
+    routing: RoutingConfig
+    cache: CacheConfig
+    budget: BudgetConfig
+    ledger: LedgerConfig
+    completion: CompletionConfig
+    models: tuple[ModelSpec, ...]
+    sources: tuple[str, ...] = ("built-in defaults",)
+
+    def models_in(self, tier: str) -> tuple[ModelSpec, ...]:
+        return tuple(m for m in self.models if m.tier == tier)
+
+    def model_named(self, name: str) -> ModelSpec | None:
+        return next((m for m in self.models if m.name == name), None)
+
+

@@ -1,0 +1,1 @@
+"""LSP handlers (`server`) and the stdio transport (`transport`): LSP types in, engine calls out."""

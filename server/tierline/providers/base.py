@@ -1,0 +1,97 @@
+"""What every provider adapter agrees on: the call it is given, the result it returns, and the
+errors it raises, as a class hierarchy by kind (transient: try another model; permanent: stop
+calling this model until its config changes).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from tierline.completion.prompts import PromptWindow
+from tierline.config import ModelSpec
+from tierline.wire import Outcome
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call to one model."""
+
+    model: ModelSpec
+    window: PromptWindow
+    api_key: str | None
+    max_tokens: int
+    single_line: bool
+    # For single-line completions: stop reading once this says the first line is complete.
+    line_complete: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    text: str
+    tokens_in: int
+    tokens_out: int
+    cached_tokens_in: int
+    usage_reported: bool
+    latency_ms: float
+    first_token_ms: float | None
+
+
+class ProviderError(Exception):
+    """A failed call, classified. The message never contains a key or the code sent."""
+
+    outcome: Outcome = Outcome.SERVER_ERROR
+
+    def __init__(self, detail: str, retry_after_s: float | None = None, provider_wide: bool = False):
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+        # True when the failure speaks for the whole endpoint (connection refused), not one model.
+        self.provider_wide = provider_wide
+
+
+class TransientError(ProviderError):
+    """Worth another model now and this one again later."""
+
+
+class ProviderTimeout(TransientError):
+    outcome = Outcome.TIMEOUT
+
+
+class RateLimited(TransientError):
+    outcome = Outcome.RATE_LIMITED
+
+
+class ServerError(TransientError):
+    outcome = Outcome.SERVER_ERROR
+
+
+class Rejected(ProviderError):
+    """A permanent refusal (bad key, no credit, unknown model, bad request): calling again will not help."""
+
+    outcome = Outcome.REJECTED
+
+
+class Provider(Protocol):
+    async def complete(self, call: CallRequest) -> CallResult:
+        """One call. Raises ProviderError; asyncio.CancelledError passes through (connection closed)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds from now: a number of seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else None

@@ -1,0 +1,1 @@
+"""Which tier (`tiers`), which model and in what fallback order (`policy`), and model health (`health`)."""

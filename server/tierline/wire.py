@@ -1,0 +1,177 @@
+"""The wire contract, in one place: what the server sends editors and what the ledger stores.
+
+Every value an editor, a script or the ledger's SQL sees is named here once. The VS Code
+extension (`editors/vscode/src/wire.ts`) and the Neovim plugin (`editors/nvim/lua/tierline/wire.lua`)
+mirror these names; `tests/test_wire.py` makes the server produce every shape below and feeds
+each to both editors' rendering code.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    from typing import NotRequired, TypedDict
+else:  # pragma: no cover - exercised on 3.10 only
+    from typing_extensions import NotRequired, TypedDict
+
+
+class _WireEnum(str, enum.Enum):
+    """A str on the wire and in SQL; prints as its value, not as `Class.MEMBER`."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Tier(_WireEnum):
+    CHEAP = "cheap"
+    MID = "mid"
+    PREMIUM = "premium"
+
+    def up(self) -> Tier | None:
+        """The next dearer tier, None above premium."""
+        order = list(Tier)
+        index = order.index(self)
+        return order[index + 1] if index + 1 < len(order) else None
+
+
+TIERS: tuple[str, ...] = tuple(t.value for t in Tier)
+
+
+class Outcome(_WireEnum):
+    """`didRoute.attempts[].outcome` and the ledger's `outcome` column."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    INVALID = "invalid"
+    CANCELLED = "cancelled"
+    SKIPPED_BUDGET = "skipped_budget"
+    REJECTED = "rejected"  # a permanent provider error (400, 401, 402, 403, 404, 413, 422)
+
+
+# A failed model call: everything but these.
+NOT_FAILURES: frozenset[str] = frozenset({Outcome.OK, Outcome.CANCELLED, Outcome.SKIPPED_BUDGET})
+
+# LSP method and command names.
+DID_ROUTE = "tierline/didRoute"
+CMD_EXPLAIN = "tierline.explain"
+CMD_STATS = "tierline.stats"
+CMD_ESCALATE = "tierline.escalate"
+CMD_CLEAR_CACHE = "tierline.clearCache"
+CMD_ACCEPTED = "tierline.accepted"
+
+
+class PositionPayload(TypedDict):
+    line: int
+    character: int
+
+
+class AttemptPayload(TypedDict):
+    model: str
+    outcome: str
+    latency_ms: float
+    detail: NotRequired[str]
+
+
+class RoutePayload(TypedDict):
+    """What the pipeline reports about one routed request (didRoute without uri and position)."""
+
+    request_id: str
+    score: float | None  # None: typed-through or excluded, no analysis ran
+    tier: str
+    model: str | None  # None: nothing answered
+    cached: bool
+    latency_ms: float
+    cost_usd: float
+    attempts: list[AttemptPayload]
+    reason: str
+    excluded: bool
+    redactions: int
+    downshifted: str | None
+
+
+class DidRoute(RoutePayload):
+    """`tierline/didRoute`, sent after each inline completion that reached routing."""
+
+    uri: str
+    position: PositionPayload
+
+
+class ExplainResult(TypedDict):
+    features: dict[str, Any]
+    score: float | None
+    contributions: dict[str, float]
+    tier: str
+    reason: str
+    model: str | None
+    model_reason: str
+    single_line: bool
+    excluded: bool
+
+
+class TierStats(TypedDict):
+    requests: int
+    model_calls: int
+    cache_hits: int
+    spend_usd: float
+
+
+class ModelStats(TypedDict, total=False):
+    tier: str
+    calls: int
+    failures: int
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    spend_usd: float
+    avg_latency_ms: float
+    ewma_ms: float | None
+    p95_ms: float | None
+    first_token_ewma_ms: float | None
+    in_flight: int
+    breaker: str
+
+
+class TodayStats(TypedDict):
+    requests: int
+    spend_usd: float
+    premium_baseline_usd: float
+    savings_pct: float
+
+
+class BudgetStats(TypedDict):
+    daily_usd: float
+    spent_today_usd: float
+    remaining_usd: float | None
+    reached: bool
+
+
+class StatsResult(TypedDict):
+    """`tierline.stats`."""
+
+    requests: int
+    model_calls: int
+    cache_hits: int
+    spend_usd: float
+    premium_baseline_usd: float
+    savings_pct: float
+    by_tier: dict[str, TierStats]
+    by_model: dict[str, ModelStats]
+    today: TodayStats
+    budget: BudgetStats
+    escalate_next: bool
+    warnings: list[str]
+
+
+__all__ = [
+    "CMD_ACCEPTED", "CMD_CLEAR_CACHE", "CMD_ESCALATE", "CMD_EXPLAIN", "CMD_STATS", "DID_ROUTE", "NOT_FAILURES",
+    "TIERS", "AttemptPayload", "BudgetStats", "DidRoute", "ExplainResult", "ModelStats", "Outcome",
+    "PositionPayload", "RoutePayload", "StatsResult", "Tier", "TierStats", "TodayStats",
+]
