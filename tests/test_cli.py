@@ -17,8 +17,12 @@ from .test_lsp_end_to_end import SIMPLE_CURSOR, open_doc
 
 def tierline(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tierline", *args], capture_output=True, text=True, timeout=120,
-        env={**os.environ, **(env or {})}, cwd=cwd,
+        [sys.executable, "-m", "tierline", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
 
 
@@ -69,7 +73,9 @@ def test_doctor_reports_config_keys_masked_grammars_and_cache(tmp_path: Path):
     config = sim_config("http://127.0.0.1:9/v1", cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
     config["models"][0]["api_key_env"] = "TIERLINE_DOCTOR_KEY"
     write_toml(config, tmp_path / "t.toml")
-    result = tierline("doctor", "--json", env={"TIERLINE_CONFIG": str(tmp_path / "t.toml"), "TIERLINE_DOCTOR_KEY": SECRET})
+    result = tierline(
+        "doctor", "--json", env={"TIERLINE_CONFIG": str(tmp_path / "t.toml"), "TIERLINE_DOCTOR_KEY": SECRET}
+    )
     assert result.returncode == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["ok"] and report["config"]["valid"]
@@ -80,7 +86,7 @@ def test_doctor_reports_config_keys_masked_grammars_and_cache(tmp_path: Path):
 
 
 def test_doctor_names_the_bad_key_and_fails(tmp_path: Path):
-    (tmp_path / "bad.toml").write_text("[cache]\nttl_seconds = \"long\"\n")
+    (tmp_path / "bad.toml").write_text('[cache]\nttl_seconds = "long"\n')
     result = tierline("doctor", env={"TIERLINE_CONFIG": str(tmp_path / "bad.toml")})
     assert result.returncode == 1
     assert "cache.ttl_seconds" in result.stdout and "bad.toml" in result.stdout

@@ -26,10 +26,12 @@ SECOND_CHEAP = "deepseek-v4-flash"
 )
 async def test_fault_on_the_first_model_is_answered_by_the_next(start_editor, simulator, tmp_path, fault, outcome):
     # A short timeout for the first model so a hang costs one timeout, not eight seconds.
-    overrides = {"models": [
-        {**m, "timeout_ms": 1500} if m["name"] == FIRST_CHEAP else m
-        for m in editor_config(simulator, tmp_path)["models"]
-    ]}
+    overrides = {
+        "models": [
+            {**m, "timeout_ms": 1500} if m["name"] == FIRST_CHEAP else m
+            for m in editor_config(simulator, tmp_path)["models"]
+        ]
+    }
     editor = await start_editor(overrides)
     simulator.set_behaviour(FIRST_CHEAP, fault=fault)
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)

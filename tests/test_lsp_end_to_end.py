@@ -67,10 +67,20 @@ async def test_explain_scores_without_calling_a_model(start_editor, simulator, t
     editor = await start_editor()
     uri = open_doc(editor, tmp_path, "loader.py", NESTED_PY)
 
-    explained = await editor.command("tierline.explain", uri, {"line": COMPLEX_CURSOR[0], "character": COMPLEX_CURSOR[1]})
+    explained = await editor.command(
+        "tierline.explain", uri, {"line": COMPLEX_CURSOR[0], "character": COMPLEX_CURSOR[1]}
+    )
 
     features = explained["features"]
-    for key in ("language", "nesting_depth", "imports", "stdlib_imports", "external_imports", "system_imports", "context_tokens"):
+    for key in (
+        "language",
+        "nesting_depth",
+        "imports",
+        "stdlib_imports",
+        "external_imports",
+        "system_imports",
+        "context_tokens",
+    ):
         assert key in features
     assert features["language"] == "python"
     assert features["nesting_depth"] >= 4
@@ -216,14 +226,35 @@ async def test_newer_request_for_the_same_document_cancels_the_older(start_edito
 
 
 async def test_model_without_its_key_is_skipped_with_one_message(start_editor, simulator, tmp_path):
-    overrides = {"models": [
-        {"name": "needs-key", "tier": "cheap", "base_url": simulator.base_url, "model": "sim/needs-key",
-         "api_key_env": "TIERLINE_TEST_UNSET_KEY", "input_per_mtok": 0.01, "output_per_mtok": 0.01},
-        {"name": "open-cheap", "tier": "cheap", "base_url": simulator.base_url, "model": "sim/open-cheap",
-         "input_per_mtok": 0.14, "output_per_mtok": 0.28},
-        {"name": "open-premium", "tier": "premium", "base_url": simulator.base_url, "model": "sim/open-premium",
-         "input_per_mtok": 5, "output_per_mtok": 25},
-    ]}
+    overrides = {
+        "models": [
+            {
+                "name": "needs-key",
+                "tier": "cheap",
+                "base_url": simulator.base_url,
+                "model": "sim/needs-key",
+                "api_key_env": "TIERLINE_TEST_UNSET_KEY",
+                "input_per_mtok": 0.01,
+                "output_per_mtok": 0.01,
+            },
+            {
+                "name": "open-cheap",
+                "tier": "cheap",
+                "base_url": simulator.base_url,
+                "model": "sim/open-cheap",
+                "input_per_mtok": 0.14,
+                "output_per_mtok": 0.28,
+            },
+            {
+                "name": "open-premium",
+                "tier": "premium",
+                "base_url": simulator.base_url,
+                "model": "sim/open-premium",
+                "input_per_mtok": 5,
+                "output_per_mtok": 25,
+            },
+        ]
+    }
     editor = await start_editor(overrides)
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
 
@@ -237,12 +268,28 @@ async def test_model_without_its_key_is_skipped_with_one_message(start_editor, s
 
 
 async def test_api_key_is_sent_but_never_stored_logged_or_shown(start_editor, simulator, tmp_path):
-    overrides = {"models": [
-        {"name": "keyed-cheap", "tier": "cheap", "base_url": simulator.base_url, "model": "sim/keyed-cheap",
-         "api_key_env": "TIERLINE_TEST_KEY", "input_per_mtok": 0.14, "output_per_mtok": 0.28},
-        {"name": "keyed-premium", "tier": "premium", "base_url": simulator.base_url, "model": "sim/keyed-premium",
-         "api_key_env": "TIERLINE_TEST_KEY", "input_per_mtok": 5, "output_per_mtok": 25},
-    ]}
+    overrides = {
+        "models": [
+            {
+                "name": "keyed-cheap",
+                "tier": "cheap",
+                "base_url": simulator.base_url,
+                "model": "sim/keyed-cheap",
+                "api_key_env": "TIERLINE_TEST_KEY",
+                "input_per_mtok": 0.14,
+                "output_per_mtok": 0.28,
+            },
+            {
+                "name": "keyed-premium",
+                "tier": "premium",
+                "base_url": simulator.base_url,
+                "model": "sim/keyed-premium",
+                "api_key_env": "TIERLINE_TEST_KEY",
+                "input_per_mtok": 5,
+                "output_per_mtok": 25,
+            },
+        ]
+    }
     editor = await start_editor(overrides, env={"TIERLINE_TEST_KEY": SECRET})
     simulator.set_behaviour("sim/keyed-cheap", fault="server_error", fault_count=1)
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
@@ -291,7 +338,11 @@ async def test_settings_from_the_editor_change_routing_without_a_restart(start_e
     before = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
     editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": {"routing": {"thresholds": {"mid": 0.0, "premium": 0.0}}, "server": {"command": ["x"]}}})
+        types.DidChangeConfigurationParams(
+            settings={
+                "tierline": {"routing": {"thresholds": {"mid": 0.0, "premium": 0.0}}, "server": {"command": ["x"]}}
+            }
+        )
     )
     after = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 

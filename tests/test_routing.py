@@ -23,12 +23,23 @@ def router_for(models: list[dict], **routing) -> tuple[Router, Clock]:
 
 
 def model(name: str, tier: str, price: float, host: str = "a", **extra) -> dict:
-    return {"name": name, "tier": tier, "base_url": f"http://{host}.test/v1", "model": name,
-            "input_per_mtok": price, "output_per_mtok": price * 2, **extra}
+    return {
+        "name": name,
+        "tier": tier,
+        "base_url": f"http://{host}.test/v1",
+        "model": name,
+        "input_per_mtok": price,
+        "output_per_mtok": price * 2,
+        **extra,
+    }
 
 
-TWO_CHEAP = [model("cheaper", "cheap", 0.1, "a"), model("pricier", "cheap", 0.2, "b"),
-             model("mid", "mid", 1.0, "c"), model("top", "premium", 5.0, "d")]
+TWO_CHEAP = [
+    model("cheaper", "cheap", 0.1, "a"),
+    model("pricier", "cheap", 0.2, "b"),
+    model("mid", "mid", 1.0, "c"),
+    model("top", "premium", 5.0, "d"),
+]
 
 
 def names(choices) -> list[str]:
@@ -65,8 +76,11 @@ def test_fallback_plan_goes_up_the_tiers_never_down():
 
 
 def test_clearly_weaker_model_for_the_language_is_not_preferred():
-    models = [model("weak-at-go", "cheap", 0.1, pass_at_1={"default": 0.7, "go": 0.4}),
-              model("solid", "cheap", 0.2, pass_at_1={"default": 0.65}), model("top", "premium", 5.0)]
+    models = [
+        model("weak-at-go", "cheap", 0.1, pass_at_1={"default": 0.7, "go": 0.4}),
+        model("solid", "cheap", 0.2, pass_at_1={"default": 0.65}),
+        model("top", "premium", 5.0),
+    ]
     router, _ = router_for(models)
     assert names(router.order_tier("cheap", "go")) == ["solid", "weak-at-go"]
     assert names(router.order_tier("cheap", "python")) == ["weak-at-go", "solid"]
@@ -116,7 +130,11 @@ def test_rate_limit_opens_at_once_for_retry_after():
 
 
 def test_refused_connection_opens_the_whole_provider():
-    models = [model("one", "cheap", 0.1, "shared"), model("two", "cheap", 0.2, "shared"), model("top", "premium", 5, "d")]
+    models = [
+        model("one", "cheap", 0.1, "shared"),
+        model("two", "cheap", 0.2, "shared"),
+        model("top", "premium", 5, "d"),
+    ]
     router, _ = router_for(models)
     one = router.config.models[0]
     router.health.record_failure(one, "server_error", None, 1, provider_wide=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tierline.config import Thresholds
 from tierline.analysis.languages import language_from, parser_for
 from tierline.analysis.nesting import nesting_depth
 from tierline.analysis.scoring import (
+    CodeAtCursor,
     Features,
     ImportSummary,
     contributions,
@@ -18,6 +18,7 @@ from tierline.analysis.scoring import (
     score,
     summarize_imports,
 )
+from tierline.config import Thresholds
 from tierline.routing.tiers import choose_tier
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -42,19 +43,27 @@ def end_of(source: bytes, needle: str) -> int:
 def features_at(name: str, offset: int, context_tokens: int = 1200) -> Features:
     source, tree, language = load(name)
     imports = summarize_imports(source, tree, language)
-    return extract_features(source, tree, offset, language, imports, context_tokens)
+    return extract_features(CodeAtCursor(source, tree, offset, language), imports, context_tokens)
 
 
 # (fixture, text deep inside nested code, text at the top level)
 DEEP_AND_SHALLOW = [
     ("python/httpx_client.py", "next_request = auth_flow.send(response)", "import datetime"),
     ("python/shutil.py", "_fastcopy_fcopyfile(fsrc, fdst, posix._COPYFILE_DATA)", "import fnmatch"),
-    ("javascript/express_response.js", "if (charset) value += '; charset=' + charset.toLowerCase();", "var vary = require('vary');"),
+    (
+        "javascript/express_response.js",
+        "if (charset) value += '; charset=' + charset.toLowerCase();",
+        "var vary = require('vary');",
+    ),
     ("typescript/node_pty_unixTerminal.ts", "clearTimeout(timeout);", "import * as net from 'net';"),
     ("tsx/Card.tsx", "pendingOnCloseCallbackRef.current = setTimeout(() => {", "import Color from 'color';"),
     ("go/exec.go", 'env = append(env, "PWD="+pwd)', "package exec"),
     ("rust/crossbeam_array.rs", "let new_tail = if index + 1 < self.cap {", "use std::time::Instant;"),
-    ("java/NetworkingModule.java", 'if (response.request().method().equalsIgnoreCase("HEAD")) {', "import okhttp3.Callback;"),
+    (
+        "java/NetworkingModule.java",
+        'if (response.request().method().equalsIgnoreCase("HEAD")) {',
+        "import okhttp3.Callback;",
+    ),
     ("c/Xtranssock.c", "if (memcmp(A,B,sizeof(struct in6_addr)) == 0) {", "#include <ctype.h>"),
     ("cpp/gtest-death-test.cc", "captured_stderr_.resize(old_length + kBufferSize);", "#include <functional>"),
     ("ruby/request.rb", "split_authority(wrap_ipv6(authority))[1]", "module Rack"),
@@ -82,8 +91,10 @@ def test_each_level_of_nesting_is_counted_in_python() -> None:
         b"                    yield fh.read()\n"
     )
     tree = parser_for("python").parse(source)
-    depths = [nesting_depth(source, tree, end_of(source, text), "python")
-              for text in ("class Box:", "def items(self, rows):", "for row in rows:", "if row:", "as fh:", "fh.read()")]
+    depths = [
+        nesting_depth(source, tree, end_of(source, text), "python")
+        for text in ("class Box:", "def items(self, rows):", "for row in rows:", "if row:", "as fh:", "fh.read()")
+    ]
     # The cursor after a header ("if row:") is inside the construct it is about to fill.
     assert depths == [1, 2, 3, 4, 5, 5]
 
@@ -104,7 +115,7 @@ def test_blank_indented_line_at_end_of_python_function_counts_as_inside() -> Non
     assert nesting_depth(source, tree, line_start + 4, "python") == 1  # in f, after the loop
     deeper = source.index(b"        \n")
     assert nesting_depth(source, tree, deeper + 8, "python") == 2  # still in the loop body
-    assert nesting_depth(source, tree, source.index(b"\nvalue") , "python") == 0  # blank, column 0
+    assert nesting_depth(source, tree, source.index(b"\nvalue"), "python") == 0  # blank, column 0
 
 
 def test_half_typed_code_with_unclosed_braces_keeps_its_depth() -> None:
@@ -133,7 +144,7 @@ def test_out_of_range_offsets_and_empty_documents_do_not_crash(language: str, of
     for source in (b"", b"x", "é\n  \n".encode(), b"\n\n\n", b"{{{{", b"\xff\xfe not utf-8 \x80"):
         tree = parser.parse(source) if parser is not None else None
         imports = summarize_imports(source, tree, language)
-        features = extract_features(source, tree, offset, language, imports, 0)
+        features = extract_features(CodeAtCursor(source, tree, offset, language), imports, 0)
         assert features.nesting_depth >= 0
         assert 0.0 <= score(features) <= 1.0
 
@@ -177,11 +188,16 @@ def test_fallback_languages_get_a_score(name: str) -> None:
         ("cpp/node_pty_pty.cc", 25, 19, 6, 12, {"thread", "napi.h", "sys/ioctl.h"}),
     ],
 )
-def test_import_counts(name: str, imports: int, stdlib: int, external: int, system: int, must_include: set[str]) -> None:
+def test_import_counts(
+    name: str, imports: int, stdlib: int, external: int, system: int, must_include: set[str]
+) -> None:
     source, tree, language = load(name)
     summary = summarize_imports(source, tree, language)
     assert (summary.imports, summary.stdlib_imports, summary.external_imports, summary.system_imports) == (
-        imports, stdlib, external, system,
+        imports,
+        stdlib,
+        external,
+        system,
     ), summary.names
     assert must_include <= set(summary.names)
 
@@ -191,13 +207,37 @@ def test_import_counts(name: str, imports: int, stdlib: int, external: int, syst
     [
         ("python", b"from . import a\nfrom ..b import c\nimport os.path\nimport requests\n", (4, 1, 1, 1)),
         ("python", b"try:\n    import ujson as json\nexcept ImportError:\n    import json\n", (2, 1, 1, 0)),
-        ("javascript", b"import fs from 'node:fs';\nconst cp = require('child_process');\nimport x from './x.js';\nimport _ from 'lodash';\n", (4, 2, 1, 2)),
-        ("typescript", b"import type { A } from '@scope/pkg/sub';\nimport os = require('os');\nexport * from './y';\n", (3, 1, 1, 1)),
+        (
+            "javascript",
+            b"import fs from 'node:fs';\nconst cp = require('child_process');\nimport x from './x.js';\nimport _ from 'lodash';\n",
+            (4, 2, 1, 2),
+        ),
+        (
+            "typescript",
+            b"import type { A } from '@scope/pkg/sub';\nimport os = require('os');\nexport * from './y';\n",
+            (3, 1, 1, 1),
+        ),
         ("go", b'package m\nimport (\n\t"fmt"\n\t"os/exec"\n\t"github.com/x/y"\n\t"C"\n)\n', (4, 2, 2, 2)),
-        ("rust", b"use std::{ptr, io::Read};\nuse crate::x;\nuse serde::Serialize;\nextern crate libc;\n", (4, 1, 2, 2)),
-        ("java", b"package com.acme.app;\nimport java.util.List;\nimport com.acme.app.model.User;\nimport sun.misc.Unsafe;\nimport org.x.Y;\nclass A { native void f(); }\n", (4, 2, 1, 2)),
-        ("c", b'#include <stdio.h>\n#include "local.h"\n#ifdef X\n#include <pthread.h>\n#endif\n#include <zlib.h>\n', (4, 2, 1, 1)),
-        ("cpp", b"#include <vector>\n#include <thread>\n#include <sys/socket.h>\n#include <boost/asio.hpp>\n", (4, 3, 1, 2)),
+        (
+            "rust",
+            b"use std::{ptr, io::Read};\nuse crate::x;\nuse serde::Serialize;\nextern crate libc;\n",
+            (4, 1, 2, 2),
+        ),
+        (
+            "java",
+            b"package com.acme.app;\nimport java.util.List;\nimport com.acme.app.model.User;\nimport sun.misc.Unsafe;\nimport org.x.Y;\nclass A { native void f(); }\n",
+            (4, 2, 1, 2),
+        ),
+        (
+            "c",
+            b'#include <stdio.h>\n#include "local.h"\n#ifdef X\n#include <pthread.h>\n#endif\n#include <zlib.h>\n',
+            (4, 2, 1, 1),
+        ),
+        (
+            "cpp",
+            b"#include <vector>\n#include <thread>\n#include <sys/socket.h>\n#include <boost/asio.hpp>\n",
+            (4, 3, 1, 2),
+        ),
         ("ruby", b"require 'socket'\nrequire_relative './helper'\n", (2, 0, 1, 1)),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 12 else None,
@@ -205,7 +245,9 @@ def test_import_counts(name: str, imports: int, stdlib: int, external: int, syst
 def test_import_classification(language: str, source: bytes, expected: tuple[int, int, int, int]) -> None:
     parser = parser_for(language)
     summary = summarize_imports(source, parser.parse(source) if parser else None, language)
-    assert (summary.imports, summary.stdlib_imports, summary.external_imports, summary.system_imports) == expected, summary
+    assert (summary.imports, summary.stdlib_imports, summary.external_imports, summary.system_imports) == expected, (
+        summary
+    )
 
 
 def test_python_stdlib_is_the_running_interpreters() -> None:
@@ -232,8 +274,13 @@ def test_contributions_add_up_to_the_score_and_stay_in_range() -> None:
 def test_features_as_dict_has_the_contract_keys() -> None:
     features = Features("go", 2, 3, 2, 1, 1, 400)
     assert features.as_dict() == {
-        "language": "go", "nesting_depth": 2, "imports": 3, "stdlib_imports": 2,
-        "external_imports": 1, "system_imports": 1, "context_tokens": 400,
+        "language": "go",
+        "nesting_depth": 2,
+        "imports": 3,
+        "stdlib_imports": 2,
+        "external_imports": 1,
+        "system_imports": 1,
+        "context_tokens": 400,
     }
     assert ImportSummary().imports == 0
 
@@ -260,9 +307,13 @@ def test_tier_boundaries() -> None:
 def test_top_level_positions_stay_cheap_and_deep_system_code_is_not() -> None:
     thresholds = Thresholds()
     source, _, _ = load("go/json_decode.go")
-    assert choose_tier(score(features_at("go/json_decode.go", end_of(source, '"encoding/base64"'))), thresholds) == "cheap"
+    assert (
+        choose_tier(score(features_at("go/json_decode.go", end_of(source, '"encoding/base64"'))), thresholds) == "cheap"
+    )
     source, _, _ = load("java/NetworkingModule.java")
-    deep = features_at("java/NetworkingModule.java", end_of(source, 'if (response.request().method().equalsIgnoreCase("HEAD")) {'))
+    deep = features_at(
+        "java/NetworkingModule.java", end_of(source, 'if (response.request().method().equalsIgnoreCase("HEAD")) {')
+    )
     assert choose_tier(score(deep), thresholds) == "premium"
 
 

@@ -9,8 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -61,7 +62,7 @@ def fim_body(prompt: str = "total = ", suffix: str = "\n", **extra: Any) -> dict
 
 
 async def sse_events(response: httpx.Response) -> list[str]:
-    return [line[len("data: "):] async for line in response.aiter_lines() if line.startswith("data: ")]
+    return [line[len("data: ") :] async for line in response.aiter_lines() if line.startswith("data: ")]
 
 
 def content_of(events: list[str], api: str = "chat") -> str:
@@ -268,7 +269,6 @@ async def test_stop_ends_a_hanging_request(sim: Simulator) -> None:
             await pending
 
 
-
 async def test_stop_with_an_idle_keep_alive_connection_logs_nothing(sim: Simulator, client: httpx.AsyncClient) -> None:
     errors: list[dict[str, Any]] = []
     asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
@@ -276,13 +276,16 @@ async def test_stop_with_an_idle_keep_alive_connection_logs_nothing(sim: Simulat
     await sim.stop()
     assert errors == []
 
+
 # ---------------------------------------------------------------------------------------------
 # Admin endpoints and the request log
 
 
 async def test_admin_endpoints(sim: Simulator, client: httpx.AsyncClient) -> None:
     root = sim.base_url.removesuffix("/v1")
-    set_fault = await client.post(f"{root}/_sim/behaviour", json={"model": FIM_MODEL, "fault": "empty", "fault_count": 1})
+    set_fault = await client.post(
+        f"{root}/_sim/behaviour", json={"model": FIM_MODEL, "fault": "empty", "fault_count": 1}
+    )
     assert set_fault.json() == {"model": FIM_MODEL, "behaviour": {"fault": "empty", "fault_count": 1}}
     assert (await client.post(f"{root}/_sim/behaviour", json={"fault": "explode"})).status_code == 400
     assert (await client.post(f"{root}/_sim/behaviour", json={"colour": "red"})).status_code == 400
@@ -297,8 +300,17 @@ async def test_request_record_fields(sim: Simulator, client: httpx.AsyncClient) 
     await client.post("/chat/completions", json=chat_body(), headers={"Authorization": "Bearer sk-secret"})
     await client.post("/completions", json=fim_body(stream=True))
     with_key, without_key = sim.requests
-    assert set(with_key) == {"id", "model", "path", "stream", "status", "outcome", "received_at", "duration_ms",
-                             "authorization"}
+    assert set(with_key) == {
+        "id",
+        "model",
+        "path",
+        "stream",
+        "status",
+        "outcome",
+        "received_at",
+        "duration_ms",
+        "authorization",
+    }
     assert with_key["authorization"] is True and without_key["authorization"] is False
     assert "sk-secret" not in json.dumps(sim.requests)
     assert (with_key["model"], with_key["stream"], with_key["status"]) == (CHAT_MODEL, False, 200)
@@ -313,8 +325,10 @@ async def test_keep_alive_and_chunked_request_body(sim: Simulator) -> None:
     body = json.dumps(fim_body()).encode()
     writer.write(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     half = len(body) // 2
-    writer.write(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                 b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:]))
+    writer.write(
+        b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:])
+    )
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), 5)  # until the server closes (Connection: close)
     writer.close()
@@ -365,7 +379,7 @@ def test_sim_config_parses_and_points_at_the_simulator(tmp_path: Path) -> None:
     raw = sim_config(base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "ledger"))
     config = tl_config.parse_config(tl_config.deep_merge(tl_config.DEFAULTS, raw), "sim")
     assert [m.name for m in config.models] == [m["name"] for m in tl_config.DEFAULT_MODELS]
-    for spec, default in zip(config.models, tl_config.DEFAULT_MODELS):
+    for spec, default in zip(config.models, tl_config.DEFAULT_MODELS, strict=True):
         assert spec.base_url == base_url and spec.api_key_env is None
         assert (spec.input_per_mtok, spec.output_per_mtok) == (default["input_per_mtok"], default["output_per_mtok"])
     assert config.model_named("qwen2.5-coder-32b").api == "fim"
@@ -384,8 +398,13 @@ def test_write_toml_round_trips(tmp_path: Path) -> None:
 
 
 def test_toml_text_escapes_and_skips_none() -> None:
-    data = {"title": 'say "hi"\n\t\\ \x01 é', "n": 3, "on": True, "empty": [],
-            "table": {"odd key": 1.5, "unset": None, "list": ["a", 2], "inline": {}}}
+    data = {
+        "title": 'say "hi"\n\t\\ \x01 é',
+        "n": 3,
+        "on": True,
+        "empty": [],
+        "table": {"odd key": 1.5, "unset": None, "list": ["a", 2], "inline": {}},
+    }
     assert tomllib.loads(toml_text(data)) == {**data, "table": {"odd key": 1.5, "list": ["a", 2], "inline": {}}}
 
 
@@ -415,9 +434,20 @@ async def test_refuses_a_non_loopback_host() -> None:
 def test_cli_writes_config_prints_url_and_stops_on_sigterm(tmp_path: Path) -> None:
     config_path = tmp_path / "sim.toml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--write-config", str(config_path),
-         "--cache-dir", str(tmp_path / "c")],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "tierline.devtools.simulator",
+            "--port",
+            "0",
+            "--write-config",
+            str(config_path),
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         line = process.stdout.readline()  # the readiness signal: printed once listening

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tierline.analysis import languages
 from tierline.accounting.cache import cache_key
-from tierline.completion.session import ShownCompletion, typed_through
-from tierline.config import DEFAULTS, ConfigError, ConfigLayers, deep_merge, load_config, parse_config
-from tierline.analysis.documents import Document
 from tierline.accounting.ledger import CallRow, Ledger, utc_day
+from tierline.analysis import languages
+from tierline.analysis.documents import Document
 from tierline.completion.postprocess import clean, first_line_complete, invalid_reason
 from tierline.completion.prompts import PromptWindow, cut_window
+from tierline.completion.session import ShownCompletion, typed_through
+from tierline.config import DEFAULTS, ConfigError, ConfigLayers, deep_merge, load_config, parse_config
 
 
 def window(prefix: str, suffix: str = "", language: str = "python") -> PromptWindow:
@@ -21,6 +21,7 @@ def window(prefix: str, suffix: str = "", language: str = "python") -> PromptWin
 
 
 # -- post-processing ----------------------------------------------------------------------------
+
 
 def test_fences_and_prose_are_stripped():
     raw = "Here is the completion:\n```python\nreturn a + b\n```\nThis adds the numbers."
@@ -83,6 +84,7 @@ def test_streaming_single_line_is_complete_after_its_first_code_line():
 
 # -- documents ----------------------------------------------------------------------------------
 
+
 def test_incremental_edits_keep_text_lines_and_tree_in_step():
     text = 'name = "héllo 🙂"\nvalue = 1\n'
     doc = Document("file:///t.py", "python", 1, text.encode(), parser=languages.parser_for("python"))
@@ -136,6 +138,7 @@ def test_deleting_across_lines_and_full_replacement():
 
 
 # -- config -------------------------------------------------------------------------------------
+
 
 def test_defaults_parse_and_have_every_tier():
     config = parse_config(DEFAULTS)
@@ -195,6 +198,7 @@ def test_lsp_settings_override_the_file_and_editor_keys_are_ignored():
 
 # -- cache keys and typing-through --------------------------------------------------------------
 
+
 def test_cache_key_ignores_trailing_blanks_but_not_the_cursor_line():
     a = window("def f():\n    x = 1   \n    ")
     b = window("def f():\n    x = 1\n    ")
@@ -214,12 +218,13 @@ def test_typed_through_serves_the_rest_only_when_the_typing_matches():
 
 def test_cut_window_keeps_whole_lines():
     before = "line one\nline two\nline three\n    cur"
-    cut = cut_window(before, "after\nmore", "python", "f.py", prefix_chars=20, suffix_chars=100)
+    cut = cut_window(before, "after\nmore", "python", "f.py", (20, 100))
     assert cut.prefix == "line three\n    cur"
     assert cut.current_line_prefix == "    cur"
 
 
 # -- ledger -------------------------------------------------------------------------------------
+
 
 def test_ledger_rows_add_up_and_hold_no_code(tmp_path: Path):
     ledger = Ledger(tmp_path / "state")

@@ -92,6 +92,5 @@ def _setup_logging(log_file: str | None, verbose: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO if log_file else logging.WARNING)
 
 
-
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -171,7 +171,24 @@ class StatsResult(TypedDict):
 
 
 __all__ = [
-    "CMD_ACCEPTED", "CMD_CLEAR_CACHE", "CMD_ESCALATE", "CMD_EXPLAIN", "CMD_STATS", "DID_ROUTE", "NOT_FAILURES",
-    "TIERS", "AttemptPayload", "BudgetStats", "DidRoute", "ExplainResult", "ModelStats", "Outcome",
-    "PositionPayload", "RoutePayload", "StatsResult", "Tier", "TierStats", "TodayStats",
+    "CMD_ACCEPTED",
+    "CMD_CLEAR_CACHE",
+    "CMD_ESCALATE",
+    "CMD_EXPLAIN",
+    "CMD_STATS",
+    "DID_ROUTE",
+    "NOT_FAILURES",
+    "TIERS",
+    "AttemptPayload",
+    "BudgetStats",
+    "DidRoute",
+    "ExplainResult",
+    "ModelStats",
+    "Outcome",
+    "PositionPayload",
+    "RoutePayload",
+    "StatsResult",
+    "Tier",
+    "TierStats",
+    "TodayStats",
 ]

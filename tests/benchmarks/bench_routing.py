@@ -40,7 +40,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from tierline.completion.prompts import chat_messages, cut_window, estimate_tokens  # noqa: E402
 from tierline.devtools.simulator import (  # noqa: E402
-    Behaviour, Simulator, _apply_limits, answer_text, parse_completion_request, write_toml,
+    Behaviour,
+    Simulator,
+    _apply_limits,
+    answer_text,
+    parse_completion_request,
+    write_toml,
 )
 
 HERE = Path(__file__).resolve()
@@ -172,7 +177,7 @@ def cursor_of(source: str) -> tuple[int, int]:
 def chat_prompt(index: int) -> list[dict[str, str]]:
     """The same prompt tierline sends for this request (same window, same framing)."""
     source = request_source(index)
-    window = cut_window(source, "", "python", f"req_{index:05d}.py", 3000, 1000)
+    window = cut_window(source, "", "python", f"req_{index:05d}.py", (3000, 1000))
     return chat_messages(window)
 
 
@@ -191,14 +196,25 @@ class TierlineRouter:
         models = []
         for name in ORDER:
             spec = PROVIDERS[name]
-            models.append({
-                "name": spec["model"], "tier": spec["tier"], "base_url": self.providers.base_urls[name],
-                "model": spec["model"], "api": "chat", "provider": name, "input_per_mtok": spec["in"],
-                "output_per_mtok": spec["out"], "timeout_ms": TIMEOUT_MS,
-            })
+            models.append(
+                {
+                    "name": spec["model"],
+                    "tier": spec["tier"],
+                    "base_url": self.providers.base_urls[name],
+                    "model": spec["model"],
+                    "api": "chat",
+                    "provider": name,
+                    "input_per_mtok": spec["in"],
+                    "output_per_mtok": spec["out"],
+                    "timeout_ms": TIMEOUT_MS,
+                }
+            )
         return {
-            "routing": {"latency_budget_ms": LATENCY_BUDGET_MS, "ewma_alpha": 0.3,
-                        "thresholds": {"mid": 0.35, "premium": 0.70}},
+            "routing": {
+                "latency_budget_ms": LATENCY_BUDGET_MS,
+                "ewma_alpha": 0.3,
+                "thresholds": {"mid": 0.35, "premium": 0.70},
+            },
             "cache": {"ttl_seconds": 0, "size_limit_mb": 64, "dir": str(self.workdir / "cache")},
             "budget": {"daily_usd": 0},
             "ledger": {"dir": str(self.workdir / "state")},
@@ -212,8 +228,11 @@ class TierlineRouter:
         path = self.workdir / "tierline.toml"
         write_toml(self.config(), path)
         env = {"TIERLINE_CONFIG": str(path)}
-        for var, sub in (("XDG_CONFIG_HOME", "xdg-config"), ("XDG_CACHE_HOME", "xdg-cache"),
-                         ("XDG_STATE_HOME", "xdg-state")):
+        for var, sub in (
+            ("XDG_CONFIG_HOME", "xdg-config"),
+            ("XDG_CACHE_HOME", "xdg-cache"),
+            ("XDG_STATE_HOME", "xdg-state"),
+        ):
             env[var] = str(self.workdir / sub)
         self.session = await EditorSession.start(env)
         self.model_to_provider = {PROVIDERS[p]["model"]: p for p in ORDER}
@@ -228,14 +247,22 @@ class TierlineRouter:
             from lsprotocol import types
 
             self.session.client.text_document_did_close(
-                types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+                types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            )
         route = completion.route or {}
         attempts = route.get("attempts") or []
-        refused = [self.model_to_provider.get(a["model"]) for a in attempts
-                   if "ConnectError" in (a.get("detail") or "")
-                   and self.model_to_provider.get(a["model"]) in self.providers.is_down]
-        return {"ok": bool(completion.text), "served": self.model_to_provider.get(route.get("model") or ""),
-                "refused": refused, "tier": route.get("tier")}
+        refused = [
+            self.model_to_provider.get(a["model"])
+            for a in attempts
+            if "ConnectError" in (a.get("detail") or "")
+            and self.model_to_provider.get(a["model"]) in self.providers.is_down
+        ]
+        return {
+            "ok": bool(completion.text),
+            "served": self.model_to_provider.get(route.get("model") or ""),
+            "refused": refused,
+            "tier": route.get("tier"),
+        }
 
     async def stop(self) -> dict[str, Any]:
         stats = await self.session.command("tierline.stats")
@@ -281,8 +308,11 @@ class LiteLLMRouter:
             {
                 "model_name": groups[PROVIDERS[p]["tier"]],
                 "litellm_params": {
-                    "model": f"openai/{PROVIDERS[p]['model']}", "api_base": self.providers.base_urls[p],
-                    "api_key": "sk-bench-dummy", "timeout": TIMEOUT_MS / 1000, "max_retries": 0,
+                    "model": f"openai/{PROVIDERS[p]['model']}",
+                    "api_base": self.providers.base_urls[p],
+                    "api_key": "sk-bench-dummy",
+                    "timeout": TIMEOUT_MS / 1000,
+                    "max_retries": 0,
                     "input_cost_per_token": PROVIDERS[p]["in"] / 1e6,
                     "output_cost_per_token": PROVIDERS[p]["out"] / 1e6,
                 },
@@ -305,7 +335,8 @@ class LiteLLMRouter:
         self.refused_now = []
         try:
             response = await self.router.acompletion(
-                model="cheap", messages=chat_prompt(index), max_tokens=MAX_TOKENS, temperature=0.1)
+                model="cheap", messages=chat_prompt(index), max_tokens=MAX_TOKENS, temperature=0.1
+            )
             text = response.choices[0].message.content or ""
             hidden = getattr(response, "_hidden_params", {}) or {}
             served = hidden.get("model_id") or self.providers.provider_of_url(hidden.get("api_base") or "")
@@ -342,11 +373,18 @@ class StaticRouter:
 
         refused = []
         for name in ORDER:
-            body = {"model": PROVIDERS[name]["model"], "messages": chat_prompt(index), "max_tokens": MAX_TOKENS,
-                    "temperature": 0.1}
+            body = {
+                "model": PROVIDERS[name]["model"],
+                "messages": chat_prompt(index),
+                "max_tokens": MAX_TOKENS,
+                "temperature": 0.1,
+            }
             try:
-                response = await self.http.post(self.providers.base_urls[name] + "/chat/completions", json=body,
-                                                headers={"Authorization": "Bearer sk-bench-dummy"})
+                response = await self.http.post(
+                    self.providers.base_urls[name] + "/chat/completions",
+                    json=body,
+                    headers={"Authorization": "Bearer sk-bench-dummy"},
+                )
                 if response.status_code != 200:
                     continue
                 text = response.json()["choices"][0]["message"]["content"]
@@ -380,37 +418,55 @@ def scenario_plan(name: str, requests: int, quick: bool) -> dict[str, Any]:
         return {"requests": requests, "events": [], "degraded": None}
     if name == "brownout":
         start, end, total = 8 * k, 20 * k, 20 * k + (35 if not quick else 20)
-        return {"duration_s": total, "events": [
-            {"at": start, "do": "latency", "provider": "A", "ms": slow_a, "label": "brownout"},
-            {"at": end, "do": "latency", "provider": "A", "ms": base_a, "label": "recovered"},
-        ], "degraded": {"provider": "A", "windows": [(start, end)], "recovered_at": end}}
+        return {
+            "duration_s": total,
+            "events": [
+                {"at": start, "do": "latency", "provider": "A", "ms": slow_a, "label": "brownout"},
+                {"at": end, "do": "latency", "provider": "A", "ms": base_a, "label": "recovered"},
+            ],
+            "degraded": {"provider": "A", "windows": [(start, end)], "recovered_at": end},
+        }
     if name == "flapping":
         period, cycles, warm = 6 * k, 3, 6 * k
         events, windows = [], []
         for c in range(cycles):
             t0 = warm + 2 * c * period
             events.append({"at": t0, "do": "latency", "provider": "A", "ms": slow_a, "label": f"slow {c + 1}"})
-            events.append({"at": t0 + period, "do": "latency", "provider": "A", "ms": base_a,
-                           "label": f"fast {c + 1}"})
+            events.append({"at": t0 + period, "do": "latency", "provider": "A", "ms": base_a, "label": f"fast {c + 1}"})
             windows.append((t0, t0 + period))
-        return {"duration_s": warm + 2 * cycles * period + period, "events": events,
-                "degraded": {"provider": "A", "windows": windows, "recovered_at": None}}
+        return {
+            "duration_s": warm + 2 * cycles * period + period,
+            "events": events,
+            "degraded": {"provider": "A", "windows": windows, "recovered_at": None},
+        }
     if name == "mixed_faults":
         # Six faults on A, one of each kind, spread evenly: about 4 % of requests meet one.
-        faults = [("rate_limit", {"retry_after_s": 2.0}), ("server_error", {}), ("malformed", {}),
-                  ("reset", {}), ("cut_stream", {}), ("hang", {})]
+        faults = [
+            ("rate_limit", {"retry_after_s": 2.0}),
+            ("server_error", {}),
+            ("malformed", {}),
+            ("reset", {}),
+            ("cut_stream", {}),
+            ("hang", {}),
+        ]
         n = max(requests, 6 * 25)
         step = n // len(faults)
-        events = [{"before": step // 2 + i * step, "do": "fault", "provider": "A", "fault": f, "extra": extra,
-                   "label": f} for i, (f, extra) in enumerate(faults)]
+        events = [
+            {"before": step // 2 + i * step, "do": "fault", "provider": "A", "fault": f, "extra": extra, "label": f}
+            for i, (f, extra) in enumerate(faults)
+        ]
         return {"requests": n, "events": events, "degraded": None}
     if name == "outage":
         # 17 s down: not a sum of tierline's cooldowns (5 + 10 s), so the backoff shows.
         start, end, total = 8 * k, 25 * k, 25 * k + (35 if not quick else 20)
-        return {"duration_s": total, "events": [
-            {"at": start, "do": "down", "provider": "A", "label": "A down (connection refused)"},
-            {"at": end, "do": "up", "provider": "A", "label": "A back on the same port"},
-        ], "degraded": {"provider": "A", "windows": [(start, end)], "recovered_at": end}}
+        return {
+            "duration_s": total,
+            "events": [
+                {"at": start, "do": "down", "provider": "A", "label": "A down (connection refused)"},
+                {"at": end, "do": "up", "provider": "A", "label": "A back on the same port"},
+            ],
+            "degraded": {"provider": "A", "windows": [(start, end)], "recovered_at": end},
+        }
     raise ValueError(name)
 
 
@@ -462,17 +518,25 @@ async def run_worker(scenario: str, router_name: str, requests: int, quick: bool
                 applied.append({**by_index[index], "t": time.monotonic() - t0})
             started = time.monotonic()
             result = await router.complete(index)
-            rows.append({"req": index, "t": started - t0, "latency_ms": (time.monotonic() - started) * 1000,
-                         **result})
+            rows.append({"req": index, "t": started - t0, "latency_ms": (time.monotonic() - started) * 1000, **result})
             index += 1
             await asyncio.sleep(THINK_S)
         await asyncio.sleep(0.3)  # background probes still in flight land in the logs
         extra = await router.stop()
-    records = {name: [{**r, "t": r["received_at"] - t0} for r in recs if r.get("req") is None or r["req"] < 90000]
-               for name, recs in providers.records().items()}
+    records = {
+        name: [{**r, "t": r["received_at"] - t0} for r in recs if r.get("req") is None or r["req"] < 90000]
+        for name, recs in providers.records().items()
+    }
     await providers.stop()
-    return {"scenario": scenario, "router": router_name, "plan": plan, "events": applied, "rows": rows,
-            "records": records, **extra}
+    return {
+        "scenario": scenario,
+        "router": router_name,
+        "plan": plan,
+        "events": applied,
+        "rows": rows,
+        "records": records,
+        **extra,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +555,7 @@ TYPED_LINES = [
     "    task = queue.pop()",
     "count = len([line for line in lines if line])",
     "average = total / max(1, count)",
-    "message = f\"{count} items, {average:.2f} each\"",
+    'message = f"{count} items, {average:.2f} each"',
 ]
 
 
@@ -534,28 +598,48 @@ async def run_typing(bursts: int, quick: bool) -> dict[str, Any]:
                     position=types.Position(line=line, character=character),
                     context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
                 )
-                future = asyncio.ensure_future(session.client.protocol.send_request_async(
-                    types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id))
+                future = asyncio.ensure_future(
+                    session.client.protocol.send_request_async(
+                        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
+                    )
+                )
                 pending.append((msg_id, future))
                 # 8-12 chars/s, each gap +-20 % around the burst's rate.
                 await asyncio.sleep(rng.uniform(0.8, 1.2) / rate)
             pause = rng.uniform(1.5, 3.0)
             await asyncio.sleep(pause)
-            burst_rows.append({"burst": b, "t0": started, "t1": time.monotonic() - t0, "keystrokes": len(typed),
-                               "rate_cps": round(rate, 1), "pause_s": round(pause, 2)})
+            burst_rows.append(
+                {
+                    "burst": b,
+                    "t0": started,
+                    "t1": time.monotonic() - t0,
+                    "keystrokes": len(typed),
+                    "rate_cps": round(rate, 1),
+                    "pause_s": round(pause, 2),
+                }
+            )
         results = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
-        shown = sum(1 for r in results if not isinstance(r, BaseException) and r is not None and getattr(r, "items", None))
+        shown = sum(
+            1 for r in results if not isinstance(r, BaseException) and r is not None and getattr(r, "items", None)
+        )
         await asyncio.sleep(0.3)
         await router.stop()
-    records = [{**r, "provider": name, "t": r["received_at"] - t0}
-               for name, recs in providers.records().items() for r in recs]
+    records = [
+        {**r, "provider": name, "t": r["received_at"] - t0} for name, recs in providers.records().items() for r in recs
+    ]
     await providers.stop()
     for row in burst_rows:
         calls = [r for r in records if row["t0"] <= r["t"] < row["t1"]]
         row["upstream_calls"] = len(calls)
         row["answered_calls"] = sum(1 for r in calls if r.get("status") == 200)
-    return {"scenario": "typing", "router": "tierline", "bursts": burst_rows, "requests_sent": counter,
-            "completions_shown": shown, "records": records}
+    return {
+        "scenario": "typing",
+        "router": "tierline",
+        "bursts": burst_rows,
+        "requests_sent": counter,
+        "completions_shown": shown,
+        "records": records,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -587,8 +671,10 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
     n = len(rows)
     out: dict[str, Any] = {
         "requests": n,
-        "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
-        "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies) if latencies else None,
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies) if latencies else None,
         "failed": sum(1 for r in rows if not r["ok"]),
         "upstream_attempts": upstream,
         "extra_attempts": upstream - n,
@@ -609,15 +695,17 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
                 sent_to[r["req"]] = sent_to.get(r["req"], 0) + 1
         in_windows, first_after = [], []
         after_start: list[float] = []
-        for (w0, w1) in degraded["windows"]:
+        for w0, w1 in degraded["windows"]:
             window_rows = [r for r in rows if w0 <= r["t"] < w1]
             first_after += window_rows[:SETTLE_REQUESTS]
             in_windows += window_rows[SETTLE_REQUESTS:]
         after_start = [r["latency_ms"] for r in rows if r["t"] >= degraded["windows"][0][0]]
-        out["degraded_served_pct"] = (100.0 * sum(1 for r in in_windows if r["served"] == provider) / len(in_windows)
-                                      if in_windows else None)
-        out["degraded_sent_pct"] = (100.0 * sum(1 for r in in_windows if sent_to.get(r["req"])) / len(in_windows)
-                                    if in_windows else None)
+        out["degraded_served_pct"] = (
+            100.0 * sum(1 for r in in_windows if r["served"] == provider) / len(in_windows) if in_windows else None
+        )
+        out["degraded_sent_pct"] = (
+            100.0 * sum(1 for r in in_windows if sent_to.get(r["req"])) / len(in_windows) if in_windows else None
+        )
         out["degraded_first10_served"] = sum(1 for r in first_after if r["served"] == provider)
         whole = first_after + in_windows
         out["degraded_window_served"] = f"{sum(1 for r in whole if r['served'] == provider)}/{len(whole)}"
@@ -668,8 +756,26 @@ def fmt(value: Any, spec: str = ".0f", none: str = "-") -> str:
 
 def render(summary: dict[str, Any]) -> str:
     lines = []
-    head = ["scenario", "router", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed", "extra att.", "spend $",
-            "A/B/C/D served", "degr. window", "degr. served >10", "degr. sent >10", "p95 change→end", "p95 degraded", "p95 after rec.", "return s"]
+    head = [
+        "scenario",
+        "router",
+        "n",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "failed",
+        "extra att.",
+        "spend $",
+        "A/B/C/D served",
+        "degr. window",
+        "degr. served >10",
+        "degr. sent >10",
+        "p95 change→end",
+        "p95 degraded",
+        "p95 after rec.",
+        "return s",
+    ]
     table = [head]
     for scenario, routers in summary["scenarios"].items():
         if scenario == "typing":
@@ -681,15 +787,29 @@ def render(summary: dict[str, Any]) -> str:
                 ret = f">{m['observed_after_recovery_s']:.0f} (never)"
             elif isinstance(ret, float):
                 ret = f"{ret:.1f}"
-            table.append([
-                scenario, router, str(m["requests"]), fmt(m["p50_ms"]), fmt(m["p95_ms"]), fmt(m["p99_ms"]),
-                fmt(m["max_ms"]), str(m["failed"]), f"{m['extra_attempts']} ({m['extra_pct']:.1f}%)", f"{m['spend_usd']:.5f}", served,
-                m.get("degraded_window_served", "-"),
-                fmt(m.get("degraded_served_pct"), ".1f") + ("%" if m.get("degraded_served_pct") is not None else ""),
-                fmt(m.get("degraded_sent_pct"), ".1f") + ("%" if m.get("degraded_sent_pct") is not None else ""),
-                fmt(m.get("p95_from_change_ms"), ".1f"), fmt(m.get("p95_degraded_ms"), ".1f"),
-                fmt(m.get("p95_after_recovery_ms"), ".1f"), str(ret),
-            ])
+            table.append(
+                [
+                    scenario,
+                    router,
+                    str(m["requests"]),
+                    fmt(m["p50_ms"]),
+                    fmt(m["p95_ms"]),
+                    fmt(m["p99_ms"]),
+                    fmt(m["max_ms"]),
+                    str(m["failed"]),
+                    f"{m['extra_attempts']} ({m['extra_pct']:.1f}%)",
+                    f"{m['spend_usd']:.5f}",
+                    served,
+                    m.get("degraded_window_served", "-"),
+                    fmt(m.get("degraded_served_pct"), ".1f")
+                    + ("%" if m.get("degraded_served_pct") is not None else ""),
+                    fmt(m.get("degraded_sent_pct"), ".1f") + ("%" if m.get("degraded_sent_pct") is not None else ""),
+                    fmt(m.get("p95_from_change_ms"), ".1f"),
+                    fmt(m.get("p95_degraded_ms"), ".1f"),
+                    fmt(m.get("p95_after_recovery_ms"), ".1f"),
+                    str(ret),
+                ]
+            )
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
         lines.append("| " + " | ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)) + " |")
@@ -699,11 +819,13 @@ def render(summary: dict[str, Any]) -> str:
     if typing:
         t = typing["tierline"]
         lines.append("")
-        lines.append(f"typing (tierline): {t['bursts']} bursts, {t['keystrokes']} keystrokes "
-                     f"({t['keystrokes_per_burst']:.1f}/burst, each a didChange + an Automatic request), "
-                     f"{t['upstream_calls']} upstream calls, {t['answered_calls']} answered: "
-                     f"{t['paid_calls_per_burst']:.2f} paid calls per burst (max {t['max_calls_in_a_burst']}); "
-                     f"a client calling on every keystroke would pay {t['keystrokes_per_burst']:.1f}")
+        lines.append(
+            f"typing (tierline): {t['bursts']} bursts, {t['keystrokes']} keystrokes "
+            f"({t['keystrokes_per_burst']:.1f}/burst, each a didChange + an Automatic request), "
+            f"{t['upstream_calls']} upstream calls, {t['answered_calls']} answered: "
+            f"{t['paid_calls_per_burst']:.2f} paid calls per burst (max {t['max_calls_in_a_burst']}); "
+            f"a client calling on every keystroke would pay {t['keystrokes_per_burst']:.1f}"
+        )
     if summary.get("targets"):
         lines.append("")
         for target in summary["targets"]:
@@ -715,11 +837,15 @@ def typing_metrics(result: dict[str, Any]) -> dict[str, Any]:
     bursts = result["bursts"]
     calls = [b["upstream_calls"] for b in bursts]
     return {
-        "bursts": len(bursts), "keystrokes": sum(b["keystrokes"] for b in bursts),
+        "bursts": len(bursts),
+        "keystrokes": sum(b["keystrokes"] for b in bursts),
         "keystrokes_per_burst": statistics.mean(b["keystrokes"] for b in bursts),
-        "upstream_calls": sum(calls), "answered_calls": sum(b["answered_calls"] for b in bursts),
-        "paid_calls_per_burst": statistics.mean(calls), "max_calls_in_a_burst": max(calls),
-        "requests_sent": result["requests_sent"], "completions_shown": result["completions_shown"],
+        "upstream_calls": sum(calls),
+        "answered_calls": sum(b["answered_calls"] for b in bursts),
+        "paid_calls_per_burst": statistics.mean(calls),
+        "max_calls_in_a_burst": max(calls),
+        "requests_sent": result["requests_sent"],
+        "completions_shown": result["completions_shown"],
         "per_burst": bursts,
     }
 
@@ -735,46 +861,66 @@ def evaluate_targets(s: dict[str, Any]) -> list[dict[str, Any]]:
     if tl:
         # A model is healthy in every scenario here (B, C and D never fail).
         failed = {name: m["failed"] for name, m in tl.items()}
-        add("0 failed requests while any model is healthy", sum(failed.values()) == 0,
-            ", ".join(f"{k} {v}" for k, v in failed.items()))
+        add(
+            "0 failed requests while any model is healthy",
+            sum(failed.values()) == 0,
+            ", ".join(f"{k} {v}" for k, v in failed.items()),
+        )
     if "brownout" in sc:
         m = sc["brownout"]["tierline"]
         share = m.get("degraded_served_pct")
-        add(">= 95 % of traffic off a brownout provider within 10 requests",
+        add(
+            ">= 95 % of traffic off a brownout provider within 10 requests",
             share is not None and share <= 5.0,
             f"after the first 10 brownout requests {fmt(share, '.1f')}% served by A "
             f"({fmt(m.get('degraded_sent_pct'), '.1f')}% had some call to A, shadow probes included); "
-            f"{m['degraded_first10_served']} of the first 10 served by A")
+            f"{m['degraded_first10_served']} of the first 10 served by A",
+        )
         if "litellm" in sc["brownout"]:
             ll = sc["brownout"]["litellm"]
-            add("p95 after the brownout <= LiteLLM's in the same run",
+            add(
+                "p95 after the brownout <= LiteLLM's in the same run",
                 m["p95_from_change_ms"] <= ll["p95_from_change_ms"],
                 f"tierline {m['p95_from_change_ms']:.1f} ms vs LiteLLM {ll['p95_from_change_ms']:.1f} ms "
                 f"(requests from the brownout start to the end); during the brownout "
                 f"{m['p95_degraded_ms']:.1f} vs {ll['p95_degraded_ms']:.1f} ms (p99 {m['p99_degraded_ms']:.0f} vs "
                 f"{ll['p99_degraded_ms']:.0f}); after recovery {m['p95_after_recovery_ms']:.1f} vs "
-                f"{ll['p95_after_recovery_ms']:.1f} ms")
+                f"{ll['p95_after_recovery_ms']:.1f} ms",
+            )
     back = {name: sc[name]["tierline"].get("return_s") for name in ("brownout", "outage") if name in sc}
     if back:
-        add("back on a recovered provider within 30 s", all(v is not None and v <= 30 for v in back.values()),
-            ", ".join(f"{k} {fmt(v, '.1f', 'never')} s" for k, v in back.items()))
+        add(
+            "back on a recovered provider within 30 s",
+            all(v is not None and v <= 30 for v in back.values()),
+            ", ".join(f"{k} {fmt(v, '.1f', 'never')} s" for k, v in back.items()),
+        )
     if "mixed_faults" in sc:
         m = sc["mixed_faults"]["tierline"]
-        add("<= 5 % extra upstream attempts under mixed faults", m["extra_pct"] <= 5.0,
+        add(
+            "<= 5 % extra upstream attempts under mixed faults",
+            m["extra_pct"] <= 5.0,
             f"{m['extra_attempts']} extra of {m['requests']} requests = {m['extra_pct']:.1f}% "
-            f"(6 faults injected = {600 / m['requests']:.1f}% floor)")
+            f"(6 faults injected = {600 / m['requests']:.1f}% floor)",
+        )
     if "typing" in sc:
         t = sc["typing"]["tierline"]
-        add("<= 1.2 paid calls per typing burst", t["paid_calls_per_burst"] <= 1.2,
-            f"{t['paid_calls_per_burst']:.2f} per burst over {t['bursts']} bursts")
+        add(
+            "<= 1.2 paid calls per typing burst",
+            t["paid_calls_per_burst"] <= 1.2,
+            f"{t['paid_calls_per_burst']:.2f} per burst over {t['bursts']} bursts",
+        )
     return targets
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenario", default="all", help=f"one of {', '.join(SCENARIOS)} or all")
-    parser.add_argument("--requests", type=int, default=150,
-                        help="requests in the count-based scenarios (steady, mixed_faults); bursts for typing = N/8")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=150,
+        help="requests in the count-based scenarios (steady, mixed_faults); bursts for typing = N/8",
+    )
     parser.add_argument("--routers", default=",".join(ROUTERS), help="comma-separated subset of routers")
     parser.add_argument("--json", metavar="FILE", help="also write the summary JSON here")
     parser.add_argument("--raw", metavar="FILE", help="write every request and upstream call here")
@@ -796,17 +942,26 @@ def main(argv: list[str] | None = None) -> int:
     routers = tuple(r for r in args.routers.split(",") if r)
     summary: dict[str, Any] = {
         "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count(), "platform": sys.platform},
-        "setup": {"providers": PROVIDERS, "slowdown": SLOWDOWN, "latency_budget_ms": LATENCY_BUDGET_MS,
-                  "timeout_ms": TIMEOUT_MS, "think_s": THINK_S, "return_window": RETURN_WINDOW,
-                  "litellm": {"num_retries": LiteLLMRouter.NUM_RETRIES, "allowed_fails": LiteLLMRouter.ALLOWED_FAILS,
-                              "cooldown_time": LiteLLMRouter.COOLDOWN_S}},
+        "setup": {
+            "providers": PROVIDERS,
+            "slowdown": SLOWDOWN,
+            "latency_budget_ms": LATENCY_BUDGET_MS,
+            "timeout_ms": TIMEOUT_MS,
+            "think_s": THINK_S,
+            "return_window": RETURN_WINDOW,
+            "litellm": {
+                "num_retries": LiteLLMRouter.NUM_RETRIES,
+                "allowed_fails": LiteLLMRouter.ALLOWED_FAILS,
+                "cooldown_time": LiteLLMRouter.COOLDOWN_S,
+            },
+        },
         "scenarios": {},
     }
     raw: dict[str, Any] = {}
     started = time.monotonic()
     for scenario in scenarios:
         summary["scenarios"][scenario] = {}
-        for router in (("tierline",) if scenario == "typing" else routers):
+        for router in ("tierline",) if scenario == "typing" else routers:
             t = time.monotonic()
             result = run_in_worker(scenario, router, args.requests, args.quick)
             raw[f"{scenario}/{router}"] = result
@@ -822,8 +977,13 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.raw).write_text(json.dumps(raw, default=str))
     print(render(summary))
     print()
-    printable = {**summary, "scenarios": {s: {r: {k: v for k, v in m.items() if k != "per_burst"}
-                                              for r, m in rs.items()} for s, rs in summary["scenarios"].items()}}
+    printable = {
+        **summary,
+        "scenarios": {
+            s: {r: {k: v for k, v in m.items() if k != "per_burst"} for r, m in rs.items()}
+            for s, rs in summary["scenarios"].items()
+        },
+    }
     print(json.dumps(printable, indent=2, default=str))
     return 0
 

@@ -33,8 +33,19 @@ from tierline.devtools.driver import EditorSession, initialize_params  # noqa: E
 from tierline.devtools.simulator import Simulator, sim_config, write_toml  # noqa: E402
 
 FIXTURES = ROOT / "fixtures"
-LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "typescriptreact", ".go": "go",
-                ".rs": "rust", ".java": "java", ".c": "c", ".cc": "cpp", ".rb": "ruby", ".lua": "lua"}
+LANGUAGE_IDS = {
+    ".py": "python",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescriptreact",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".cc": "cpp",
+    ".rb": "ruby",
+    ".lua": "lua",
+}
 EMPTY_SERVER = "from pygls.lsp.server import LanguageServer\nLanguageServer('empty', '1').start_io()\n"
 
 
@@ -53,7 +64,9 @@ def python_file(lines: int) -> str:
     return "\n".join(out) + "\n\ndef tail(value):\n    total = value\n    \n"
 
 
-async def measure_overhead(session: EditorSession, simulator: Simulator, workdir: Path, lines: int, requests: int) -> dict:
+async def measure_overhead(
+    session: EditorSession, simulator: Simulator, workdir: Path, lines: int, requests: int
+) -> dict:
     uri = (workdir / f"big_{lines}.py").as_uri()
     text = python_file(lines)
     session.open(uri, text, "python")
@@ -71,8 +84,13 @@ async def measure_overhead(session: EditorSession, simulator: Simulator, workdir
         if not new or completion.route is None or completion.route["cached"]:
             raise RuntimeError(f"request {len(samples)} did not reach the simulator: {completion.route}")
         samples.append((new[0]["received_at"] - started) * 1000)
-    return {"lines": lines, "requests": requests, "p50_ms": round(percentile(samples, 50), 3),
-            "p95_ms": round(percentile(samples, 95), 3), "max_ms": round(max(samples), 3)}
+    return {
+        "lines": lines,
+        "requests": requests,
+        "p50_ms": round(percentile(samples, 50), 3),
+        "p95_ms": round(percentile(samples, 95), 3),
+        "max_ms": round(max(samples), 3),
+    }
 
 
 async def measure_cache_hit(session: EditorSession, workdir: Path, requests: int) -> dict:
@@ -86,7 +104,11 @@ async def measure_cache_hit(session: EditorSession, workdir: Path, requests: int
         completion = await session.complete(uri, line, 4)
         samples.append((time.monotonic() - started) * 1000)
         assert completion.route and completion.route["cached"], completion.route
-    return {"requests": requests, "p50_ms": round(percentile(samples, 50), 3), "p95_ms": round(percentile(samples, 95), 3)}
+    return {
+        "requests": requests,
+        "p50_ms": round(percentile(samples, 50), 3),
+        "p95_ms": round(percentile(samples, 95), 3),
+    }
 
 
 async def time_initialize(command: list[str], env: dict[str, str]) -> float:
@@ -125,8 +147,9 @@ async def measure_memory(session: EditorSession, workdir: Path) -> dict:
 
 
 async def run(requests: int) -> dict:
-    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                 "platform": platform.platform()}}
+    results: dict = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    }
     with tempfile.TemporaryDirectory(prefix="tierline-bench-") as tmp:
         workdir = Path(tmp)
         simulator = Simulator()
@@ -150,7 +173,9 @@ async def run(requests: int) -> dict:
 
         session = await EditorSession.start({"TIERLINE_CONFIG": str(config_path)})
         try:
-            results["overhead"] = [await measure_overhead(session, simulator, workdir, n, requests) for n in (200, 2000, 10000)]
+            results["overhead"] = [
+                await measure_overhead(session, simulator, workdir, n, requests) for n in (200, 2000, 10000)
+            ]
             results["cache_hit"] = await measure_cache_hit(session, workdir, requests)
         finally:
             await session.stop()
@@ -163,15 +188,30 @@ async def run(requests: int) -> dict:
     return results
 
 
-TARGETS = {"overhead_10k_p50_ms": 2.0, "overhead_10k_p95_ms": 5.0, "cache_hit_p50_ms": 3.0, "initialize_ratio": 1.5, "rss_mb": 150.0}
+TARGETS = {
+    "overhead_10k_p50_ms": 2.0,
+    "overhead_10k_p95_ms": 5.0,
+    "cache_hit_p50_ms": 3.0,
+    "initialize_ratio": 1.5,
+    "rss_mb": 150.0,
+}
 
 
 def table(results: dict) -> str:
-    rows = [("routing overhead", f"{o['lines']} lines", f"p50 {o['p50_ms']:.2f} ms, p95 {o['p95_ms']:.2f} ms") for o in results["overhead"]]
+    rows = [
+        ("routing overhead", f"{o['lines']} lines", f"p50 {o['p50_ms']:.2f} ms, p95 {o['p95_ms']:.2f} ms")
+        for o in results["overhead"]
+    ]
     hit = results["cache_hit"]
     rows.append(("cache hit round trip", "2000 lines", f"p50 {hit['p50_ms']:.2f} ms, p95 {hit['p95_ms']:.2f} ms"))
     init = results["initialize"]
-    rows.append(("initialize", "process start -> answer", f"{init['tierline_ms']:.0f} ms vs empty pygls {init['empty_pygls_ms']:.0f} ms ({init['ratio']}x)"))
+    rows.append(
+        (
+            "initialize",
+            "process start -> answer",
+            f"{init['tierline_ms']:.0f} ms vs empty pygls {init['empty_pygls_ms']:.0f} ms ({init['ratio']}x)",
+        )
+    )
     mem = results["memory"]
     rows.append(("resident memory", f"{mem['documents']} documents open", f"{mem['rss_mb']:.1f} MB"))
     ten_k = results["overhead"][-1]

@@ -22,9 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tierline import config
-from tierline.completion import prompts
 from tierline.analysis.languages import language_from, parser_for
-from tierline.analysis.scoring import ImportSummary, contributions, extract_features, score, summarize_imports
+from tierline.analysis.scoring import (
+    CodeAtCursor,
+    ImportSummary,
+    contributions,
+    extract_features,
+    score,
+    summarize_imports,
+)
+from tierline.completion import prompts
 from tierline.routing.tiers import choose_tier
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -87,22 +94,26 @@ def run(positions: int, seed: int) -> dict:
         before, after = doc.text[:char_offset], doc.text[char_offset:]
         byte_offset = len(before.encode("utf-8"))
         window = prompts.cut_window(
-            before, after, language, doc.path.name, completion.prefix_chars, completion.suffix_chars
+            before, after, language, doc.path.name, (completion.prefix_chars, completion.suffix_chars)
         )
         started = time.perf_counter()
         features = extract_features(
-            doc.source, doc.tree, byte_offset, language, doc.imports, prompts.prompt_tokens(window)  # type: ignore[arg-type]
+            CodeAtCursor(doc.source, doc.tree, byte_offset, language),
+            doc.imports,
+            prompts.prompt_tokens(window),  # type: ignore[arg-type]
         )
         timings_us.append((time.perf_counter() - started) * 1e6)
         value = score(features)
-        rows.append({
-            "file": f"{doc.path.parent.name}/{doc.path.name}",
-            "line": before.count("\n") + 1,
-            "score": value,
-            "tier": choose_tier(value, thresholds),
-            "features": features.as_dict(),
-            "contributions": contributions(features),
-        })
+        rows.append(
+            {
+                "file": f"{doc.path.parent.name}/{doc.path.name}",
+                "line": before.count("\n") + 1,
+                "score": value,
+                "tier": choose_tier(value, thresholds),
+                "features": features.as_dict(),
+                "contributions": contributions(features),
+            }
+        )
     return summarize(rows, timings_us, positions, seed, thresholds)
 
 
@@ -117,7 +128,9 @@ def _shares(rows: list[dict]) -> dict:
     }
 
 
-def summarize(rows: list[dict], timings_us: list[float], positions: int, seed: int, thresholds: config.Thresholds) -> dict:
+def summarize(
+    rows: list[dict], timings_us: list[float], positions: int, seed: int, thresholds: config.Thresholds
+) -> dict:
     by_language: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_language[row["features"]["language"]].append(row)
@@ -133,7 +146,9 @@ def summarize(rows: list[dict], timings_us: list[float], positions: int, seed: i
             "median": round(statistics.median(timings_us), 1),
             "p95": round(sorted(timings_us)[int(0.95 * (len(timings_us) - 1))], 1),
             "max": round(max(timings_us), 1),
-        } if timings_us else {},
+        }
+        if timings_us
+        else {},
     }
 
 

@@ -9,7 +9,8 @@ both editors can show a warning state.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tierline.accounting.budget import DailyBudget
 from tierline.accounting.cache import AnswerCache, CachedAnswer
@@ -37,7 +38,9 @@ class Books:
     # -- configuration -------------------------------------------------------------------------
     def reconfigure(self, old: Config, new: Config) -> None:
         if (new.cache.dir, new.cache.ttl_seconds, new.cache.size_limit_mb) != (
-            old.cache.dir, old.cache.ttl_seconds, old.cache.size_limit_mb,
+            old.cache.dir,
+            old.cache.ttl_seconds,
+            old.cache.size_limit_mb,
         ):
             self._guard("cache", self.cache.close, None)
             self.cache = AnswerCache(new.cache.dir, new.cache.ttl_seconds, new.cache.size_limit_mb)
@@ -115,6 +118,12 @@ class Books:
 
 def empty_summary() -> dict[str, Any]:
     return {
-        "requests": 0, "model_calls": 0, "cache_hits": 0, "spend_usd": 0.0, "premium_baseline_usd": 0.0,
-        "savings_pct": 0.0, "by_tier": {}, "by_model": {},
+        "requests": 0,
+        "model_calls": 0,
+        "cache_hits": 0,
+        "spend_usd": 0.0,
+        "premium_baseline_usd": 0.0,
+        "savings_pct": 0.0,
+        "by_tier": {},
+        "by_model": {},
     }

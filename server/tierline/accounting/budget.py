@@ -6,8 +6,8 @@ be read or written never turns the cap off: the process keeps counting what it s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tierline.accounting.ledger import utc_day
 

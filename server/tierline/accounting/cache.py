@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tierline.config.paths import private_dir
 from tierline.completion.prompts import PromptWindow
+from tierline.config.paths import private_dir
 
 if TYPE_CHECKING:
     import diskcache
@@ -42,7 +42,13 @@ def _normalize(text: str) -> str:
 def cache_key(window: PromptWindow, tier: str) -> str:
     """Whitespace-normalized (trailing blanks, line ends) except on the cursor line, where they matter."""
     before, _, cursor_line = window.prefix[-KEY_PREFIX_CHARS:].rpartition("\n")
-    parts = [window.language, tier, _normalize(before + "\n"), cursor_line, _normalize(window.suffix[:KEY_SUFFIX_CHARS])]
+    parts = [
+        window.language,
+        tier,
+        _normalize(before + "\n"),
+        cursor_line,
+        _normalize(window.suffix[:KEY_SUFFIX_CHARS]),
+    ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -59,7 +65,9 @@ class AnswerCache:
 
             private_dir(self.directory)
             self._cache = diskcache.Cache(
-                str(self.directory), size_limit=self.size_limit_mb * 1024 * 1024, eviction_policy="least-recently-stored"
+                str(self.directory),
+                size_limit=self.size_limit_mb * 1024 * 1024,
+                eviction_policy="least-recently-stored",
             )
         return self._cache
 

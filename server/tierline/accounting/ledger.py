@@ -33,7 +33,9 @@ CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
 
 
 def utc_day(timestamp: float | None = None) -> str:
-    return dt.datetime.fromtimestamp(time.time() if timestamp is None else timestamp, dt.timezone.utc).date().isoformat()
+    return (
+        dt.datetime.fromtimestamp(time.time() if timestamp is None else timestamp, dt.timezone.utc).date().isoformat()
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,19 @@ class Ledger:
             "INSERT INTO calls (request_id, ts, day, language, tier, model, tokens_in, tokens_out, cost_usd,"
             " baseline_usd, latency_ms, outcome, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                row.request_id, ts, utc_day(ts), row.language, row.tier, row.model, row.tokens_in, row.tokens_out,
-                row.cost_usd, row.baseline_usd, row.latency_ms, row.outcome, int(row.cached),
+                row.request_id,
+                ts,
+                utc_day(ts),
+                row.language,
+                row.tier,
+                row.model,
+                row.tokens_in,
+                row.tokens_out,
+                row.cost_usd,
+                row.baseline_usd,
+                row.latency_ms,
+                row.outcome,
+                int(row.cached),
             ),
         )
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
@@ -107,7 +108,9 @@ class Document:
         return row, offset - self.line_starts[row]
 
     # -- edits ----------------------------------------------------------------------------------
-    def apply_change(self, start: tuple[int, int] | None, end: tuple[int, int] | None, text: str, encoding: str) -> None:
+    def apply_change(
+        self, start: tuple[int, int] | None, end: tuple[int, int] | None, text: str, encoding: str
+    ) -> None:
         """One LSP content change: a range replacement, or the whole text when no range."""
         new_bytes = text.encode("utf-8")
         now = time.monotonic()
@@ -139,7 +142,9 @@ class Document:
         self.line_starts[start_row + 1 :] = inserted + [s + delta for s in self.line_starts[old_end_row + 1 :]]
 
         new_end_byte = start_byte + len(new_bytes)
-        if self._imports is not None and _IMPORT_WORDS.search(self._lines_between(start_row, self.point_at(new_end_byte)[0])):
+        if self._imports is not None and _IMPORT_WORDS.search(
+            self._lines_between(start_row, self.point_at(new_end_byte)[0])
+        ):
             self._imports = None
         if self.tree is not None:
             self.tree.edit(
@@ -178,7 +183,7 @@ class Document:
 class DocumentStore:
     """The open documents, keyed by URI."""
 
-    def __init__(self, parser_for: Callable[[str], "Parser | None"]):
+    def __init__(self, parser_for: Callable[[str], Parser | None]):
         self._parser_for = parser_for
         self._documents: dict[str, Document] = {}
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from tierline.analysis.nesting import NESTING
 
@@ -45,23 +46,104 @@ class ImportSummary:
 STDLIB, EXTERNAL, INTERNAL = "stdlib", "external", "internal"
 
 _PY_STDLIB = frozenset(sys.stdlib_module_names)
-_PY_SYSTEM = frozenset({
-    "os", "subprocess", "ctypes", "threading", "multiprocessing", "socket", "signal", "mmap", "fcntl",
-    "_thread", "select", "selectors", "pty", "tty", "termios", "resource", "posix", "nt", "msvcrt",
-    "winreg", "_winapi", "socketserver", "concurrent", "cffi", "psutil", "pywintypes", "win32api",
-})
+_PY_SYSTEM = frozenset(
+    {
+        "os",
+        "subprocess",
+        "ctypes",
+        "threading",
+        "multiprocessing",
+        "socket",
+        "signal",
+        "mmap",
+        "fcntl",
+        "_thread",
+        "select",
+        "selectors",
+        "pty",
+        "tty",
+        "termios",
+        "resource",
+        "posix",
+        "nt",
+        "msvcrt",
+        "winreg",
+        "_winapi",
+        "socketserver",
+        "concurrent",
+        "cffi",
+        "psutil",
+        "pywintypes",
+        "win32api",
+    }
+)
 
-_NODE_BUILTINS = frozenset({
-    "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto",
-    "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https",
-    "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring",
-    "readline", "repl", "stream", "string_decoder", "sys", "test", "timers", "tls", "trace_events",
-    "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib",
-})
-_JS_SYSTEM = frozenset({
-    "child_process", "fs", "net", "tls", "dgram", "worker_threads", "cluster", "os", "tty", "process",
-    "ffi-napi", "koffi", "bindings", "node-gyp-build", "node-pty",
-})
+_NODE_BUILTINS = frozenset(
+    {
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "test",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    }
+)
+_JS_SYSTEM = frozenset(
+    {
+        "child_process",
+        "fs",
+        "net",
+        "tls",
+        "dgram",
+        "worker_threads",
+        "cluster",
+        "os",
+        "tty",
+        "process",
+        "ffi-napi",
+        "koffi",
+        "bindings",
+        "node-gyp-build",
+        "node-pty",
+    }
+)
 
 _GO_SYSTEM = frozenset({"syscall", "unsafe", "os", "os/exec", "os/signal", "os/user", "net", "C", "runtime/cgo"})
 _GO_SYSTEM_PREFIXES = ("syscall/", "golang.org/x/sys/")
@@ -69,14 +151,33 @@ _GO_SYSTEM_PREFIXES = ("syscall/", "golang.org/x/sys/")
 _RUST_STDLIB = frozenset({"std", "core", "alloc", "proc_macro", "test"})
 _RUST_INTERNAL = frozenset({"crate", "self", "super"})
 _RUST_SYSTEM_PREFIXES = (
-    "std::ptr", "core::ptr", "std::process", "std::thread", "std::net", "std::os", "core::arch",
-    "std::arch", "std::ffi", "core::ffi", "std::sync::atomic", "core::sync::atomic", "libc", "nix",
-    "winapi", "windows_sys",
+    "std::ptr",
+    "core::ptr",
+    "std::process",
+    "std::thread",
+    "std::net",
+    "std::os",
+    "core::arch",
+    "std::arch",
+    "std::ffi",
+    "core::ffi",
+    "std::sync::atomic",
+    "core::sync::atomic",
+    "libc",
+    "nix",
+    "winapi",
+    "windows_sys",
 )
 
 _JAVA_SYSTEM_PREFIXES = (
-    "java.lang.reflect", "java.net", "javax.net", "sun.misc", "java.util.concurrent", "java.nio.channels",
-    "java.lang.invoke", "jdk.internal",
+    "java.lang.reflect",
+    "java.net",
+    "javax.net",
+    "sun.misc",
+    "java.util.concurrent",
+    "java.nio.channels",
+    "java.lang.invoke",
+    "jdk.internal",
 )
 
 # C and C++ standard headers plus the common POSIX ones: they come with the platform.
@@ -111,11 +212,29 @@ _C_SYSTEM_PREFIXES = ("sys/", "netinet/", "arpa/", "linux/", "mach/", "mach-o/",
 
 # Imports below these (module-level) nodes are still counted: `try: import x`, `#ifdef` guards.
 _IMPORT_CONTAINERS: dict[str, frozenset[str]] = {
-    "python": frozenset({
-        "if_statement", "try_statement", "block", "else_clause", "elif_clause", "except_clause",
-        "finally_clause", "with_statement",
-    }),
-    "c": frozenset({"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef", "linkage_specification", "declaration_list"}),
+    "python": frozenset(
+        {
+            "if_statement",
+            "try_statement",
+            "block",
+            "else_clause",
+            "elif_clause",
+            "except_clause",
+            "finally_clause",
+            "with_statement",
+        }
+    ),
+    "c": frozenset(
+        {
+            "preproc_if",
+            "preproc_ifdef",
+            "preproc_elif",
+            "preproc_else",
+            "preproc_elifdef",
+            "linkage_specification",
+            "declaration_list",
+        }
+    ),
     "rust": frozenset({"attribute_item"}),
 }
 _IMPORT_CONTAINERS["cpp"] = _IMPORT_CONTAINERS["c"] | {"namespace_definition"}
@@ -196,9 +315,14 @@ def _js_requires(source: bytes, node: Node, budget: list[int]) -> Iterator[str]:
         if current.type == "call_expression":
             function = current.child_by_field_name("function")
             arguments = current.child_by_field_name("arguments")
-            if function is not None and function.type == "identifier" and _text(source, function) == "require" \
-                    and arguments is not None and arguments.named_child_count >= 1 \
-                    and arguments.named_children[0].type in ("string", "template_string"):
+            if (
+                function is not None
+                and function.type == "identifier"
+                and _text(source, function) == "require"
+                and arguments is not None
+                and arguments.named_child_count >= 1
+                and arguments.named_children[0].type in ("string", "template_string")
+            ):
                 yield _unquote(_text(source, arguments.named_children[0]))
                 continue
         if any(part in current.type for part in _SKIP_JS):
@@ -259,7 +383,10 @@ def _rust_paths(source: bytes, node: Node | None, prefix: str = "") -> list[str]
     """Expand a use tree into full paths: std::{fs, io::Read} -> std::fs, std::io::Read."""
     if node is None:
         return [prefix] if prefix else []
-    join = (lambda tail: f"{prefix}::{tail}" if prefix else tail)
+
+    def join(tail: str) -> str:
+        return f"{prefix}::{tail}" if prefix else tail
+
     if node.type == "use_as_clause":
         return _rust_paths(source, node.child_by_field_name("path"), prefix)
     if node.type == "scoped_use_list":
@@ -404,7 +531,7 @@ def _fallback_imports(source: bytes) -> Iterator[tuple[str, str, bool]]:
         for match in pattern.finditer(source[:200_000]):
             name = match.group(1).decode("utf-8", "replace")
             quoted = name.startswith('"') or name.startswith(".")
-            name = name.strip("<>\"")
+            name = name.strip('<>"')
             if not name:
                 continue
             bucket = INTERNAL if quoted or name.startswith(("./", "../")) else EXTERNAL

@@ -16,42 +16,108 @@ if TYPE_CHECKING:  # pragma: no cover
 # ---------------------------------------------------------------------------------------------
 # Nesting: per-language node types that open a level.
 
-_JS_NESTING = frozenset({
-    "function_declaration", "function_expression", "arrow_function", "method_definition",
-    "generator_function_declaration", "generator_function", "class_declaration", "class",
-    "abstract_class_declaration", "for_statement", "for_in_statement", "while_statement",
-    "do_statement", "if_statement", "switch_statement", "try_statement", "with_statement",
-})
+_JS_NESTING = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "generator_function",
+        "class_declaration",
+        "class",
+        "abstract_class_declaration",
+        "for_statement",
+        "for_in_statement",
+        "while_statement",
+        "do_statement",
+        "if_statement",
+        "switch_statement",
+        "try_statement",
+        "with_statement",
+    }
+)
 
-_C_NESTING = frozenset({
-    "function_definition", "for_statement", "while_statement", "do_statement", "if_statement",
-    "switch_statement",
-})
+_C_NESTING = frozenset(
+    {
+        "function_definition",
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "if_statement",
+        "switch_statement",
+    }
+)
 
 NESTING: dict[str, frozenset[str]] = {
-    "python": frozenset({
-        "function_definition", "class_definition", "for_statement", "while_statement",
-        "if_statement", "try_statement", "with_statement", "match_statement", "lambda",
-        "list_comprehension", "dictionary_comprehension", "set_comprehension", "generator_expression",
-    }),
+    "python": frozenset(
+        {
+            "function_definition",
+            "class_definition",
+            "for_statement",
+            "while_statement",
+            "if_statement",
+            "try_statement",
+            "with_statement",
+            "match_statement",
+            "lambda",
+            "list_comprehension",
+            "dictionary_comprehension",
+            "set_comprehension",
+            "generator_expression",
+        }
+    ),
     "javascript": _JS_NESTING,
     "typescript": _JS_NESTING,
     "tsx": _JS_NESTING,
-    "go": frozenset({
-        "function_declaration", "method_declaration", "func_literal", "for_statement", "if_statement",
-        "expression_switch_statement", "type_switch_statement", "select_statement",
-    }),
-    "rust": frozenset({
-        "function_item", "closure_expression", "impl_item", "trait_item", "for_expression",
-        "while_expression", "loop_expression", "if_expression", "match_expression", "unsafe_block",
-        "async_block",
-    }),
-    "java": frozenset({
-        "class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
-        "method_declaration", "constructor_declaration", "lambda_expression", "for_statement",
-        "enhanced_for_statement", "while_statement", "do_statement", "if_statement", "switch_expression",
-        "try_statement", "try_with_resources_statement", "synchronized_statement", "static_initializer",
-    }),
+    "go": frozenset(
+        {
+            "function_declaration",
+            "method_declaration",
+            "func_literal",
+            "for_statement",
+            "if_statement",
+            "expression_switch_statement",
+            "type_switch_statement",
+            "select_statement",
+        }
+    ),
+    "rust": frozenset(
+        {
+            "function_item",
+            "closure_expression",
+            "impl_item",
+            "trait_item",
+            "for_expression",
+            "while_expression",
+            "loop_expression",
+            "if_expression",
+            "match_expression",
+            "unsafe_block",
+            "async_block",
+        }
+    ),
+    "java": frozenset(
+        {
+            "class_declaration",
+            "interface_declaration",
+            "enum_declaration",
+            "record_declaration",
+            "method_declaration",
+            "constructor_declaration",
+            "lambda_expression",
+            "for_statement",
+            "enhanced_for_statement",
+            "while_statement",
+            "do_statement",
+            "if_statement",
+            "switch_expression",
+            "try_statement",
+            "try_with_resources_statement",
+            "synchronized_statement",
+            "static_initializer",
+        }
+    ),
     "c": _C_NESTING,
     "cpp": _C_NESTING | {"for_range_loop", "lambda_expression", "try_statement"},
 }
@@ -198,8 +264,8 @@ def _enclosing_line(source: bytes, end: int, limit: int, indent: int) -> tuple[i
     while end > limit:
         low = max(limit, end - size)
         last = None
-        for last in pattern.finditer(source, low, end):
-            pass
+        for match in pattern.finditer(source, low, end):
+            last = match
         if last is not None:
             return last.end() - last.start() - 1, last.start() + 1
         if low == limit or low + indent + 1 >= end:
@@ -217,7 +283,7 @@ def _indentation_depth(source: bytes, offset: int) -> int:
     braces before the cursor are counted instead.
     """
     line_start = _line_start(source, offset)
-    line = source[line_start:_line_end(source, offset)]
+    line = source[line_start : _line_end(source, offset)]
     current = _leading_ws(line) if line.strip() else _leading_ws(source[line_start:offset])
     limit = max(0, line_start - _FALLBACK_WINDOW)
     depth = 0
@@ -226,7 +292,7 @@ def _indentation_depth(source: bytes, offset: int) -> int:
         found = _enclosing_line(source, end, limit, current)
         if found is None and limit == 0:
             # The first line has no newline before it for the pattern to start from.
-            first = source[:_line_end(source, 0)]
+            first = source[: _line_end(source, 0)]
             if first.strip() and _leading_ws(first) < current:
                 found = (_leading_ws(first), 0)
         if found is None:
@@ -234,7 +300,7 @@ def _indentation_depth(source: bytes, offset: int) -> int:
         depth += 1
         current, end = found
     if depth == 0:
-        before = source[max(0, offset - _FALLBACK_WINDOW):offset]
+        before = source[max(0, offset - _FALLBACK_WINDOW) : offset]
         depth = max(0, before.count(b"{") - before.count(b"}"))
     return depth
 

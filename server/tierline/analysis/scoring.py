@@ -97,18 +97,21 @@ def score(features: Features) -> float:
     return min(1.0, max(0.0, sum(contributions(features).values())))
 
 
-def extract_features(
-    source: bytes,
-    tree: Tree | None,
-    byte_offset: int,
-    language: str,
-    imports: ImportSummary,
-    context_tokens: int,
-) -> Features:
-    """Features of one cursor position (utf-8 byte offset; clamped into the document)."""
+@dataclass(frozen=True)
+class CodeAtCursor:
+    """A document's bytes, its tree (None: not parsed) and a utf-8 byte offset in it."""
+
+    source: bytes
+    tree: Tree | None
+    byte_offset: int
+    language: str
+
+
+def extract_features(code: CodeAtCursor, imports: ImportSummary, context_tokens: int) -> Features:
+    """Features of one cursor position (the offset is clamped into the document)."""
     return Features(
-        language=language,
-        nesting_depth=nesting_depth(source, tree, byte_offset, language),
+        language=code.language,
+        nesting_depth=nesting_depth(code.source, code.tree, code.byte_offset, code.language),
         imports=imports.imports,
         stdlib_imports=imports.stdlib_imports,
         external_imports=imports.external_imports,
@@ -117,4 +120,12 @@ def extract_features(
     )
 
 
-__all__ = ["Features", "ImportSummary", "contributions", "extract_features", "score", "summarize_imports"]
+__all__ = [
+    "CodeAtCursor",
+    "Features",
+    "ImportSummary",
+    "contributions",
+    "extract_features",
+    "score",
+    "summarize_imports",
+]

@@ -9,20 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tierline.devtools.driver import EditorSession
 from tierline.commands.report import render_table
+from tierline.devtools.driver import EditorSession
 from tierline.devtools.simulator import Simulator, sim_config, write_toml
 
-SIMPLE_PY = '''\
+SIMPLE_PY = """\
 def greet(name):
     return f"Hello, {name}!"
 
 
 def add(a, b):
     
-'''
+"""
 
-TESTS_PY = '''\
+TESTS_PY = """\
 from utils import add, greet
 
 
@@ -36,9 +36,9 @@ def test_add():
 
 def test_add_negative():
     
-'''
+"""
 
-NESTED_PY = '''\
+NESTED_PY = """\
 import json
 
 import httpx
@@ -58,10 +58,10 @@ class Loader:
             except httpx.HTTPError:
                 continue
         return pd.concat(frames)
-'''
+"""
 LOADER_CURSOR = (15, 16)  # in a try in a loop in a method: nesting 4, external imports
 
-SYSTEM_C = '''\
+SYSTEM_C = """\
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -91,12 +91,16 @@ static void *worker(void *arg) {
     }
     return NULL;
 }
-'''
+"""
 RING_CURSOR = (19, 24)  # six blocks deep in a thread worker, with sockets, mmap, dlopen
 
 # Latency per simulated model, so the demo shows the tiers' real-world ordering.
-DEMO_LATENCY_MS = {"*": 40, "anthropic/claude-haiku-4.5": 90, "anthropic/claude-sonnet-4.5": 140,
-                   "anthropic/claude-opus-4.5": 220}
+DEMO_LATENCY_MS = {
+    "*": 40,
+    "anthropic/claude-haiku-4.5": 90,
+    "anthropic/claude-sonnet-4.5": 140,
+    "anthropic/claude-opus-4.5": 220,
+}
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,20 @@ async def _session(workdir: Path) -> dict[str, Any]:
         simulator.set_behaviour(model, latency_ms=latency)
     config_path = workdir / "tierline.toml"
     write_toml(sim_config(base_url, cache_dir=str(workdir / "cache"), ledger_dir=str(workdir / "state")), config_path)
-    env = {"TIERLINE_CONFIG": str(config_path), "XDG_CACHE_HOME": str(workdir / "xdg-cache"),
-           "XDG_STATE_HOME": str(workdir / "xdg-state")}
+    env = {
+        "TIERLINE_CONFIG": str(config_path),
+        "XDG_CACHE_HOME": str(workdir / "xdg-cache"),
+        "XDG_STATE_HOME": str(workdir / "xdg-state"),
+    }
     session = await EditorSession.start(env)
     rows: list[dict[str, Any]] = []
     try:
-        files = {"utils.py": (SIMPLE_PY, "python"), "test_utils.py": (TESTS_PY, "python"), "loader.py": (NESTED_PY, "python"), "ring.c": (SYSTEM_C, "c")}
+        files = {
+            "utils.py": (SIMPLE_PY, "python"),
+            "test_utils.py": (TESTS_PY, "python"),
+            "loader.py": (NESTED_PY, "python"),
+            "ring.c": (SYSTEM_C, "c"),
+        }
         uris = {name: (workdir / name).as_uri() for name in files}
         for name, (text, language) in files.items():
             session.open(uris[name], text, language)
@@ -128,12 +140,19 @@ async def _session(workdir: Path) -> dict[str, Any]:
         async def run(label: str, name: str, line: int, character: int) -> str | None:
             completion = await session.complete(uris[name], line, character)
             route = completion.route or {}
-            rows.append({
-                "step": label, "where": f"{name}:{line + 1}:{character + 1}", "score": route.get("score"),
-                "tier": route.get("tier"), "model": route.get("model"), "cached": route.get("cached"),
-                "latency_ms": route.get("latency_ms"), "cost_usd": route.get("cost_usd", 0.0),
-                "text": completion.text,
-            })
+            rows.append(
+                {
+                    "step": label,
+                    "where": f"{name}:{line + 1}:{character + 1}",
+                    "score": route.get("score"),
+                    "tier": route.get("tier"),
+                    "model": route.get("model"),
+                    "cached": route.get("cached"),
+                    "latency_ms": route.get("latency_ms"),
+                    "cost_usd": route.get("cost_usd", 0.0),
+                    "text": completion.text,
+                }
+            )
             return completion.text
 
         shown = await run("simple function body", "utils.py", 5, 4)
@@ -163,12 +182,25 @@ def run_demo(as_json: bool = False) -> int:
     rows = result["rows"]
     print("tierline demo: the real server over LSP, the built-in simulator as the model provider (offline)\n")
     table = [
-        [i + 1, r["step"], r["where"], f"{r['score']:.2f}" if r["score"] is not None else "-", r["tier"] or "-",
-         r["model"] or "-", "yes" if r["cached"] else "no", f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-",
-         f"${r['cost_usd']:.6f}", (r["text"] or "").split("\n")[0][:40]]
+        [
+            i + 1,
+            r["step"],
+            r["where"],
+            f"{r['score']:.2f}" if r["score"] is not None else "-",
+            r["tier"] or "-",
+            r["model"] or "-",
+            "yes" if r["cached"] else "no",
+            f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-",
+            f"${r['cost_usd']:.6f}",
+            (r["text"] or "").split("\n")[0][:40],
+        ]
         for i, r in enumerate(rows)
     ]
-    print(render_table(["#", "request", "where", "score", "tier", "model", "cached", "latency", "cost", "completion"], table))
+    print(
+        render_table(
+            ["#", "request", "where", "score", "tier", "model", "cached", "latency", "cost", "completion"], table
+        )
+    )
     stats = result["stats"]
     print()
     print(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from tierline.analysis import languages
 from tierline.accounting.cache import AnswerCache
-from tierline.config import ConfigError, find_config_file, load_layers
 from tierline.accounting.ledger import Ledger
+from tierline.analysis import languages
+from tierline.config import ConfigError, find_config_file, load_layers
 
 
 def mask(secret: str) -> str:
@@ -36,7 +37,9 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
         for variable in sorted({m.api_key_env for m in config.models if m.api_key_env}):
             value = env.get(variable, "")
             users = [m.name for m in config.models if m.api_key_env == variable]
-            keys.append({"env": variable, "present": bool(value), "masked": mask(value) if value else None, "models": users})
+            keys.append(
+                {"env": variable, "present": bool(value), "masked": mask(value) if value else None, "models": users}
+            )
         usable = [m.name for m in config.models if not m.api_key_env or env.get(m.api_key_env)]
         report["usable_models"] = usable
         if not usable:
@@ -86,7 +89,10 @@ def run_doctor(as_json: bool = False) -> int:
     if "usable_models" in report:
         print(f"[{mark[bool(report['usable_models'])]}] usable models: {', '.join(report['usable_models']) or 'none'}")
     broken = [name for name, fine in report["grammars"].items() if not fine]
-    print(f"[{mark[not broken]}] grammars: {len(report['grammars']) - len(broken)} of {len(report['grammars'])} load" + (f" (failed: {', '.join(broken)})" if broken else ""))
+    print(
+        f"[{mark[not broken]}] grammars: {len(report['grammars']) - len(broken)} of {len(report['grammars'])} load"
+        + (f" (failed: {', '.join(broken)})" if broken else "")
+    )
     if "cache" in report:
         print(f"[{mark[report['cache']['usable']]}] cache: {report['cache']['dir']}")
         print(f"[{mark[report['ledger']['usable']]}] ledger: {report['ledger']['path']}")

@@ -6,15 +6,15 @@ import json
 import sys
 from typing import Any
 
-from tierline.config import ConfigError, load_config
 from tierline.accounting.ledger import Ledger, utc_day
+from tierline.config import ConfigError, load_config
 
 
 def render_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain text table, columns padded to their widest cell."""
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -23,13 +23,23 @@ def format_summary(summary: dict[str, Any], title: str) -> str:
     out = [title]
     tiers = [
         [tier, row["requests"], row["model_calls"], row["cache_hits"], f"${row['spend_usd']:.6f}"]
-        for tier, row in sorted(summary["by_tier"].items(), key=lambda kv: ("cheap", "mid", "premium").index(kv[0]) if kv[0] in ("cheap", "mid", "premium") else 9)
+        for tier, row in sorted(
+            summary["by_tier"].items(),
+            key=lambda kv: ("cheap", "mid", "premium").index(kv[0]) if kv[0] in ("cheap", "mid", "premium") else 9,
+        )
     ]
     out.append(render_table(["tier", "requests", "calls", "cache hits", "spend"], tiers))
     out.append("")
     models = [
-        [name, row.get("tier", ""), row["calls"], row["failures"], row.get("cache_hits", 0),
-         f"{row.get('avg_latency_ms', 0):.0f} ms", f"${row['spend_usd']:.6f}"]
+        [
+            name,
+            row.get("tier", ""),
+            row["calls"],
+            row["failures"],
+            row.get("cache_hits", 0),
+            f"{row.get('avg_latency_ms', 0):.0f} ms",
+            f"${row['spend_usd']:.6f}",
+        ]
         for name, row in sorted(summary["by_model"].items())
     ]
     out.append(render_table(["model", "tier", "calls", "failures", "cache hits", "avg latency", "spend"], models))

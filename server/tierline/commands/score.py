@@ -32,7 +32,9 @@ def print_score(spec: str, *, as_json: bool = False) -> int:
         print(f"tierline score: {error}", file=sys.stderr)
         return 2
     language = languages.language_from(path.resolve().as_uri(), None)
-    document = Document(path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language))
+    document = Document(
+        path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language)
+    )
     engine = CompletionEngine(config, env=os.environ)
     result = engine.explain(document, document.offset_at(max(0, line - 1), max(0, column - 1), UTF32))
     if as_json:

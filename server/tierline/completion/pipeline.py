@@ -13,14 +13,14 @@ import asyncio
 import logging
 import os
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from tierline.accounting.books import Books
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.accounting.ledger import CallRow, utc_day
+from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.accounting.stats import usage_stats
 from tierline.completion import postprocess
 from tierline.completion.explain import explain_position
 from tierline.completion.prompts import cut_window, prompt_tokens
@@ -105,7 +105,9 @@ class CompletionEngine:
         key = cache_key(analysis.window, decision.tier)
         hit = self.books.cached(key)
         if hit is not None:
-            self._record(state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True))
+            self._record(
+                state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
+            )
             answer = Answer(hit.text, hit.model, hit.tier, cached=True)
             self._show(state, answer)
             return Routed(hit.text, state.route(answer, "served from cache"))
@@ -128,15 +130,11 @@ class CompletionEngine:
         # Bytes >= characters, so twice the character window is always enough to cut from.
         before, after = document.text_around(offset, completion.prefix_chars * 2, completion.suffix_chars * 2)
         filename = document.uri.rsplit("/", 1)[-1]
-        window = cut_window(before, after, document.language, filename, completion.prefix_chars, completion.suffix_chars)
-        features = scoring.extract_features(
-            document.source,
-            document.syntax_tree(),
-            offset,
-            document.language,
-            document.imports(scoring.summarize_imports),
-            prompt_tokens(window),
+        window = cut_window(
+            before, after, document.language, filename, (completion.prefix_chars, completion.suffix_chars)
         )
+        code = scoring.CodeAtCursor(document.source, document.syntax_tree(), offset, document.language)
+        features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
         return Analysis(window, features, scoring.score(features))
 
     async def _walk(self, state: RequestState, walk: FallbackWalk) -> Answer | None:
@@ -178,8 +176,12 @@ class CompletionEngine:
         assert state.analysis is not None
         health = self.router.health
         call = CallRequest(
-            model, state.analysis.window, api_key or None, self.config.completion.max_tokens,
-            state.analysis.single_line, postprocess.first_line_complete,
+            model,
+            state.analysis.window,
+            api_key or None,
+            self.config.completion.max_tokens,
+            state.analysis.single_line,
+            postprocess.first_line_complete,
         )
         started = time.monotonic()
         health.mark_probing(model)
@@ -272,7 +274,9 @@ class CompletionEngine:
         """What is shown now, for typing-through; the context is the code just before the cursor."""
         assert state.surroundings is not None
         uri = state.cursor.document.uri
-        self.sessions.show(uri, ShownCompletion(state.cursor.offset, state.surroundings.before, answer.text, answer.model, answer.tier))
+        self.sessions.show(
+            uri, ShownCompletion(state.cursor.offset, state.surroundings.before, answer.text, answer.model, answer.tier)
+        )
 
     # -- commands ------------------------------------------------------------------------------
     def explain(self, document: Document, offset: int) -> ExplainResult:

@@ -50,10 +50,10 @@ class PromptWindow:
         return bool(self.current_line_suffix.strip())
 
 
-def cut_window(
-    text_before: str, text_after: str, language: str, filename: str, prefix_chars: int, suffix_chars: int
-) -> PromptWindow:
-    """Cut the windows at line starts where possible, so the model sees whole lines."""
+def cut_window(text_before: str, text_after: str, language: str, filename: str, chars: tuple[int, int]) -> PromptWindow:
+    """Cut the windows (at most `chars` = (prefix, suffix) characters) at line starts where possible,
+    so the model sees whole lines."""
+    prefix_chars, suffix_chars = chars
     prefix = text_before[-prefix_chars:] if len(text_before) > prefix_chars else text_before
     if len(prefix) < len(text_before):
         newline = prefix.find("\n")

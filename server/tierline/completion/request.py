@@ -46,7 +46,11 @@ class Attempt:
     detail: str = ""
 
     def as_payload(self) -> AttemptPayload:
-        out: AttemptPayload = {"model": self.model, "outcome": self.outcome.value, "latency_ms": round(self.latency_ms, 1)}
+        out: AttemptPayload = {
+            "model": self.model,
+            "outcome": self.outcome.value,
+            "latency_ms": round(self.latency_ms, 1),
+        }
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -69,7 +73,12 @@ class Charge:
     def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
         """A call that returned: its tokens at the model's prices (cached input at the cached price)."""
         return Charge(
-            model.tier, model.name, outcome, call.latency_ms, call.tokens_in, call.tokens_out,
+            model.tier,
+            model.name,
+            outcome,
+            call.latency_ms,
+            call.tokens_in,
+            call.tokens_out,
             model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in),
         )
 

@@ -5,8 +5,9 @@ completion last shown (typing-through), the typing rhythm (debounce), and tellin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 from tierline.analysis.documents import Document
 
@@ -61,7 +62,9 @@ class Surroundings:
 
     @staticmethod
     def at(document: Document, offset: int) -> Surroundings:
-        return Surroundings(document.source[max(0, offset - TYPING_CONTEXT_BYTES) : offset], document.source[offset : offset + 32])
+        return Surroundings(
+            document.source[max(0, offset - TYPING_CONTEXT_BYTES) : offset], document.source[offset : offset + 32]
+        )
 
     def is_stale(self, document: Document, offset: int, text: str) -> bool:
         """Stale unless the code before is unchanged and whatever was typed at the cursor agrees with the answer."""

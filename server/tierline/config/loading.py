@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 if sys.version_info >= (3, 11):
@@ -23,10 +24,22 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from tierline.config import paths
 from tierline.config.model import (
-    APIS, DEFAULT_MODELS, DEFAULTS, EDITOR_ONLY_KEYS, TIERS, TRIGGERS, BudgetConfig, CacheConfig, CompletionConfig,
-    Config, ConfigError, LedgerConfig, ModelSpec, RoutingConfig, Thresholds,
+    APIS,
+    DEFAULT_MODELS,
+    DEFAULTS,
+    EDITOR_ONLY_KEYS,
+    TIERS,
+    TRIGGERS,
+    BudgetConfig,
+    CacheConfig,
+    CompletionConfig,
+    Config,
+    ConfigError,
+    LedgerConfig,
+    ModelSpec,
+    RoutingConfig,
+    Thresholds,
 )
-
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
@@ -78,8 +91,18 @@ def default_provider(base_url: str) -> str:
 
 
 _MODEL_KEYS = {
-    "name", "tier", "base_url", "model", "api", "api_key_env", "input_per_mtok", "output_per_mtok",
-    "timeout_ms", "provider", "pass_at_1", "cached_input_per_mtok",
+    "name",
+    "tier",
+    "base_url",
+    "model",
+    "api",
+    "api_key_env",
+    "input_per_mtok",
+    "output_per_mtok",
+    "timeout_ms",
+    "provider",
+    "pass_at_1",
+    "cached_input_per_mtok",
 }
 
 
@@ -94,9 +117,7 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
         raise ConfigError(source, f"{key}.base_url", f"must be an http(s) URL, got {base_url!r}")
     pass_at_1_raw = _table(source, f"{key}.pass_at_1", raw.get("pass_at_1", {}))
-    pass_at_1 = {
-        lang: _number(source, f"{key}.pass_at_1.{lang}", v, 0.0, 1.0) for lang, v in pass_at_1_raw.items()
-    }
+    pass_at_1 = {lang: _number(source, f"{key}.pass_at_1.{lang}", v, 0.0, 1.0) for lang, v in pass_at_1_raw.items()}
     api_key_env = raw.get("api_key_env")
     cached = raw.get("cached_input_per_mtok")
     return ModelSpec(
@@ -109,7 +130,9 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         input_per_mtok=_number(source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0),
         output_per_mtok=_number(source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0),
         timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1),
-        provider=_string(source, f"{key}.provider", raw["provider"]) if raw.get("provider") else default_provider(base_url),
+        provider=_string(source, f"{key}.provider", raw["provider"])
+        if raw.get("provider")
+        else default_provider(base_url),
         pass_at_1=pass_at_1,
         cached_input_per_mtok=(
             _number(source, f"{key}.cached_input_per_mtok", cached, 0.0) if cached is not None else None
@@ -187,8 +210,12 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
             trigger=_string(source, "completion.trigger", completion.get("trigger", c["trigger"]), TRIGGERS),
             languages=tuple(languages),
             max_tokens=_integer(source, "completion.max_tokens", completion.get("max_tokens", c["max_tokens"]), 1),
-            prefix_chars=_integer(source, "completion.prefix_chars", completion.get("prefix_chars", c["prefix_chars"]), 1),
-            suffix_chars=_integer(source, "completion.suffix_chars", completion.get("suffix_chars", c["suffix_chars"]), 0),
+            prefix_chars=_integer(
+                source, "completion.prefix_chars", completion.get("prefix_chars", c["prefix_chars"]), 1
+            ),
+            suffix_chars=_integer(
+                source, "completion.suffix_chars", completion.get("suffix_chars", c["suffix_chars"]), 0
+            ),
             debounce_ms=_integer(source, "completion.debounce_ms", completion.get("debounce_ms", c["debounce_ms"]), 0),
         ),
         models=models,

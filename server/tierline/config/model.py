@@ -1,11 +1,11 @@
-"""The configuration's shape: frozen dataclasses and the built-in defaults, the one place each default lives.
-"""
+"""The configuration's shape: frozen dataclasses and the built-in defaults, the one place each default lives."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from tierline.config import paths
 from tierline.wire import TIERS as TIERS
@@ -131,9 +131,7 @@ class ModelSpec:
         return self.pass_at_1.get(language, self.pass_at_1.get("default"))
 
     def cost_usd(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
-        cached_price = (
-            self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
-        )
+        cached_price = self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
         fresh_in = max(0, tokens_in - cached_in)
         return (
             fresh_in * self.input_per_mtok + cached_in * cached_price + tokens_out * self.output_per_mtok
@@ -203,5 +201,3 @@ class Config:
 
     def model_named(self, name: str) -> ModelSpec | None:
         return next((m for m in self.models if m.name == name), None)
-
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 
 def _xdg(env: Mapping[str, str], variable: str, fallback: str) -> Path:

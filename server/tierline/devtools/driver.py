@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import BaseLanguageClient, LanguageClient
 
 
-def initialize_params(encoding: str = "utf-16", options: Any = None, root_uri: str | None = None) -> types.InitializeParams:
+def initialize_params(
+    encoding: str = "utf-16", options: Any = None, root_uri: str | None = None
+) -> types.InitializeParams:
     return types.InitializeParams(
         capabilities=types.ClientCapabilities(
             general=types.GeneralClientCapabilities(position_encodings=[encoding]),
@@ -52,7 +55,7 @@ class EditorSession:
         initialization_options: Any = None,
         root_uri: str | None = None,
         log_file: str | None = None,
-    ) -> "EditorSession":
+    ) -> EditorSession:
         client = LanguageClient("tierline-driver", "1")
         session = cls.attach(client)
         args = ["-m", "tierline", "serve"] + (["--log-file", log_file] if log_file else [])
@@ -62,7 +65,7 @@ class EditorSession:
         return session
 
     @classmethod
-    def attach(cls, client: BaseLanguageClient) -> "EditorSession":
+    def attach(cls, client: BaseLanguageClient) -> EditorSession:
         """Wrap a client (pygls' or pytest-lsp's) and collect what the server tells the editor."""
         session = cls(client)
 
@@ -97,7 +100,9 @@ class EditorSession:
     def open(self, uri: str, text: str, language_id: str) -> None:
         self.versions[uri] = 1
         self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text))
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)
+            )
         )
 
     def type_text(self, uri: str, line: int, character: int, text: str) -> None:

@@ -34,16 +34,25 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from tierline import config as tl_config
 from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
 
 FAULTS: tuple[str, ...] = (
-    "rate_limit", "server_error", "hang", "reset", "malformed", "cut_stream", "prose", "empty", "repeat",
+    "rate_limit",
+    "server_error",
+    "hang",
+    "reset",
+    "malformed",
+    "cut_stream",
+    "prose",
+    "empty",
+    "repeat",
 )
 PROSE_ANSWER = "I'm sorry, but I can't help with that request."
 REPEAT_LINES = 40
@@ -422,7 +431,11 @@ class Connection:
         self.close()
 
     async def start_event_stream(self) -> None:
-        headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"), ("Transfer-Encoding", "chunked")]
+        headers = [
+            ("Content-Type", "text/event-stream"),
+            ("Cache-Control", "no-cache"),
+            ("Transfer-Encoding", "chunked"),
+        ]
         await self.write(self._head(200, headers))
 
     async def send_event(self, data: str) -> None:
@@ -483,7 +496,7 @@ def _chat_cursor(messages: Any) -> tuple[str, str, str | None, str]:
     if not isinstance(messages, list) or not messages:
         raise _BadRequest("messages must be a non-empty array")
     texts = [_message_text(m) for m in messages]
-    user_texts = [t for m, t in zip(messages, texts) if m.get("role") == "user"]
+    user_texts = [t for m, t in zip(messages, texts, strict=True) if m.get("role") == "user"]
     cursor_text = user_texts[-1] if user_texts else texts[-1]
     # The last marker is the cursor: the instruction line above the code mentions it too.
     prefix, marker, suffix = cursor_text.rpartition(CURSOR_MARKER)
@@ -538,9 +551,16 @@ def parse_completion_request(api: str, body: bytes) -> CompletionRequest:
         (prefix, suffix), language = _fim_cursor(payload), None
         prompt_text = prefix + suffix
     return CompletionRequest(
-        api=api, model=model, stream=stream, include_usage=include_usage,
-        max_tokens=_optional_max_tokens(payload), stop=_stop_sequences(payload.get("stop")),
-        prefix=prefix, suffix=suffix, language=language, prompt_tokens=estimate_tokens(prompt_text),
+        api=api,
+        model=model,
+        stream=stream,
+        include_usage=include_usage,
+        max_tokens=_optional_max_tokens(payload),
+        stop=_stop_sequences(payload.get("stop")),
+        prefix=prefix,
+        suffix=suffix,
+        language=language,
+        prompt_tokens=estimate_tokens(prompt_text),
     )
 
 
@@ -564,8 +584,11 @@ def answer_text(request: CompletionRequest, behaviour: Behaviour) -> str:
 
 def _usage(prompt_tokens: int, text: str) -> dict[str, int]:
     completion_tokens = estimate_tokens(text)
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def _envelope(request: CompletionRequest, ident: str, *, chunk: bool) -> dict[str, Any]:
@@ -597,8 +620,11 @@ def stream_events(request: CompletionRequest, ident: str, text: str, finish: str
         json.dumps({**_envelope(request, ident, chunk=True), "choices": [_stream_choice(request, p, None, i == 0)]})
         for i, p in enumerate(pieces)
     ]
-    closing = [json.dumps({**_envelope(request, ident, chunk=True),
-                           "choices": [_stream_choice(request, None, finish, not pieces)]})]
+    closing = [
+        json.dumps(
+            {**_envelope(request, ident, chunk=True), "choices": [_stream_choice(request, None, finish, not pieces)]}
+        )
+    ]
     if request.include_usage:  # OpenAI's shape: a last chunk with no choices
         usage = {**_envelope(request, ident, chunk=True), "choices": [], "usage": _usage(request.prompt_tokens, text)}
         closing.append(json.dumps(usage))
@@ -753,8 +779,10 @@ class Simulator:
     # -- the model API
 
     async def _models(self, connection: Connection, request: HttpRequest) -> bool:
-        data = [{"id": m["model"], "object": "model", "created": 0, "owned_by": "tierline-simulator"}
-                for m in tl_config.DEFAULT_MODELS]
+        data = [
+            {"id": m["model"], "object": "model", "created": 0, "owned_by": "tierline-simulator"}
+            for m in tl_config.DEFAULT_MODELS
+        ]
         await connection.send_json(200, {"object": "list", "data": data})
         return True
 
@@ -781,8 +809,9 @@ class Simulator:
         self._close_record(record, result)
         return result.keep_alive
 
-    async def _answer(self, connection: Connection, request: CompletionRequest, behaviour: Behaviour,
-                      number: int) -> _Outcome:
+    async def _answer(
+        self, connection: Connection, request: CompletionRequest, behaviour: Behaviour, number: int
+    ) -> _Outcome:
         fault = behaviour.fault
         if fault == "hang":
             await connection.wait_for_disconnect()
@@ -812,8 +841,9 @@ class Simulator:
         await connection.send_json(503, error_body("The server is overloaded (simulated).", "server_error"))
         return _Outcome("server_error", 503, True)
 
-    async def _send_whole(self, connection: Connection, request: CompletionRequest, fault: str | None,
-                          ident: str, text: str, finish: str) -> _Outcome:
+    async def _send_whole(
+        self, connection: Connection, request: CompletionRequest, fault: str | None, ident: str, text: str, finish: str
+    ) -> _Outcome:
         body = json.dumps(completion_body(request, ident, text, finish)).encode()
         if fault == "cut_stream":
             await connection.send_cut(200, body, "application/json")
@@ -824,8 +854,15 @@ class Simulator:
         await connection.send(200, body, "application/json")
         return _Outcome(fault or "ok", 200, True)
 
-    async def _send_stream(self, connection: Connection, request: CompletionRequest, behaviour: Behaviour,
-                           ident: str, text: str, finish: str) -> _Outcome:
+    async def _send_stream(
+        self,
+        connection: Connection,
+        request: CompletionRequest,
+        behaviour: Behaviour,
+        ident: str,
+        text: str,
+        finish: str,
+    ) -> _Outcome:
         content, closing = stream_events(request, ident, text, finish)
         if behaviour.fault == "malformed" and content:
             content[0] = content[0][: len(content[0]) // 2]
@@ -858,7 +895,7 @@ class Simulator:
                 raise ValueError("the body must be a JSON object")
             model = payload.pop("model", "*")
             if not isinstance(model, str) or not model:
-                raise ValueError("model must be a model id, a name or \"*\"")
+                raise ValueError('model must be a model id, a name or "*"')
             stored = self.set_behaviour(model, **payload)
         except ValueError as exc:  # json.JSONDecodeError included
             await connection.send_json(400, error_body(str(exc), "invalid_request_error"))
@@ -879,8 +916,14 @@ class Simulator:
 
     def _open_record(self, request: HttpRequest, model: str, stream: bool) -> Record:
         record: Record = {
-            "id": self._next_id, "model": model, "path": request.path, "stream": stream,
-            "status": None, "outcome": "pending", "received_at": request.received_at, "duration_ms": None,
+            "id": self._next_id,
+            "model": model,
+            "path": request.path,
+            "stream": stream,
+            "status": None,
+            "outcome": "pending",
+            "received_at": request.received_at,
+            "duration_ms": None,
             "authorization": "authorization" in request.headers,  # presence only, never the value
         }
         self._next_id += 1
@@ -889,8 +932,11 @@ class Simulator:
         return record
 
     def _close_record(self, record: Record, result: _Outcome) -> None:
-        record.update(status=result.status, outcome=result.outcome,
-                      duration_ms=round((time.monotonic() - record["received_at"]) * 1000, 3))
+        record.update(
+            status=result.status,
+            outcome=result.outcome,
+            duration_ms=round((time.monotonic() - record["received_at"]) * 1000, 3),
+        )
         self._notify()
 
 

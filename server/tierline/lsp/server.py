@@ -13,15 +13,19 @@ from pygls.uris import to_fs_path
 
 from tierline import __version__
 from tierline.analysis import languages
-from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
 from tierline.analysis.documents import DocumentStore
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
+from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
 from tierline.wire import CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_EXPLAIN, CMD_STATS, DID_ROUTE, DidRoute
 
 log = logging.getLogger(__name__)
 
-_MESSAGE_TYPES = {"error": types.MessageType.Error, "warning": types.MessageType.Warning, "info": types.MessageType.Info}
+_MESSAGE_TYPES = {
+    "error": types.MessageType.Error,
+    "warning": types.MessageType.Warning,
+    "info": types.MessageType.Info,
+}
 
 
 class TierlineProtocol(LanguageServerProtocol):

@@ -24,8 +24,13 @@ async def _read_stdio(ls: TierlineServer) -> None:
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     try:
-        await run_async(stop_event=ls._stop_event, reader=reader, protocol=ls.protocol, logger=log,
-                        error_handler=ls.report_server_error)
+        await run_async(
+            stop_event=ls._stop_event,
+            reader=reader,
+            protocol=ls.protocol,
+            logger=log,
+            error_handler=ls.report_server_error,
+        )
     except asyncio.IncompleteReadError:
         pass  # the editor closed the pipe mid-message
 
@@ -35,7 +40,9 @@ def serve(tcp: Optional[str] = None) -> None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
         return
-    if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode) and not stat.S_ISSOCK(os.fstat(sys.stdin.fileno()).st_mode):
+    if not stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode) and not stat.S_ISSOCK(
+        os.fstat(sys.stdin.fileno()).st_mode
+    ):
         server.start_io()  # a file or a terminal: the event loop cannot watch it
         return
     server._stop_event = threading.Event()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from tierline.completion.prompts import PromptWindow
 from tierline.config import ModelSpec

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from tierline.config import ModelSpec
 
@@ -16,7 +16,9 @@ MISSING = MissingKey()
 
 
 class KeyRing:
-    def __init__(self, env: Mapping[str, str] = os.environ, notify: Callable[[str, str], None] = lambda level, text: None):
+    def __init__(
+        self, env: Mapping[str, str] = os.environ, notify: Callable[[str, str], None] = lambda level, text: None
+    ):
         self.env = env
         self._notify = notify
         self._warned: set[str] = set()

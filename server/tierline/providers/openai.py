@@ -16,13 +16,22 @@ from tierline import __version__
 from tierline.completion.prompts import PromptWindow, chat_messages, estimate_tokens, prompt_tokens
 from tierline.config import ModelSpec
 from tierline.providers.base import (
-    CallRequest, CallResult, ProviderError, ProviderTimeout, RateLimited, ServerError, parse_retry_after,
+    CallRequest,
+    CallResult,
+    ProviderError,
+    ProviderTimeout,
+    RateLimited,
+    ServerError,
+    parse_retry_after,
 )
 
 if TYPE_CHECKING:
     import httpx
 
-def request_body(model: ModelSpec, window: PromptWindow, max_tokens: int, single_line: bool) -> tuple[str, dict[str, Any]]:
+
+def request_body(
+    model: ModelSpec, window: PromptWindow, max_tokens: int, single_line: bool
+) -> tuple[str, dict[str, Any]]:
     """Endpoint path and JSON body for one call."""
     if model.api == "fim":
         body: dict[str, Any] = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from tierline.config import Config, ModelSpec
 from tierline.wire import Outcome
@@ -23,7 +23,6 @@ PROVIDER_FAILURES_TO_OPEN = 4
 PROBE_INTERVAL_S = 3.0
 TAIL_SAMPLES = 50
 FAST_ADAPT_ALPHA = 0.6
-
 
 
 @dataclass
@@ -49,7 +48,9 @@ class LatencyStats:
             self.ewma_ms = (1 - alpha) * self.ewma_ms + alpha * latency_ms
         if first_token_ms is not None:
             previous = self.first_token_ewma_ms
-            self.first_token_ewma_ms = first_token_ms if previous is None else (1 - alpha) * previous + alpha * first_token_ms
+            self.first_token_ewma_ms = (
+                first_token_ms if previous is None else (1 - alpha) * previous + alpha * first_token_ms
+            )
         self.samples.append(latency_ms)
         self.last_sample_at = now
 
@@ -190,7 +191,12 @@ class Health:
         self._provider_breaker(model).on_success()
 
     def record_failure(
-        self, model: ModelSpec, outcome: str, retry_after_s: float | None, latency_ms: float, provider_wide: bool = False
+        self,
+        model: ModelSpec,
+        outcome: str,
+        retry_after_s: float | None,
+        latency_ms: float,
+        provider_wide: bool = False,
     ) -> None:
         now = self.clock()
         open_now = outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT)

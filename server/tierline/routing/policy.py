@@ -9,8 +9,8 @@ model of its tier, then the walk moves a tier up.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from tierline.config import Config, ModelSpec
 from tierline.routing.health import Health

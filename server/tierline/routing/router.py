@@ -4,7 +4,7 @@ fallback plan (`policy`) over one config."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from tierline.config import Config
 from tierline.routing import policy

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from tierline.config import Thresholds
 from tierline.wire import Tier
@@ -53,7 +53,9 @@ class TierDecider:
     language_escalated_until: dict[str, float] = field(default_factory=dict)
     invalid_at: dict[str, deque[float]] = field(default_factory=dict)
 
-    def decide(self, score: float, language: str, thresholds: Thresholds, consume_escalation: bool = True) -> TierDecision:
+    def decide(
+        self, score: float, language: str, thresholds: Thresholds, consume_escalation: bool = True
+    ) -> TierDecision:
         tier = choose_tier(score, thresholds)
         reason = score_reason(score, tier, thresholds)
         if self.escalate_next:
