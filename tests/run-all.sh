@@ -11,5 +11,11 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet -e '.[test]'
 bash tests/editors/vscode/setup.sh
 
+# Gates: lint and format, strict typing of the product (devtools/ typed but not strictly).
+.venv/bin/ruff check --quiet server tests
+.venv/bin/ruff format --check --quiet server tests
+.venv/bin/python -m mypy --strict --no-error-summary server/tierline --exclude 'server/tierline/devtools/'
+.venv/bin/python -m mypy --no-error-summary server/tierline/devtools
+
 # pytest exits 5 when it collects no test: that is a failure here too (set -e).
 exec .venv/bin/python -m pytest tests "$@"

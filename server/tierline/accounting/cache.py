@@ -88,13 +88,13 @@ class AnswerCache:
         self._disk().set(key, json.dumps(asdict(answer)), expire=self.ttl_seconds)
 
     def clear(self) -> int:
-        return self._disk().clear()
+        return int(self._disk().clear())
 
     def usable(self) -> bool:
         """For `tierline doctor`: a write and a read back."""
         disk = self._disk()
         disk.set("tierline:doctor", "ok", expire=5)
-        return disk.get("tierline:doctor") == "ok"
+        return bool(disk.get("tierline:doctor") == "ok")
 
     def close(self) -> None:
         if self._cache is not None:

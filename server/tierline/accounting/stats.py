@@ -32,7 +32,12 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         "savings_pct": summary["savings_pct"],
         "by_tier": summary["by_tier"],
         "by_model": by_model,
-        "today": {k: today[k] for k in ("requests", "spend_usd", "premium_baseline_usd", "savings_pct")},  # type: ignore[misc]
+        "today": {
+            "requests": today["requests"],
+            "spend_usd": today["spend_usd"],
+            "premium_baseline_usd": today["premium_baseline_usd"],
+            "savings_pct": today["savings_pct"],
+        },
         "budget": {
             "daily_usd": cap,
             "spent_today_usd": spent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +53,29 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
 
     if config is not None:
         cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
-        try:
-            usable_cache = cache.usable()
-            error = None
-        except OSError as exc:
-            usable_cache, error = False, str(exc)
-        finally:
-            cache.close()
-        report["cache"] = {"dir": str(config.cache.dir), "usable": usable_cache, "error": error}
+        problem = store_problem(cache.usable)
+        store_problem(lambda: _closed(cache.close))
+        report["cache"] = {"dir": str(config.cache.dir), "usable": problem is None, "error": problem}
         ledger = Ledger(config.ledger.dir)
-        try:
-            ledger.spent_on("1970-01-01")
-            report["ledger"] = {"path": str(ledger.path), "usable": True}
-        except Exception as exc:  # sqlite3 and OS errors alike: report, don't crash the doctor
-            report["ledger"] = {"path": str(ledger.path), "usable": False, "error": str(exc)}
-        finally:
-            ledger.close()
+        problem = store_problem(lambda: ledger.spent_on("1970-01-01") >= 0)
+        store_problem(lambda: _closed(ledger.close))
+        report["ledger"] = {"path": str(ledger.path), "usable": problem is None, "error": problem}
         report["ok"] = report["ok"] and report["cache"]["usable"] and report["ledger"]["usable"]
     return report
+
+
+def _closed(close: Callable[[], None]) -> bool:
+    close()
+    return True
+
+
+def store_problem(probe: Callable[[], bool]) -> str | None:
+    """None when the store works, else one line saying what is wrong with it (never a traceback)."""
+    try:
+        works = probe()
+    except Exception as error:  # OS, SQLite and diskcache errors alike: a store is broken in many ways
+        return f"{type(error).__name__}: {error}"
+    return None if works else "a value written could not be read back"
 
 
 def run_doctor(as_json: bool = False) -> int:
@@ -94,7 +99,9 @@ def run_doctor(as_json: bool = False) -> int:
         + (f" (failed: {', '.join(broken)})" if broken else "")
     )
     if "cache" in report:
-        print(f"[{mark[report['cache']['usable']]}] cache: {report['cache']['dir']}")
-        print(f"[{mark[report['ledger']['usable']]}] ledger: {report['ledger']['path']}")
+        for store, where in (("cache", "dir"), ("ledger", "path")):
+            entry = report[store]
+            broken_store = f" ({entry['error']}; move it aside or delete it to start afresh)" if entry["error"] else ""
+            print(f"[{mark[entry['usable']]}] {store}: {entry[where]}{broken_store}")
     print("all good" if report["ok"] else "problems found (see FAIL above)")
     return 0 if report["ok"] else 1

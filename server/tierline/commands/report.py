@@ -65,7 +65,17 @@ def print_report(as_json: bool = False) -> int:
         else:
             print(f"No completions recorded yet (ledger: {ledger.path}).")
         return 0
-    all_time, today = ledger.summary(), ledger.summary(utc_day())
+    try:
+        all_time, today = ledger.summary(), ledger.summary(utc_day())
+    except Exception as error:  # a corrupt or unreadable ledger: say so in one line, no traceback
+        print(
+            f"tierline report: the ledger {ledger.path} cannot be read ({type(error).__name__}: {error}); "
+            "move it aside or delete it to start a new one.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        ledger.close()
     if as_json:
         print(json.dumps({"ledger": str(ledger.path), "all_time": all_time, "today": today}, indent=2))
     else:

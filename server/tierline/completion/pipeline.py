@@ -87,8 +87,8 @@ class CompletionEngine:
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
             self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
-            answer = Answer(rest, shown.model, shown.tier, cached=True)
-            return Routed(rest, state.route(answer, "typed through the completion shown"))
+            typed = Answer(rest, shown.model, shown.tier, cached=True)
+            return Routed(rest, state.route(typed, "typed through the completion shown"))
 
         # 3. Debounce automatic requests to the rhythm of the typing.
         if request.automatic and completion.debounce_ms:
@@ -108,9 +108,9 @@ class CompletionEngine:
             self._record(
                 state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
             )
-            answer = Answer(hit.text, hit.model, hit.tier, cached=True)
-            self._show(state, answer)
-            return Routed(hit.text, state.route(answer, "served from cache"))
+            served = Answer(hit.text, hit.model, hit.tier, cached=True)
+            self._show(state, served)
+            return Routed(hit.text, state.route(served, "served from cache"))
 
         # 7. Plan, 8. call, 9. clean and validate, 10. record: first valid answer wins.
         self._maybe_probe(state)

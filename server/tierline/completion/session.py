@@ -94,7 +94,7 @@ class DocumentSessions:
             self._superseded.add(previous)
             previous.cancel()
         task: asyncio.Task[T] = asyncio.ensure_future(work())
-        self._inflight[uri] = task  # type: ignore[assignment]
+        self._inflight[uri] = task
         try:
             return await task
         except asyncio.CancelledError:
@@ -102,7 +102,7 @@ class DocumentSessions:
                 return superseded
             raise
         finally:
-            self._superseded.discard(task)  # type: ignore[arg-type]
+            self._superseded.discard(task)
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]
 

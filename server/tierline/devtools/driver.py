@@ -73,9 +73,10 @@ class EditorSession:
         def on_route(params: Any) -> None:
             session.routes.append(_plain(params))
 
-        if isinstance(getattr(client, "messages", None), list):
+        collected = getattr(client, "messages", None)
+        if isinstance(collected, list):
             # pytest-lsp's client already collects them.
-            session.shown_messages = client.messages
+            session.shown_messages = collected
         else:
 
             @client.feature(types.WINDOW_SHOW_MESSAGE)

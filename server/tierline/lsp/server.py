@@ -2,6 +2,7 @@
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,7 +18,17 @@ from tierline.analysis.documents import DocumentStore
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
 from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
-from tierline.wire import CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_EXPLAIN, CMD_STATS, DID_ROUTE, DidRoute
+from tierline.wire import (
+    CMD_CLEAR_CACHE,
+    CMD_ESCALATE,
+    CMD_EXPLAIN,
+    CMD_STATS,
+    DID_ROUTE,
+    DidRoute,
+    ExplainResult,
+    PositionPayload,
+    StatsResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +44,17 @@ class TierlineProtocol(LanguageServerProtocol):
     the tree edit needs the old text, and one copy per document is enough."""
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Iterator[Any]:
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
             yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Iterator[Any]:
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Iterator[Any]:
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
@@ -82,7 +93,7 @@ class TierlineServer(LanguageServer):
 server = TierlineServer()
 
 
-def _position_payload(position: types.Position) -> dict[str, int]:
+def _position_payload(position: types.Position) -> PositionPayload:
     return {"line": position.line, "character": position.character}
 
 
@@ -176,7 +187,7 @@ async def inline_completion(
 
 
 @server.command(CMD_EXPLAIN)
-def explain(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+def explain(ls: TierlineServer, *args: Any) -> ExplainResult:
     if len(args) < 2 or ls.engine is None:
         raise ValueError("tierline.explain takes [uri, {line, character}]")
     uri, position = args[0], args[1]
@@ -189,7 +200,7 @@ def explain(ls: TierlineServer, *args: Any) -> dict[str, Any]:
 
 
 @server.command(CMD_STATS)
-def stats(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+def stats(ls: TierlineServer, *args: Any) -> StatsResult | dict[str, Any]:
     return ls.engine.stats() if ls.engine is not None else {}
 
 

@@ -21,6 +21,7 @@ async def _read_stdio(ls: TierlineServer) -> None:
     """pygls' stdio reader hands every header line and body to a thread (several thread hops a
     message); reading the pipe in the event loop removes them from each keystroke's latency."""
     loop = asyncio.get_running_loop()
+    assert ls._stop_event is not None
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     try:
@@ -52,4 +53,4 @@ def serve(tcp: Optional[str] = None) -> None:
     except (BrokenPipeError, KeyboardInterrupt, SystemExit):
         pass
     finally:
-        server.shutdown()
+        server.shutdown()  # type: ignore[no-untyped-call]

@@ -33,7 +33,7 @@ class LatencyStats:
     deviation_ms: float = 0.0
     first_token_ewma_ms: float | None = None
     in_flight: int = 0
-    samples: deque = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
+    samples: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
     last_sample_at: float = 0.0
 
     def observe(self, latency_ms: float, alpha: float, now: float, first_token_ms: float | None = None) -> None:
@@ -60,7 +60,7 @@ class LatencyStats:
         if len(self.samples) < 5:
             return (self.ewma_ms or 0.0) + 2 * self.deviation_ms
         ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        return float(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))])
 
 
 @dataclass
