@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from tierline.accounting.books import Books
 from tierline.accounting.cache import CachedAnswer, cache_key
@@ -58,6 +58,8 @@ class CompletionEngine:
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
+        # The debounce's wait; a test replaces it to see the wait without waiting.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @property
     def config(self) -> Config:
@@ -92,7 +94,7 @@ class CompletionEngine:
 
         # 3. Debounce automatic requests to the rhythm of the typing.
         if request.automatic and completion.debounce_ms:
-            await asyncio.sleep(debounce_s(document, completion.debounce_ms))
+            await self.sleep(debounce_s(document, completion.debounce_ms))
             state.restart_clock()
         version = document.version
         state.surroundings = Surroundings.at(document, request.offset)
