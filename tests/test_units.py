@@ -132,7 +132,7 @@ def test_deleting_across_lines_and_full_replacement():
     doc.syntax_tree()
     doc.apply_change((0, 5), (2, 5), "", "utf-8")
     assert doc.source == b"int a;\n" and doc.last_change_was_deletion
-    assert doc.line_starts == [0, 7]
+    assert list(doc.line_starts) == [0, 7]
     doc.apply_change(None, None, "x\ny", "utf-8")
     assert doc.line_bytes(1) == b"y" and doc.syntax_tree() is not None
 
@@ -237,3 +237,23 @@ def test_ledger_rows_add_up_and_hold_no_code(tmp_path: Path):
     assert summary["savings_pct"] == pytest.approx(96.4, abs=0.1)
     assert ledger.spent_on(utc_day()) == pytest.approx(0.0002)
     assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+
+
+def test_line_index_matches_a_plain_list_under_random_edits():
+    """The blocked line index gives the same line starts as recomputing them, edit after edit."""
+    import random
+
+    from tierline.analysis import lines
+
+    rng = random.Random(7)
+    text = "".join(f"line {i}\n" * rng.randint(0, 2) for i in range(3000)).encode()
+    doc = Document("file:///x.txt", "text", 1, text)
+    for _ in range(400):
+        size = len(doc.source)
+        start = rng.randint(0, size)
+        end = min(size, start + rng.choice([0, 0, 1, 5, 200, 5000]))
+        new = rng.choice(["", "x", "\n", "a\nb\n", "\n" * 700, "tail"])
+        (sr, sc), (er, ec) = doc.point_at(start), doc.point_at(end)
+        doc.apply_change((sr, sc), (er, ec), new, "utf-8")
+        assert list(doc.line_starts) == [0, *lines.line_starts(doc.source)]
+    assert doc.line_starts.line_of(len(doc.source)) == len(doc.line_starts) - 1

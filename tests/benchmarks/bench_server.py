@@ -5,10 +5,11 @@
 Measures:
 - routing overhead: a one-character edit and an inline completion request sent, until the
   simulator receives the HTTP request (both clocks are CLOCK_MONOTONIC on one machine), on
-  200, 2,000 and 10,000-line Python files built from real fixture code;
+  200, 2,000, 10,000 and 50,000-line Python files built from real fixture code;
 - cache-hit round trip: the same request again, request sent until the answer is back;
 - `initialize`: process start until the initialize answer, tierline vs an empty pygls server;
-- resident memory of the server with 100 documents open and parsed.
+- resident memory of the server with 100 documents open and parsed, and with the files above
+  (the 50,000-line one included) open.
 """
 
 from __future__ import annotations
@@ -174,8 +175,10 @@ async def run(requests: int) -> dict:
         session = await EditorSession.start({"TIERLINE_CONFIG": str(config_path)})
         try:
             results["overhead"] = [
-                await measure_overhead(session, simulator, workdir, n, requests) for n in (200, 2000, 10000)
+                await measure_overhead(session, simulator, workdir, n, requests) for n in (200, 2000, 10000, 50000)
             ]
+            # Every file above is still open, the 50,000-line one included.
+            results["memory_50k"] = {"rss_mb": round(rss_mb(session.client._server.pid), 1)}  # type: ignore[attr-defined]
             results["cache_hit"] = await measure_cache_hit(session, workdir, requests)
         finally:
             await session.stop()
@@ -194,6 +197,9 @@ TARGETS = {
     "cache_hit_p50_ms": 3.0,
     "initialize_ratio": 1.5,
     "rss_mb": 150.0,
+    "overhead_50k_p50_ms": 3.0,
+    "overhead_50k_p95_ms": 10.0,
+    "rss_50k_mb": 200.0,
 }
 
 
@@ -214,13 +220,18 @@ def table(results: dict) -> str:
     )
     mem = results["memory"]
     rows.append(("resident memory", f"{mem['documents']} documents open", f"{mem['rss_mb']:.1f} MB"))
-    ten_k = results["overhead"][-1]
+    rows.append(("resident memory", "50,000-line file open", f"{results['memory_50k']['rss_mb']:.1f} MB"))
+    ten_k = next(o for o in results["overhead"] if o["lines"] == 10000)
+    fifty_k = next(o for o in results["overhead"] if o["lines"] == 50000)
     verdicts = {
         "overhead_10k_p50_ms": ten_k["p50_ms"] <= TARGETS["overhead_10k_p50_ms"],
         "overhead_10k_p95_ms": ten_k["p95_ms"] <= TARGETS["overhead_10k_p95_ms"],
         "cache_hit_p50_ms": hit["p50_ms"] <= TARGETS["cache_hit_p50_ms"],
         "initialize_ratio": init["ratio"] <= TARGETS["initialize_ratio"],
         "rss_mb": mem["rss_mb"] <= TARGETS["rss_mb"],
+        "overhead_50k_p50_ms": fifty_k["p50_ms"] <= TARGETS["overhead_50k_p50_ms"],
+        "overhead_50k_p95_ms": fifty_k["p95_ms"] <= TARGETS["overhead_50k_p95_ms"],
+        "rss_50k_mb": results["memory_50k"]["rss_mb"] <= TARGETS["rss_50k_mb"],
     }
     results["targets_met"] = verdicts
     width = max(len(r[0]) for r in rows)

@@ -135,7 +135,7 @@ class CompletionEngine:
         window = cut_window(
             before, after, document.language, filename, (completion.prefix_chars, completion.suffix_chars)
         )
-        code = scoring.CodeAtCursor(document.source, document.syntax_tree(), offset, document.language)
+        code = document.code_at(offset)
         features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
         return Analysis(window, features, scoring.score(features))
 

@@ -1,0 +1,263 @@
+"""Mutation testing over a named list of behaviours users would notice.
+
+Each mutation breaks one behaviour in a copy of `server/` (one exact text replacement), runs the
+tests that should catch it against that copy, and counts the mutation killed when they fail.
+
+    .venv/bin/python tests/mutation/mutate.py            # every mutation, a table and a score
+    .venv/bin/python tests/mutation/mutate.py --json     # the same as JSON
+    .venv/bin/python tests/mutation/mutate.py cache-key  # some, by name
+
+Not part of CI (a few minutes); the score is recorded in docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    behaviour: str
+    file: str  # under server/tierline/
+    old: str
+    new: str
+    tests: tuple[str, ...]  # pytest node ids or files, relative to the repository
+
+
+B = "tests/test_behaviours.py::"
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation(
+        "cache-key-suffix",
+        "the cache key ignores the code after the cursor",
+        "accounting/cache.py",
+        "_normalize(window.suffix[:KEY_SUFFIX_CHARS])",
+        '""',
+        (B + "test_same_code_before_the_cursor_but_different_code_after_is_not_a_cache_hit",),
+    ),
+    Mutation(
+        "retry-after",
+        "the Retry-After header is never parsed",
+        "providers/openai.py",
+        "parse_retry_after(retry_after)",
+        "None",
+        (B + "test_a_rate_limit_carries_the_providers_retry_after",),
+    ),
+    Mutation(
+        "budget-today",
+        "the budget ignores what was already spent today",
+        "accounting/budget.py",
+        "self._spent = self.spent_on(day)",
+        "self._spent = 0.0",
+        (B + "test_spend_already_in_the_ledger_today_counts_against_the_daily_cap",),
+    ),
+    Mutation(
+        "cancel-http",
+        "cancelling a request does not close its HTTP call",
+        "providers/openai.py",
+        "asyncio.wait_for(self._stream(call),",
+        "asyncio.wait_for(asyncio.shield(self._stream(call)),",
+        (B + "test_cancelling_closes_the_http_call_long_before_the_models_timeout",),
+    ),
+    Mutation(
+        "debounce",
+        "the debounce never waits",
+        "completion/pipeline.py",
+        "await self.sleep(debounce_s(document, completion.debounce_ms))",
+        "pass",
+        (B + "test_an_automatic_request_waits_the_debounce_before_calling_a_model",),
+    ),
+    Mutation(
+        "output-price",
+        "output tokens are priced at the input rate",
+        "config/model.py",
+        "tokens_out * self.output_per_mtok",
+        "tokens_out * self.input_per_mtok",
+        (B + "test_cost_is_input_tokens_at_the_input_price_plus_output_tokens_at_the_output_price",),
+    ),
+    Mutation(
+        "typed-through-paid",
+        "typing-through is recorded as a paid model call",
+        "completion/pipeline.py",
+        "Charge(shown.tier, shown.model, Outcome.OK, cached=True)",
+        "Charge(shown.tier, shown.model, Outcome.OK, cached=False)",
+        (B + "test_typing_through_is_recorded_as_a_free_cache_hit_not_a_model_call",),
+    ),
+    Mutation(
+        "cache-expiry",
+        "cache entries never expire",
+        "accounting/cache.py",
+        "expire=self.ttl_seconds",
+        "expire=None",
+        (B + "test_a_cached_answer_expires_after_its_ttl",),
+    ),
+    Mutation(
+        "clear-cache",
+        "tierline.clearCache clears nothing",
+        "accounting/books.py",
+        'return self._guard("cache", self.cache.clear, 0)',
+        "return 0",
+        (B + "test_after_clear_cache_the_same_request_calls_the_model_again",),
+    ),
+    Mutation(
+        "timeout-5s",
+        "a model's timeout_ms above 5 s is cut at httpx's default",
+        "providers/openai.py",
+        "httpx.Timeout(model.timeout_ms / 1000)",
+        "httpx.Timeout(5.0)",
+        (B + "test_a_model_slower_than_five_seconds_but_inside_its_timeout_is_served",),
+    ),
+    Mutation(
+        "storage-raises",
+        "a storage fault turns a served answer into an error",
+        "accounting/books.py",
+        "            self._fault(store, error)\n            return fallback",
+        "            raise",
+        ("tests/test_storage_faults.py",),
+    ),
+    Mutation(
+        "premium-threshold",
+        "a score exactly at the premium threshold stays mid",
+        "routing/tiers.py",
+        "if score >= thresholds.premium:",
+        "if score > thresholds.premium:",
+        ("tests/test_scoring.py::test_tier_boundaries",),
+    ),
+    Mutation(
+        "fallback-up",
+        "the fallback plan never goes up a tier",
+        "routing/policy.py",
+        "current = current.up()",
+        "current = None",
+        ("tests/test_routing.py::test_fallback_plan_goes_up_the_tiers_never_down", "tests/test_faults_end_to_end.py"),
+    ),
+    Mutation(
+        "invalid-served",
+        "a junk answer (prose, fences only) is served",
+        "completion/pipeline.py",
+        "if problem is not None:",
+        "if False:",
+        ("tests/test_faults_end_to_end.py",),
+    ),
+    Mutation(
+        "escalate-ignored",
+        "tierline.escalate does not send the next request to premium",
+        "routing/tiers.py",
+        "if self.escalate_next:",
+        "if False:",
+        (
+            "tests/test_routing.py::test_escalate_applies_to_the_next_request_only",
+            "tests/test_lsp_end_to_end.py::test_escalate_sends_only_the_next_request_to_premium",
+        ),
+    ),
+    Mutation(
+        "stale-shown",
+        "an answer for code the user has since changed is shown",
+        "completion/pipeline.py",
+        "state.surroundings.is_stale(document, request.offset, answer.text)",
+        "False",
+        ("tests/test_faults_end_to_end.py::test_stale_answer_is_dropped_when_the_user_typed_something_else",),
+    ),
+    Mutation(
+        "baseline-inflated",
+        "cache hits count toward the all-premium baseline (savings inflated)",
+        "completion/pipeline.py",
+        "paid_answer = charge.outcome == Outcome.OK and not charge.cached",
+        "paid_answer = charge.outcome == Outcome.OK",
+        (B + "test_typing_through_is_recorded_as_a_free_cache_hit_not_a_model_call",),
+    ),
+    Mutation(
+        "backspace-calls",
+        "backspace fires a model call",
+        "completion/pipeline.py",
+        'completion.trigger == "manual" or document.last_change_was_deletion',
+        'completion.trigger == "manual"',
+        ("tests/test_lsp_end_to_end.py::test_backspace_does_not_fire_a_call",),
+    ),
+    Mutation(
+        "missing-key-called",
+        "a model whose key is not set is called anyway",
+        "completion/pipeline.py",
+        "if isinstance(api_key, MissingKey):\n                continue",
+        "if isinstance(api_key, MissingKey):\n                api_key = None",
+        ("tests/test_lsp_end_to_end.py::test_model_without_its_key_is_skipped_with_one_message",),
+    ),
+    Mutation(
+        "utf16-as-bytes",
+        "utf-16 positions are treated as bytes after non-ASCII text",
+        "analysis/documents.py",
+        "if encoding == UTF8 or line.isascii():",
+        "if True:",
+        (
+            "tests/test_units.py::test_utf8_and_utf16_positions_reach_the_same_byte",
+            "tests/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",
+        ),
+    ),
+)
+
+
+def run_one(mutation: Mutation, python: str) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix=f"mutant-{mutation.name}-") as work:
+        server = Path(work) / "server"
+        shutil.copytree(ROOT / "server", server, ignore=shutil.ignore_patterns("__pycache__"))
+        target = server / "tierline" / mutation.file
+        source = target.read_text()
+        if source.count(mutation.old) != 1:
+            return {
+                "name": mutation.name,
+                "status": "stale",
+                "detail": f"{mutation.old!r} not found once in {mutation.file}",
+            }
+        target.write_text(source.replace(mutation.old, mutation.new))
+        env = {**os.environ, "PYTHONPATH": str(server)}
+        started = time.monotonic()
+        result = subprocess.run(
+            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutation.tests],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        seconds = round(time.monotonic() - started, 1)
+    # 1: tests failed (killed); 0: all passed (survived); anything else: the run itself broke.
+    status = {0: "survived", 1: "killed"}.get(result.returncode, "error")
+    tail = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else []
+    return {"name": mutation.name, "status": status, "seconds": seconds, "detail": " ".join(tail)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="run only these mutations")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.names or m.name in args.names]
+    results = []
+    for mutation in chosen:
+        outcome = run_one(mutation, sys.executable)
+        outcome["behaviour"] = mutation.behaviour
+        results.append(outcome)
+        if not args.json:
+            print(f"{outcome['status']:<9} {mutation.name:<20} {mutation.behaviour}", flush=True)
+    killed = sum(r["status"] == "killed" for r in results)
+    score = round(100 * killed / len(results), 1) if results else 0.0
+    if args.json:
+        print(json.dumps({"killed": killed, "total": len(results), "score_pct": score, "results": results}, indent=2))
+    else:
+        print(f"\n{killed} of {len(results)} mutations killed: {score}%")
+    return 0 if score >= 90 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
