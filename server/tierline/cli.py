@@ -54,9 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["simulator"]:
-        from tierline.devtools import simulator
+        from tierline.commands.simulator import run_simulator
 
-        return simulator.main(argv[1:])
+        return run_simulator(argv[1:])
     args = _parser().parse_args(argv)
     command = args.command or "serve"
     if command == "serve":

@@ -170,12 +170,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/test_faults_end_to_end.py::test_stale_answer_is_dropped_when_the_user_typed_something_else",),
     ),
     Mutation(
-        "baseline-inflated",
-        "cache hits count toward the all-premium baseline (savings inflated)",
+        "baseline-output",
+        "the all-premium baseline leaves out output tokens (savings understated)",
         "completion/pipeline.py",
-        "paid_answer = charge.outcome == Outcome.OK and not charge.cached",
-        "paid_answer = charge.outcome == Outcome.OK",
-        (B + "test_typing_through_is_recorded_as_a_free_cache_hit_not_a_model_call",),
+        "premium[0].cost_usd(tokens_in, tokens_out)",
+        "premium[0].cost_usd(tokens_in, 0)",
+        (B + "test_cost_is_input_tokens_at_the_input_price_plus_output_tokens_at_the_output_price",),
     ),
     Mutation(
         "backspace-calls",
