@@ -8,14 +8,17 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
+  MessageType,
   RevealOutputChannelOn,
   ServerOptions,
+  ShowMessageNotification,
   State,
 } from "vscode-languageclient/node";
-import { Route, Stats, StatusView, failedAttempts, statusView, usd } from "./format";
+import { Route, Stats, StatusView, failedAttempts, score, statusView, usd } from "./format";
 import { reportHtml } from "./report";
 import { INSTALL_COMMAND, Resolution, resolveServerCommand } from "./serverCommand";
 import { Nested, explicitSettings, explicitValue, section } from "./settings";
+import { DID_ROUTE, isStorageFault } from "./wire";
 
 const STATS_DEBOUNCE_MS = 250;
 
@@ -56,6 +59,7 @@ class Tierline implements TierlineApi {
 
   private serverDown: string | undefined = "starting";
   private escalatePending = false;
+  private storageFaults: string[] = [];
   private started: Promise<void> = Promise.resolve();
   private statsTimer: NodeJS.Timeout | undefined;
   private notifying = false;
@@ -126,6 +130,7 @@ class Tierline implements TierlineApi {
 
   private async doStart(): Promise<void> {
     this.serverDown = "starting";
+    this.storageFaults = []; // a new server process reports its own
     this.update();
     const configured = this.config().get<string[]>("server.command");
     const resolution = await resolveServerCommand(
@@ -203,7 +208,9 @@ class Tierline implements TierlineApi {
         }
         this.update();
       }),
-      client.onNotification("tierline/didRoute", (params: Route) => this.onRoute(params)),
+      client.onNotification(DID_ROUTE, (params: Route) => this.onRoute(params)),
+      // Replaces the client's own handler: shown the same way, and a storage fault warns in the status bar.
+      client.onNotification(ShowMessageNotification.type, (params) => this.onServerMessage(params.type, params.message)),
     );
     try {
       await client.start();
@@ -264,13 +271,24 @@ class Tierline implements TierlineApi {
     this.escalatePending = false;
     const failed = failedAttempts(route);
     this.log.info(
-      `route: ${route.tier} ${route.model ?? "-"} score=${route.score?.toFixed?.(3)} ` +
+      `route: ${route.tier} ${route.model ?? "-"} score=${score(route.score)} ` +
         `${route.cached ? "cached" : `${Math.round(route.latency_ms)} ms`} ${usd(route.cost_usd)}` +
         (failed.length ? ` failed: ${failed.map((a) => `${a.model}=${a.outcome}`).join(", ")}` : ""),
     );
     this.update();
     this.routeEmitter.fire(route);
     this.scheduleStats(STATS_DEBOUNCE_MS);
+  }
+
+  private onServerMessage(type: MessageType, message: string): void {
+    if (type === MessageType.Error) void vscode.window.showErrorMessage(message);
+    else if (type === MessageType.Warning) void vscode.window.showWarningMessage(message);
+    else void vscode.window.showInformationMessage(message);
+    if (isStorageFault(type, message) && !this.storageFaults.includes(message)) {
+      this.storageFaults.push(message);
+      this.update();
+      this.scheduleStats(STATS_DEBOUNCE_MS);
+    }
   }
 
   private scheduleStats(delayMs: number): void {
@@ -299,6 +317,7 @@ class Tierline implements TierlineApi {
       route: this.lastRoute,
       stats: this.lastStats,
       escalatePending: this.escalatePending,
+      storageFaults: this.storageFaults,
     });
   }
 

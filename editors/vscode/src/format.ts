@@ -1,46 +1,29 @@
-// Pure formatting of what the status bar and the report show.
+// Pure formatting of what the status bar and the report show, from the wire shapes in wire.ts.
+import {
+  AttemptPayload,
+  BudgetStats,
+  DidRoute,
+  Outcome,
+  StatsResult,
+  TodayStats,
+  downshiftedFrom,
+  isExcluded,
+  isFailure,
+  isTypedThrough,
+} from "./wire";
 
-export interface Attempt {
-  model: string;
-  outcome: string;
-  latency_ms?: number;
-}
+export type Attempt = AttemptPayload;
 
 /** Params of the `tierline/didRoute` notification. */
-export interface Route {
-  uri: string;
-  position: { line: number; character: number };
-  score: number;
-  tier: string;
-  model: string | null;
-  cached: boolean;
-  latency_ms: number;
-  cost_usd: number;
-  attempts: Attempt[];
-}
+export type Route = DidRoute;
 
-export interface Stats {
-  requests?: number;
-  model_calls?: number;
-  cache_hits?: number;
-  spend_usd?: number;
-  premium_baseline_usd?: number;
-  savings_pct?: number;
+/** A `tierline.stats` answer as the client may hold it: any part may be missing (older server). */
+export type Stats = Partial<Omit<StatsResult, "today" | "budget" | "by_tier" | "by_model">> & {
   by_tier?: Record<string, Record<string, unknown>>;
   by_model?: Record<string, Record<string, unknown>>;
-  today?: {
-    requests?: number;
-    spend_usd?: number;
-    premium_baseline_usd?: number;
-    savings_pct?: number;
-  };
-  budget?: {
-    daily_usd?: number;
-    spent_today_usd?: number;
-    remaining_usd?: number;
-    reached?: boolean;
-  };
-}
+  today?: Partial<TodayStats>;
+  budget?: Partial<BudgetStats>;
+};
 
 const MINUS = "\u2212";
 
@@ -83,9 +66,76 @@ export const TIER_ICONS: Record<string, string> = {
   premium: "$(star-full)",
 };
 
-/** Attempts whose outcome is not `ok` (the status bar warns about them). */
+/** A difficulty score, or "n/a" when none was computed (typed-through, excluded). */
+export function score(value: number | null | undefined): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(2) : "n/a";
+}
+
+/** Attempts that failed (every outcome but ok, cancelled and skipped_budget). */
 export function failedAttempts(route: Route | undefined): Attempt[] {
-  return (route?.attempts ?? []).filter((a) => a.outcome !== "ok");
+  return (route?.attempts ?? []).filter((a) => isFailure(a.outcome));
+}
+
+/** Attempts a provider refused for good (a permanent error: bad key, unknown model, ...). */
+export function rejectedAttempts(route: Route | undefined): Attempt[] {
+  return (route?.attempts ?? []).filter((a) => a.outcome === Outcome.REJECTED);
+}
+
+/** How the last completion was served: "excluded (nothing sent)", "typed", "cached" or its latency. */
+export function served(route: Route): string {
+  if (isExcluded(route)) return "excluded (nothing sent)";
+  if (isTypedThrough(route)) return "typed";
+  if (route.cached) return "cached";
+  return ms(route.latency_ms);
+}
+
+/** The facts after the cost: a downshift by the budget, the models that rejected the request. */
+export function routeNotes(route: Route): string[] {
+  const notes: string[] = [];
+  const from = downshiftedFrom(route);
+  if (from) notes.push(`downshifted from ${from}`);
+  const rejected = [...new Set(rejectedAttempts(route).map((a) => a.model))];
+  if (rejected.length) notes.push(`${rejected.join(", ")} rejected`);
+  return notes;
+}
+
+/** One line about a completion: tier · model · score · served · cost [· notes]. */
+export function describeRoute(route: Route): string {
+  const parts = [route.tier, route.model ?? "no model", `score ${score(route.score)}`, served(route), usd(route.cost_usd)];
+  parts.push(...routeNotes(route));
+  if (typeof route.redactions === "number" && route.redactions > 0) {
+    parts.push(`${route.redactions} secret${route.redactions === 1 ? "" : "s"} redacted`);
+  }
+  return parts.join(" · ");
+}
+
+function attemptText(a: Attempt): string {
+  return `${a.model} ${a.outcome} (${ms(a.latency_ms)})${a.detail ? `: ${a.detail}` : ""}`;
+}
+
+/** Why the status bar is in its warning state, one line each (empty: not in it). */
+export function warningReasons(input: StatusInput): string[] {
+  const { route, stats } = input;
+  const reasons: string[] = [];
+  if (input.serverDown) reasons.push(`Server down: ${input.serverDown}`);
+  const rejected = rejectedAttempts(route);
+  if (rejected.length) {
+    reasons.push(
+      "Rejected by the provider (a permanent error, fix the model's config or key): " +
+        rejected.map((a) => `${a.model}${a.detail ? ` (${a.detail})` : ""}`).join(", "),
+    );
+  }
+  const failed = failedAttempts(route).filter((a) => a.outcome !== Outcome.REJECTED);
+  if (failed.length) {
+    reasons.push("Last completion had failed attempts: " + failed.map((a) => `${a.model} ${a.outcome}`).join(", "));
+  }
+  if (stats?.budget?.reached) {
+    reasons.push(`Daily budget reached: ${usd(stats.budget.spent_today_usd)} of ${usd(stats.budget.daily_usd)}`);
+  }
+  const fromStats: unknown = stats?.warnings;
+  const storage = [...(Array.isArray(fromStats) ? fromStats : []), ...(input.storageFaults ?? [])];
+  for (const text of new Set(storage.map(String))) reasons.push(`Storage: ${text}`);
+  return reasons;
 }
 
 export interface StatusView {
@@ -100,34 +150,21 @@ export interface StatusInput {
   route: Route | undefined;
   stats: Stats | undefined;
   escalatePending: boolean;
+  /** `window/showMessage` storage-fault warnings received (see wire.isStorageFault). */
+  storageFaults?: string[];
 }
 
 /** What the status bar item shows, as a pure function of what the client knows. */
 export function statusView(input: StatusInput): StatusView {
   const { route, stats } = input;
-  const reasons: string[] = [];
-  if (input.serverDown) reasons.push(`Server down: ${input.serverDown}`);
-  const failed = failedAttempts(route);
-  if (failed.length) {
-    reasons.push(
-      "Last completion had failed attempts: " +
-        failed.map((a) => `${a.model} ${a.outcome}`).join(", "),
-    );
-  }
-  if (stats?.budget?.reached) {
-    reasons.push(
-      `Daily budget reached: ${usd(stats.budget.spent_today_usd)} of ${usd(stats.budget.daily_usd)}`,
-    );
-  }
+  const reasons = warningReasons(input);
 
   let left: string;
   if (input.serverDown) {
     left = "$(warning) tierline: server down";
   } else if (route) {
-    const icon = reasons.length ? "$(warning)" : TIER_ICONS[route.tier] ?? "$(zap)";
-    const parts = [route.tier, route.model ?? "no model"];
-    parts.push(route.cached ? "cached" : ms(route.latency_ms));
-    parts.push(usd(route.cost_usd));
+    const icon = reasons.length ? "$(warning)" : isExcluded(route) ? "$(circle-slash)" : TIER_ICONS[route.tier] ?? "$(zap)";
+    const parts = [route.tier, route.model ?? "no model", served(route), usd(route.cost_usd), ...routeNotes(route)];
     left = `${icon} ${parts.join(" · ")}`;
   } else {
     left = `${reasons.length ? "$(warning)" : "$(zap)"} tierline`;
@@ -145,17 +182,8 @@ export function statusView(input: StatusInput): StatusView {
   const lines: string[] = [];
   if (reasons.length) lines.push(...reasons.map((r) => `$(warning) ${r}`), "");
   if (route) {
-    lines.push(
-      `**Last completion**: ${route.tier} · ${route.model ?? "no model"} · score ${route.score.toFixed(2)} · ` +
-        `${route.cached ? "cached" : ms(route.latency_ms)} · ${usd(route.cost_usd)}`,
-    );
-    if (route.attempts?.length) {
-      lines.push(
-        "",
-        "Attempts: " +
-          route.attempts.map((a) => `${a.model} ${a.outcome} (${ms(a.latency_ms)})`).join(", "),
-      );
-    }
+    lines.push(`**Last completion**: ${describeRoute(route)}`);
+    if (route.attempts?.length) lines.push("", "Attempts: " + route.attempts.map(attemptText).join(", "));
     lines.push("");
   }
   if (today) {

@@ -1,6 +1,6 @@
 // The report webview's HTML: per-tier and per-model tables and an inline SVG chart of spend
 // against all-premium. No script and no external resource; a strict Content-Security-Policy.
-import { Route, Stats, ms, saved, usd } from "./format";
+import { Route, Stats, describeRoute, ms, saved, usd } from "./format";
 
 export function escapeHtml(text: unknown): string {
   return String(text)
@@ -126,9 +126,10 @@ export function reportHtml({ stats, route, cspSource, nonce, error }: ReportInpu
         : "no cap",
     ]);
   }
-  const last = route
-    ? `<p class="last">Last completion: <b>${escapeHtml(route.tier)}</b> · ${escapeHtml(route.model ?? "no model")} · ` +
-      `score ${route.score.toFixed(2)} · ${route.cached ? "cached" : escapeHtml(ms(route.latency_ms))} · ${escapeHtml(usd(route.cost_usd))}</p>`
+  const last = route ? `<p class="last">Last completion: ${escapeHtml(describeRoute(route))}</p>` : "";
+  const warnings: unknown[] = Array.isArray(s.warnings) ? s.warnings : [];
+  const storage = warnings.length
+    ? `<ul class="error">${warnings.map((w) => `<li>Storage: ${escapeHtml(w)}</li>`).join("")}</ul>`
     : "";
   return `<!DOCTYPE html>
 <html lang="en">
@@ -154,6 +155,7 @@ export function reportHtml({ stats, route, cspSource, nonce, error }: ReportInpu
 <body>
 <h1>Tierline report</h1>
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
+${storage}
 ${last}
 <dl>${summary.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>
 <h2>Spend against all-premium</h2>

@@ -76,6 +76,12 @@ function M.on_did_route(err, params, ctx)
   pcall(vim.api.nvim_exec_autocmds, "User", { pattern = "TierlineDidRoute", data = params, modeline = false })
 end
 
+--- Handler of `window/showMessage`: a storage fault warns in the statusline; then shown as usual.
+function M.on_show_message(err, result, ctx, config)
+  pcall(require("tierline.status").on_message, result, ctx and ctx.client_id)
+  return vim.lsp.handlers["window/showMessage"](err, result, ctx, config)
+end
+
 --- The config `vim.lsp.config` / `vim.lsp.start` use, built from the current options.
 ---@return vim.lsp.ClientConfig
 function M.client_config()
@@ -104,7 +110,7 @@ function M.client_config()
     init_options = next(settings) and settings or nil,
     settings = next(settings) and { tierline = settings } or {},
     capabilities = capabilities,
-    handlers = { ["tierline/didRoute"] = M.on_did_route },
+    handlers = { ["tierline/didRoute"] = M.on_did_route, ["window/showMessage"] = M.on_show_message },
   }
 end
 

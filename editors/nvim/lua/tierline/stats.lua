@@ -133,9 +133,17 @@ end
 
 --- The lines of the stats window.
 ---@param s table the tierline.stats answer
+---@param route? table the last tierline/didRoute params
 ---@return string[]
-function M.format(s)
+function M.format(s, route)
   local lines = {}
+  local warnings = type(s.warnings) == "table" and s.warnings or {}
+  for _, w in ipairs(warnings) do
+    lines[#lines + 1] = "WARNING storage: " .. tostring(w)
+  end
+  if type(route) == "table" then
+    lines[#lines + 1] = "Last    " .. require("tierline.status").describe(route)
+  end
   local today = type(s.today) == "table" and s.today or {}
   local budget = type(s.budget) == "table" and s.budget or {}
   lines[#lines + 1] = ("Today   %s requests   spend %s   all-premium %s   saved %s"):format(
@@ -207,7 +215,8 @@ function M.show()
       return
     end
     require("tierline.status").on_stats(result)
-    M.open_float(M.format(result), "tierline stats")
+    local status = require("tierline.status")
+    M.open_float(M.format(result, status.state.last_route), "tierline stats")
   end)
 end
 

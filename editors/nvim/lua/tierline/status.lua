@@ -1,4 +1,7 @@
---- Statusline state: tier and model of the last completion, today's spend.
+--- Statusline state: tier and model of the last completion, how it was served, today's spend,
+--- and a warning state (failed or rejected attempts, budget reached, storage faults).
+local wire = require("tierline.wire")
+
 local M = {}
 
 ---@class tierline.StatusState
@@ -10,6 +13,7 @@ M.state = {
   budget_reached = false,
   last_route = nil, ---@type table? the last tierline/didRoute params
   stats = nil, ---@type table? the last tierline.stats answer
+  storage_faults = {}, ---@type string[] storage-fault warnings from window/showMessage
 }
 
 local refreshing = false
@@ -65,6 +69,18 @@ function M.refresh(client_id)
   end
 end
 
+--- Handle a `window/showMessage`: a storage fault puts the statusline in its warning state.
+function M.on_message(result, client_id)
+  if type(result) ~= "table" or not wire.is_storage_fault(result.type, result.message) then
+    return
+  end
+  if not vim.tbl_contains(M.state.storage_faults, result.message) then
+    table.insert(M.state.storage_faults, result.message)
+  end
+  redraw()
+  M.refresh(client_id)
+end
+
 --- Handle `tierline/didRoute`.
 function M.on_route(params, client_id)
   M.state.last_route = params
@@ -78,7 +94,128 @@ function M.on_route(params, client_id)
   M.refresh(client_id)
 end
 
---- `cheap·deepseek-v4-flash $0.0021`; "" when no tierline client is running.
+--- USD with two significant digits for small amounts: 0.00004 -> "$0.00004", 0.0021 -> "$0.0021".
+local function money(v)
+  v = wire.num(v)
+  if not v or v ~= v or v == math.huge or v == -math.huge then
+    return "$?"
+  end
+  local a = math.abs(v)
+  local sign = v < 0 and "-" or ""
+  if a == 0 then
+    return "$0"
+  elseif a >= 1 then
+    return ("%s$%.2f"):format(sign, a)
+  end
+  local decimals = math.min(10, math.max(2, 1 - math.floor(math.log10(a))))
+  local text = ("%." .. decimals .. "f"):format(a):gsub("0+$", ""):gsub("%.$", "")
+  return sign .. "$" .. text
+end
+M.money = money
+
+--- How a completion was served: "excluded", "typed", "cached", or nil for a model call.
+---@return string?
+function M.served(route)
+  if wire.is_excluded(route) then
+    return "excluded"
+  elseif wire.is_typed_through(route) then
+    return "typed"
+  elseif route.cached == true then
+    return "cached"
+  end
+end
+
+--- Models that rejected the request for good (a permanent provider error), deduplicated.
+---@return string[]
+function M.rejected(route)
+  local names = {}
+  for _, a in ipairs(wire.attempts(route)) do
+    if a.outcome == wire.OUTCOME.REJECTED and not vim.tbl_contains(names, a.model) then
+      names[#names + 1] = tostring(a.model)
+    end
+  end
+  return names
+end
+
+--- The facts after the model: a downshift by the budget, the models that rejected the request.
+---@return string[]
+function M.notes(route)
+  local notes = {}
+  local from = wire.downshifted_from(route)
+  if from then
+    notes[#notes + 1] = "downshifted from " .. from
+  end
+  local rejected = M.rejected(route)
+  if #rejected > 0 then
+    notes[#notes + 1] = table.concat(rejected, ", ") .. " rejected"
+  end
+  return notes
+end
+
+--- One line about a completion: `tier · model · score · served · cost [· notes]`.
+---@param route table didRoute params
+---@return string
+function M.describe(route)
+  local score = wire.num(route.score)
+  local latency = wire.num(route.latency_ms)
+  local parts = {
+    tostring(wire.str(route.tier) or "?"),
+    wire.str(route.model) or "no model",
+    score and ("score %.2f"):format(score) or "score n/a",
+    M.served(route) == "excluded" and "excluded (nothing sent)" or M.served(route)
+      or (latency and ("%d ms"):format(math.floor(latency + 0.5)) or "? ms"),
+    money(route.cost_usd),
+  }
+  vim.list_extend(parts, M.notes(route))
+  local redactions = wire.num(route.redactions)
+  if redactions and redactions > 0 then
+    parts[#parts + 1] = ("%d secret%s redacted"):format(redactions, redactions == 1 and "" or "s")
+  end
+  return table.concat(parts, " · ")
+end
+
+--- Why the statusline is in its warning state, one line each (empty: not in it).
+---@return string[]
+function M.reasons()
+  local s, reasons = M.state, {}
+  local route = type(s.last_route) == "table" and s.last_route or nil
+  if route then
+    local rejected = {}
+    local failed = {}
+    for _, a in ipairs(wire.attempts(route)) do
+      if a.outcome == wire.OUTCOME.REJECTED then
+        rejected[#rejected + 1] = tostring(a.model) .. (wire.str(a.detail) and (" (" .. a.detail .. ")") or "")
+      elseif wire.is_failure(a.outcome) then
+        failed[#failed + 1] = tostring(a.model) .. " " .. tostring(a.outcome)
+      end
+    end
+    if #rejected > 0 then
+      reasons[#reasons + 1] = "rejected by the provider (permanent error): " .. table.concat(rejected, ", ")
+    end
+    if #failed > 0 then
+      reasons[#reasons + 1] = "failed attempts: " .. table.concat(failed, ", ")
+    end
+  end
+  if s.budget_reached then
+    reasons[#reasons + 1] = "daily budget reached"
+  end
+  local seen = {}
+  local warnings = type(s.stats) == "table" and type(s.stats.warnings) == "table" and s.stats.warnings or {}
+  for _, list in ipairs({ warnings, s.storage_faults }) do
+    for _, w in ipairs(list) do
+      w = tostring(w)
+      if not seen[w] then
+        seen[w] = true
+        reasons[#reasons + 1] = "storage: " .. w
+      end
+    end
+  end
+  return reasons
+end
+
+--- `cheap·deepseek-v4-flash $0.0021`, with how it was served (`cached`, `typed`, `excluded`),
+--- a downshift or a rejecting model after the model, and `⚠ ` in front in the warning state;
+--- "" when no tierline client is running.
 function M.render()
   local s = M.state
   if not s.tier and #vim.lsp.get_clients({ name = "tierline" }) == 0 then
@@ -88,11 +225,16 @@ function M.render()
   if s.budget_reached then
     spend = spend .. " (budget reached)"
   end
+  local warn = #M.reasons() > 0 and "⚠ " or ""
   if not s.tier then
-    return "tierline " .. spend
+    return warn .. "tierline " .. spend
   end
-  local model = s.model and s.model ~= vim.NIL and s.model or "-"
-  return ("%s·%s %s"):format(s.tier, model, spend)
+  local route = type(s.last_route) == "table" and s.last_route or {}
+  local parts = { ("%s·%s"):format(s.tier, wire.str(s.model) or "no model") }
+  parts[#parts + 1] = M.served(route)
+  vim.list_extend(parts, M.notes(route))
+  parts[#parts + 1] = spend
+  return warn .. table.concat(parts, " ")
 end
 
 return M
