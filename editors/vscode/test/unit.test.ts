@@ -10,6 +10,11 @@ function fakeConfig(values: Record<string, { globalValue?: unknown; workspaceVal
 }
 
 const route: Route = {
+  request_id: "r1",
+  reason: "score 0.12 < mid 0.35",
+  excluded: false,
+  redactions: 0,
+  downshifted: null,
   uri: "file:///a.py",
   position: { line: 1, character: 4 },
   score: 0.12,
@@ -88,4 +93,31 @@ test("report: CSP, no script, no external resource, tables and chart, escaped", 
   assert.equal(chart([]), "");
   const evil = reportHtml({ stats: { by_model: { "<img src=x>": { calls: 1 } } }, route: undefined, cspSource: "", nonce: "n" });
   assert.ok(!evil.includes("<img src=x>"));
+});
+
+test("typed-through (score null): status bar, tooltip and report render, no crash", () => {
+  const typed: Route = { ...route, score: null, cached: true, cost_usd: 0 };
+  const view = statusView({ serverDown: undefined, route: typed, stats, escalatePending: false });
+  assert.equal(view.text, "$(zap) cheap · deepseek-v4-flash · typed · $0 | today $0.0021 (\u221293%)");
+  assert.ok(view.tooltip.includes("score n/a · typed"), view.tooltip);
+  assert.ok(reportHtml({ stats, route: typed, cspSource: "", nonce: "n" }).includes("score n/a · typed"));
+});
+
+test("excluded, downshifted, rejected, storage warnings", () => {
+  const excluded: Route = { ...route, score: null, model: null, cost_usd: 0, attempts: [], excluded: true };
+  let view = statusView({ serverDown: undefined, route: excluded, stats: undefined, escalatePending: false });
+  assert.equal(view.text, "$(circle-slash) cheap · no model · excluded (nothing sent) · $0");
+  assert.equal(view.warning, false);
+  view = statusView({ serverDown: undefined, route: { ...route, downshifted: "mid" }, stats: undefined, escalatePending: false });
+  assert.equal(view.text, "$(zap) cheap · deepseek-v4-flash · 212 ms · $0.00004 · downshifted from mid");
+  const rejected: Route = {
+    ...route,
+    attempts: [{ model: "qwen", outcome: "rejected", latency_ms: 3, detail: "401 bad key" }, ...route.attempts],
+  };
+  view = statusView({ serverDown: undefined, route: rejected, stats: undefined, escalatePending: false });
+  assert.ok(view.text.startsWith("$(warning) cheap") && view.text.endsWith("· qwen rejected"), view.text);
+  assert.deepEqual(view.reasons, ["Rejected by the provider (a permanent error, fix the model's config or key): qwen (401 bad key)"]);
+  view = statusView({ serverDown: undefined, route, stats: { ...stats, warnings: ["cache broken"] }, escalatePending: false, storageFaults: ["cache broken", "ledger gone"] });
+  assert.deepEqual(view.reasons, ["Storage: cache broken", "Storage: ledger gone"]);
+  assert.equal(view.warning, true);
 });

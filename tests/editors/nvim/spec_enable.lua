@@ -33,8 +33,19 @@ H.run(function()
     H.to_normal()
     vim.cmd("enew")
     vim.bo.filetype = "text"
-    H.tick() -- the FileType autocmd schedules the start (root_dir is a function)
-    H.tick()
-    H.eq(0, #vim.lsp.get_clients({ bufnr = 0, name = "tierline", _uninitialized = true }), "clients on a text buffer")
+    local text_buf = vim.api.nvim_get_current_buf()
+    -- The FileType autocmd schedules a start (root_dir is a function), so a text buffer could
+    -- get its client later. A Python file opened after it is scheduled after it: once that one
+    -- has its client, whatever was scheduled for the text buffer has run too.
+    local later = vim.fs.joinpath(vim.fn.fnamemodify(H.env("TIERLINE_TEST_FILE"), ":h"), "later.py")
+    vim.fn.writefile({ "def later():", "    pass" }, later)
+    vim.cmd.split(vim.fn.fnameescape(later))
+    local later_buf = vim.api.nvim_get_current_buf()
+    H.eq("python", vim.bo[later_buf].filetype, "filetype of later.py")
+    H.wait(20000, function()
+      return #vim.lsp.get_clients({ bufnr = later_buf, name = "tierline" }) == 1
+    end, "the tierline client on later.py")
+    H.eq(0, #vim.lsp.get_clients({ bufnr = text_buf, name = "tierline", _uninitialized = true }), "clients on a text buffer")
+    vim.cmd("close")
   end)
 end)

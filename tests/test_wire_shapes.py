@@ -1,0 +1,282 @@
+"""Every shape the server sends an editor, rendered by both editors' own code.
+
+The real server (pytest-lsp over stdio, the simulator over HTTP) produces each `tierline/didRoute`
+shape it can send: a model answer, a cache hit, a typed-through completion (score null), all models
+failed, a budget skip, an escalated request; and `tierline.stats` answers, one with a storage fault
+in `warnings` plus the `window/showMessage` that announced it. Shapes the server cannot produce
+yet (excluded, downshifted, rejected: other work in progress) are built from the wire contract
+(`tierline.wire`) and marked `"source": "contract"`.
+
+The shapes go to a JSON file that is fed to
+  - the VS Code extension's status bar and report code (`editors/vscode/test/shapes.test.ts`,
+    node:test, bundled by esbuild), and
+  - the Neovim plugin's statusline and stats code (`tests/wire_shapes_render.lua`, headless nvim),
+which must render each one without error and show its key facts: tier, model or "no model", cost,
+"typed", "cached", "excluded", "downshifted from ...", "... rejected", and the warning state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierline.commands.demo import SIMPLE_PY
+from tierline.wire import NOT_FAILURES, Outcome, Tier
+
+ROOT = Path(__file__).resolve().parent.parent
+EXT_DIR = ROOT / "editors" / "vscode"
+PLUGIN = ROOT / "editors" / "nvim"
+RENDER_LUA = Path(__file__).resolve().parent / "wire_shapes_render.lua"
+OUTPUT = ROOT / "test-output" / "wire_shapes.json"
+
+SIMPLE_CURSOR = (5, 4)  # inside `def add(a, b):`, on the indented blank line
+
+_shapes: dict[str, Any] = {}
+
+
+def _open(editor: Any, tmp_path: Path, name: str, text: str = SIMPLE_PY) -> str:
+    uri = (tmp_path / name).as_uri()
+    editor.open(uri, text, "python")
+    return uri
+
+
+def _is_typed_through(route: dict[str, Any]) -> bool:
+    return route["cached"] is True and route["score"] is None and not route["excluded"]
+
+
+def expected_facts(route: dict[str, Any]) -> list[str]:
+    """What a user must read in the status line for this route, from the contract's meaning."""
+    facts = [route["tier"], route["model"] or "no model"]
+    if route["excluded"]:
+        facts.append("excluded")
+    elif _is_typed_through(route):
+        facts.append("typed")
+    elif route["cached"]:
+        facts.append("cached")
+    if route["downshifted"]:
+        facts.append(f"downshifted from {route['downshifted']}")
+    facts += [f"{a['model']} rejected" for a in route["attempts"] if a["outcome"] == Outcome.REJECTED]
+    return facts
+
+
+def expected_warning(route: dict[str, Any] | None, stats: dict[str, Any] | None) -> bool:
+    failed = route is not None and any(a["outcome"] not in NOT_FAILURES for a in route["attempts"])
+    budget = bool(stats and stats.get("budget", {}).get("reached"))
+    return failed or budget or bool(stats and stats.get("warnings"))
+
+
+def _route_case(name: str, source: str, route: dict[str, Any], stats: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "source": source,
+        "route": route,
+        "stats": stats,
+        "facts": expected_facts(route),
+        "warning": expected_warning(route, stats),
+    }
+
+
+def contract_route(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A didRoute built from a server-produced one and the wire contract's fields (`DidRoute`)."""
+    route = {**base, **changes}
+    assert set(route) == set(base), "a contract shape must keep exactly the DidRoute fields"
+    return route
+
+
+async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[str, Any]:
+    cases: list[dict[str, Any]] = []
+    editor = await start_editor()
+    uri = _open(editor, tmp_path, "utils.py")
+
+    answered = await editor.complete(uri, *SIMPLE_CURSOR)
+    assert answered.text and answered.route and answered.route["model"] and not answered.route["cached"]
+    cases.append(_route_case("model answer", "server", answered.route, await editor.command("tierline.stats")))
+
+    hit = await editor.complete(uri, *SIMPLE_CURSOR)
+    assert hit.route and hit.route["cached"] is True and hit.route["score"] is not None
+    cases.append(_route_case("cache hit", "server", hit.route, await editor.command("tierline.stats")))
+
+    typed = answered.text[:3]
+    editor.type_text(uri, *SIMPLE_CURSOR, typed)
+    through = await editor.complete(uri, SIMPLE_CURSOR[0], SIMPLE_CURSOR[1] + len(typed))
+    assert through.route and _is_typed_through(through.route), through.route
+    cases.append(_route_case("typed-through", "server", through.route, await editor.command("tierline.stats")))
+
+    await editor.command("tierline.escalate")
+    other = _open(editor, tmp_path, "other.py", SIMPLE_PY.replace("add", "plus"))
+    escalated = await editor.complete(other, *SIMPLE_CURSOR)
+    assert escalated.route and escalated.route["tier"] == Tier.PREMIUM and "escalated" in escalated.route["reason"]
+    cases.append(_route_case("escalated", "server", escalated.route, await editor.command("tierline.stats")))
+
+    simulator.set_behaviour("*", fault="server_error")
+    third = _open(editor, tmp_path, "third.py", SIMPLE_PY.replace("add", "total"))
+    failed = await editor.complete(third, *SIMPLE_CURSOR)
+    simulator.reset()
+    assert failed.text is None and failed.route and failed.route["model"] is None
+    assert failed.route["attempts"] and all(a["outcome"] == Outcome.SERVER_ERROR for a in failed.route["attempts"])
+    cases.append(_route_case("all models failed", "server", failed.route, await editor.command("tierline.stats")))
+
+    budget_editor = await start_editor({"budget": {"daily_usd": 0.0000001}})
+    budget_uri = _open(budget_editor, tmp_path, "budget.py", SIMPLE_PY.replace("add", "capped"))
+    skipped = await budget_editor.complete(budget_uri, *SIMPLE_CURSOR)
+    assert skipped.text is None and skipped.route
+    assert skipped.route["attempts"][0]["outcome"] == Outcome.SKIPPED_BUDGET
+    cases.append(_route_case("budget skip", "server", skipped.route, await budget_editor.command("tierline.stats")))
+
+    # Built from the contract until the server produces them (issues 8, 10, 9).
+    base = answered.route
+    cases.append(
+        _route_case(
+            "excluded",
+            "contract",
+            contract_route(
+                base, score=None, model=None, cost_usd=0.0, attempts=[], excluded=True, reason="excluded by [privacy]"
+            ),
+            None,
+        )
+    )
+    cases.append(
+        _route_case(
+            "downshifted",
+            "contract",
+            contract_route(base, tier=Tier.CHEAP.value, downshifted=Tier.MID.value, redactions=2),
+            None,
+        )
+    )
+    cases.append(
+        _route_case(
+            "rejected",
+            "contract",
+            contract_route(
+                base,
+                tier=Tier.MID.value,
+                model="claude-haiku",
+                attempts=[
+                    {
+                        "model": "claude-sonnet",
+                        "outcome": Outcome.REJECTED.value,
+                        "latency_ms": 12.0,
+                        "detail": "401 invalid x-api-key sk-...MASKED",
+                    },
+                    {"model": "claude-haiku", "outcome": Outcome.OK.value, "latency_ms": 310.5},
+                ],
+            ),
+            None,
+        )
+    )
+
+    # A storage fault: the cache directory sits below a regular file, so it cannot be created.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    broken = await start_editor({"cache": {"dir": str(blocker / "cache")}})
+    broken_uri = _open(broken, tmp_path, "broken.py", SIMPLE_PY.replace("add", "broken"))
+    served = await broken.complete(broken_uri, *SIMPLE_CURSOR)
+    assert served.text, "a storage fault cost the answer"
+    broken_stats = await broken.command("tierline.stats")
+    assert broken_stats["warnings"], broken_stats
+    cases.append(_route_case("served with a broken cache", "server", served.route, broken_stats))
+    storage_messages = [m for m in broken.shown_messages if int(m.type) == 2 and "cache" in m.message]
+    assert storage_messages, broken.messages
+    budget_messages = [m for m in budget_editor.shown_messages if "budget" in m.message]
+    assert budget_messages, budget_editor.messages
+
+    stats = [
+        {"name": "stats", "source": "server", "stats": cases[0]["stats"], "warning": False},
+        {"name": "stats with a storage fault", "source": "server", "stats": broken_stats, "warning": True},
+        {"name": "stats of an older server", "source": "contract", "stats": {"requests": 0}, "warning": False},
+    ]
+    messages = [{"type": int(m.type), "message": m.message, "storage": True} for m in storage_messages]
+    messages += [{"type": int(m.type), "message": m.message, "storage": False} for m in budget_messages]
+    return {"routes": cases, "stats": stats, "messages": messages}
+
+
+@pytest.fixture
+async def shapes(start_editor: Any, simulator: Any, tmp_path: Path) -> Path:
+    """The shapes as a JSON file (produced once per test session, then reused)."""
+    if not _shapes:
+        _shapes.update(await _produce(start_editor, simulator, tmp_path))
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUT.write_text(json.dumps(_shapes, indent=2))
+    path = tmp_path / "wire_shapes.json"
+    path.write_text(json.dumps(_shapes, indent=2))
+    return path
+
+
+async def test_the_server_produces_every_shape(shapes: Path) -> None:
+    data = json.loads(shapes.read_text())
+    names = {c["name"] for c in data["routes"] if c["source"] == "server"}
+    assert names >= {"model answer", "cache hit", "typed-through", "escalated", "all models failed", "budget skip"}
+    for case in data["routes"]:
+        route = case["route"]
+        assert set(route) >= {"request_id", "score", "model", "excluded", "redactions", "downshifted", "uri"}, case
+    typed = next(c for c in data["routes"] if c["name"] == "typed-through")
+    assert typed["route"]["score"] is None  # the shape that crashed the VS Code status bar
+
+
+def _node() -> tuple[str, dict[str, str]]:
+    env_file = Path(os.environ.get("TIERLINE_E2E_DIR", ROOT / ".e2e")) / "vscode-setup.env"
+    candidates = [ROOT / ".e2e" / "bin" / "node"]
+    if env_file.is_file():
+        for line in env_file.read_text().splitlines():
+            if line.startswith("NODE="):
+                candidates.insert(0, Path(line.partition("=")[2]))
+    node = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("node")
+    if node is None:
+        pytest.skip("no node (run tests/editors/vscode/setup.sh): the VS Code side is not checked")
+    if not (EXT_DIR / "node_modules" / "esbuild").is_dir():
+        pytest.skip("editors/vscode/node_modules is missing (npm ci): the VS Code side is not checked")
+    path = os.pathsep.join([str(Path(node).parent), os.environ.get("PATH", "")])
+    return node, dict(os.environ, PATH=path)
+
+
+async def test_vscode_status_bar_and_report_render_every_shape(shapes: Path) -> None:
+    node, env = _node()
+    build = subprocess.run(
+        [node, "esbuild.mjs", "--tests"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    run = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "dist-test/shapes.test.js"],
+        cwd=EXT_DIR,
+        env=dict(env, TIERLINE_WIRE_SHAPES=str(shapes)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    print(run.stdout)
+    assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
+    cases = len(json.loads(shapes.read_text())["routes"])
+    passed = re.search(r"^# pass (\d+)$", run.stdout, re.M)
+    assert passed and int(passed.group(1)) >= cases and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout
+
+
+async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_path: Path) -> None:
+    nvim = Path(sys.executable).parent / "nvim"
+    if not nvim.is_file():
+        pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d"))
+    env.update(TIERLINE_WIRE_SHAPES=str(shapes), TIERLINE_PLUGIN=str(PLUGIN))
+    run = subprocess.run(
+        [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(RENDER_LUA)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    print(output)
+    failed = [line for line in output.splitlines() if line.startswith("not ok")]
+    assert run.returncode == 0 and not failed, output
+    data = json.loads(shapes.read_text())
+    expected = len(data["routes"]) + len(data["stats"]) + len(data["messages"])
+    assert f"# {expected} passed, 0 failed" in output, output
