@@ -263,7 +263,9 @@ async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_
     if not nvim.is_file():
         pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
-    env.update(XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d"))
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d")
+    )
     env.update(TIERLINE_WIRE_SHAPES=str(shapes), TIERLINE_PLUGIN=str(PLUGIN))
     run = subprocess.run(
         [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(RENDER_LUA)],

@@ -299,6 +299,18 @@ def test_extension_unit_tests() -> None:
     assert re.search(r"^# pass [1-9]", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout[-2000:]
 
 
+def test_extension_typecheck() -> None:
+    """`npm run typecheck` in editors/vscode: `tsc --noEmit` in strict mode over src/ and test/, clean."""
+    setup = _setup()
+    tsconfig = json.loads((EXT_DIR / "tsconfig.json").read_text())
+    assert tsconfig["compilerOptions"]["strict"] is True, "the extension must typecheck in strict mode"
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
+    run = subprocess.run(
+        [setup["NPM"], "run", "--silent", "typecheck"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert run.returncode == 0, f"tsc --noEmit reported errors:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
+
+
 def _run_node(vscode: dict[str, Any], script: str, extra_env: dict[str, str], timeout: float) -> tuple[dict[str, Any], str]:
     proc = subprocess.run(
         [vscode["setup"]["NODE"], str(HERE / script)],
@@ -341,7 +353,7 @@ def test_extension_host_suite(vscode: dict[str, Any]) -> None:
     print(report)
     assert not results["failed"], f"extension-host tests failed:\n{report}\nbrowser console:\n" + "\n".join(run.get("console", []))
     assert run.get("exitCode") == 0, f"the extension-host run did not exit 0: {run}"
-    assert len(results["passed"]) >= 12, report
+    assert len(results["passed"]) >= 15, report
 
 
 def test_ui_ghost_text_tab_and_status_bar(vscode: dict[str, Any]) -> None:

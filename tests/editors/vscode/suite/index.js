@@ -10,6 +10,10 @@
 //
 // The workspace's .tierline.toml points at the simulator and sets thresholds mid = 0.0,
 // premium = 1.0, so every position routes to "mid" unless the VS Code settings say otherwise.
+//
+// Each test starts from the same state (`freshState`): no tierline setting set, the simulator
+// reset, no editor open and sample.py as on disk, the client running; after a failed test the
+// server is restarted too. No test relies on what an earlier one did, so one failure stays one.
 "use strict";
 const assert = require("assert");
 const fs = require("fs");
@@ -58,9 +62,9 @@ function nextEvent(event, what, accept = () => true, timeoutMs = 30000) {
 async function sim(pathname, body) {
   const base = process.env.TIERLINE_E2E_SIM_URL.replace(/\/v1\/?$/, "");
   const res = await fetch(base + pathname, {
-    method: "POST",
+    method: body === undefined && pathname === "/_sim/requests" ? "GET" : "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(body ?? {}),
+    body: pathname === "/_sim/requests" ? undefined : JSON.stringify(body ?? {}),
   });
   const text = await res.text();
   assert.ok(res.ok, `simulator ${pathname}: HTTP ${res.status} ${text}`);
@@ -68,7 +72,6 @@ async function sim(pathname, body) {
 }
 
 let api;
-let editor;
 const config = () => vscode.workspace.getConfiguration("tierline");
 const sampleUri = () => vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, "sample.py");
 
@@ -80,7 +83,7 @@ async function explainTier() {
 
 /** Types `text` at the end of the sample file and asks for an inline completion. */
 async function requestCompletion(text, accept = () => true) {
-  editor = await vscode.window.showTextDocument(sampleUri(), { preview: false });
+  const editor = await vscode.window.showTextDocument(sampleUri(), { preview: false });
   const routed = nextEvent(api.onDidRoute, "a tierline/didRoute notification", accept);
   const doc = editor.document;
   const end = doc.lineAt(doc.lineCount - 1).range.end;
@@ -95,14 +98,66 @@ async function setSetting(key, value) {
   await config().update(key, value, vscode.ConfigurationTarget.Workspace);
 }
 
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+/** Model calls the simulator has served so far. */
+async function modelCalls() {
+  return (await sim("/_sim/requests")).filter((r) => String(r.path).endsWith("completions")).length;
+}
 
-test("activates and starts tierline serve found on PATH", async () => {
+/** The extension's API, activating it if need be (every test may be the first to run). */
+async function activated() {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
   api = await ext.activate();
   await api.whenStarted();
+  return api;
+}
+
+// Every setting a test may change (settings.json scopes: Workspace and Global).
+const TEST_SETTINGS = [
+  "routing.thresholds.mid",
+  "routing.thresholds.premium",
+  "budget.daily_usd",
+  "server.command",
+  "completion.trigger",
+];
+
+/** The state every test starts from. `restart`: also a new server process (after a failure). */
+async function freshState(restart) {
+  await activated();
+  for (const key of TEST_SETTINGS) {
+    const i = config().inspect(key);
+    if (i && i.workspaceValue !== undefined) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    if (i && i.globalValue !== undefined) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+  await sim("/_sim/reset");
+  for (const doc of vscode.workspace.textDocuments) {
+    if (doc.isDirty && doc.uri.scheme === "file") {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+    }
+  }
+  await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  if (restart || !api.client || api.client.state !== STATE_RUNNING) {
+    const before = api.client;
+    await vscode.commands.executeCommand("tierline.restartServer");
+    await until("a new client to run", () => api.client && api.client !== before && api.client.state === STATE_RUNNING, 30000);
+  }
+  await until("the client to run", () => api.client && api.client.state === STATE_RUNNING, 30000);
+  const stats = await api.refreshStats();
+  if (stats && stats.escalate_next) {
+    // An escalation a failed test left pending: only a new server forgets it.
+    const before = api.client;
+    await vscode.commands.executeCommand("tierline.restartServer");
+    await until("a new client to run", () => api.client && api.client !== before && api.client.state === STATE_RUNNING, 30000);
+  }
+  assert.deepStrictEqual(api.explicitSettings(), {}, "settings left over from another test");
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test("activates and starts tierline serve found on PATH", async () => {
+  await activated();
   assert.ok(api.resolution && api.resolution.ok, `server command not resolved: ${JSON.stringify(api.resolution)}`);
   assert.strictEqual(api.resolution.source, "PATH");
   assert.strictEqual(api.resolution.command, process.env.TIERLINE_E2E_SERVER);
@@ -164,6 +219,8 @@ test("a completion updates the status bar: tier, model, latency, cost, today's s
 });
 
 test("report webview: tables, inline SVG chart, CSP, no external resources", async () => {
+  const route = await requestCompletion("\n    reported = ");
+  await until("stats counting that completion", () => api.lastStats && api.lastStats.by_model && api.lastStats.by_model[route.model]);
   await vscode.commands.executeCommand("tierline.showReport");
   const html = await until("the report html", () => api.reportHtml());
   assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
@@ -217,8 +274,33 @@ test("budget reached: warning state and 'budget reached'", async () => {
   });
 });
 
-test("clear cache and show log commands", async () => {
+test("clear cache: the same request is answered from the cache before, by the model after", async () => {
+  const editor = await vscode.window.showTextDocument(sampleUri(), { preview: false });
+  const doc = editor.document;
+  await editor.edit((b) => b.insert(doc.lineAt(doc.lineCount - 1).range.end, "\n    cleared = "));
+  const end = doc.lineAt(doc.lineCount - 1).range.end;
+  const ask = async () => {
+    const routed = nextEvent(api.onDidRoute, "didRoute for the cleared position", (r) => r.position.line === end.line && r.position.character === end.character);
+    await api.client.sendRequest("textDocument/inlineCompletion", {
+      textDocument: { uri: doc.uri.toString() },
+      position: { line: end.line, character: end.character },
+      context: { triggerKind: 1 },
+    });
+    return routed;
+  };
+  await ask(); // a model call, or a hit on what VS Code's own request left in the cache
+  const cached = await ask();
+  assert.strictEqual(cached.cached, true, `the repeated request was not cached: ${JSON.stringify(cached)}`);
+  const calls = await modelCalls();
   assert.strictEqual(await vscode.commands.executeCommand("tierline.clearCacheNow"), true);
+  const after = await ask();
+  note(`after clearCache: ${JSON.stringify(after)}`);
+  assert.strictEqual(after.cached, false, "answered from the cache after clearCache");
+  assert.ok(after.model && after.cost_usd > 0, JSON.stringify(after));
+  assert.strictEqual(await modelCalls(), calls + 1, "the model was not called again");
+});
+
+test("show log command", async () => {
   await vscode.commands.executeCommand("tierline.showLog");
 });
 
@@ -278,13 +360,23 @@ test("restart server", async () => {
 
 exports.run = async function run() {
   const results = { passed: [], failed: [], log };
+  let previousFailed = false;
   for (const t of tests) {
     const started = Date.now();
     try {
+      await freshState(previousFailed);
+    } catch (err) {
+      results.failed.push({ name: `${t.name} (fresh state)`, ms: Date.now() - started, error: (err && err.stack) || String(err) });
+      previousFailed = true;
+      continue;
+    }
+    try {
       await t.fn();
       results.passed.push({ name: t.name, ms: Date.now() - started });
+      previousFailed = false;
     } catch (err) {
       results.failed.push({ name: t.name, ms: Date.now() - started, error: (err && err.stack) || String(err) });
+      previousFailed = true;
     }
   }
   if (api) results.serverLog = api.client ? undefined : "no client";
