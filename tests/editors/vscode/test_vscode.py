@@ -353,7 +353,7 @@ def test_extension_host_suite(vscode: dict[str, Any]) -> None:
     print(report)
     assert not results["failed"], f"extension-host tests failed:\n{report}\nbrowser console:\n" + "\n".join(run.get("console", []))
     assert run.get("exitCode") == 0, f"the extension-host run did not exit 0: {run}"
-    assert len(results["passed"]) >= 15, report
+    assert len(results["passed"]) >= 16, report
 
 
 def test_ui_ghost_text_tab_and_status_bar(vscode: dict[str, Any]) -> None:
@@ -372,7 +372,7 @@ def test_ui_ghost_text_tab_and_status_bar(vscode: dict[str, Any]) -> None:
     assert result["acceptedLine"].lstrip().startswith("total = "), result["acceptedLine"]
     assert result["ghostAfterTab"] == 0, "ghost text still shown after Tab"
     status = result["statusText"]
-    m = re.search(r"(cheap|mid|premium) · (\S+) · (\d+ ms|cached) · \$([0-9.]+) \| today \$([0-9.]+)", status)
+    m = re.search(r"(cheap|mid|premium) · (\S+) · (\d+ ms|cached|typed) · \$([0-9.]+) \| today \$([0-9.]+)", status)
     assert m, f"status bar does not show tier · model · latency · cost | today: {status!r}"
     assert m.group(2) in {"deepseek-v4-flash", "qwen2.5-coder-32b", "claude-haiku", "claude-sonnet", "claude-opus"}, status
     assert Path(result["screenshot"]).stat().st_size > 10_000

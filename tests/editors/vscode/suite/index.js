@@ -124,10 +124,16 @@ const TEST_SETTINGS = [
 /** The state every test starts from. `restart`: also a new server process (after a failure). */
 async function freshState(restart) {
   await activated();
+  const client = api.client;
+  const commandSet = config().inspect("server.command");
+  const restarts = commandSet && (commandSet.workspaceValue !== undefined || commandSet.globalValue !== undefined);
   for (const key of TEST_SETTINGS) {
     const i = config().inspect(key);
     if (i && i.workspaceValue !== undefined) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
     if (i && i.globalValue !== undefined) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+  if (restarts) {
+    await until("the server restarted with the default command", () => api.client && api.client !== client && api.client.state === STATE_RUNNING, 30000);
   }
   await sim("/_sim/reset");
   for (const doc of vscode.workspace.textDocuments) {
@@ -302,6 +308,26 @@ test("clear cache: the same request is answered from the cache before, by the mo
 
 test("show log command", async () => {
   await vscode.commands.executeCommand("tierline.showLog");
+});
+
+test("a storage fault: the answer is served, the status bar warns and names it", async () => {
+  const before = api.client;
+  // /dev/null is not a directory: the server cannot create its cache below it.
+  await setSetting("server.command", ["/usr/bin/env", "XDG_CACHE_HOME=/dev/null/tierline-cache", process.env.TIERLINE_E2E_SERVER, "serve"]);
+  await until("the server to run with the broken cache", () => api.client && api.client !== before && api.client.state === STATE_RUNNING, 30000);
+  assert.strictEqual(api.status.warning, false, `warning before the fault: ${api.status.reasons}`);
+  const route = await requestCompletion("\n    stored = ");
+  assert.ok(route.model && route.cost_usd > 0, `the fault cost the answer: ${JSON.stringify(route)}`);
+  await until("a storage warning in the status bar", () => api.status.reasons.some((r) => r.startsWith("Storage: ") && r.includes("cache")));
+  note(`storage warning: ${api.status.reasons.join("; ")}`);
+  assert.strictEqual(api.status.warning, true);
+  assert.strictEqual(api.status.backgroundColor, "statusBarItem.warningBackground");
+  assert.ok(api.status.text.startsWith("$(warning) mid · "), api.status.text);
+  const stats = await api.refreshStats();
+  assert.ok(stats.warnings.length >= 1 && stats.warnings[0].includes("cache"), JSON.stringify(stats.warnings));
+  await vscode.commands.executeCommand("tierline.showReport");
+  const html = await until("the report naming the fault", () => (api.reportHtml() || "").includes("Storage: ") && api.reportHtml());
+  assert.ok(html.includes("NotADirectoryError") || html.includes("Not a directory"), "the report does not say what is wrong");
 });
 
 test("toggle automatic flips tierline.completion.trigger and sends it", async () => {
