@@ -282,3 +282,86 @@ async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_
     data = json.loads(shapes.read_text())
     expected = len(data["routes"]) + len(data["stats"]) + len(data["messages"])
     assert f"# {expected} passed, 0 failed" in output, output
+
+
+# -- the editors' mirrors of wire.py -----------------------------------------------------------
+
+WIRE_TS = EXT_DIR / "src" / "wire.ts"
+WIRE_LUA = PLUGIN / "lua" / "tierline" / "wire.lua"
+NAMES = ("DID_ROUTE", "CMD_EXPLAIN", "CMD_STATS", "CMD_ESCALATE", "CMD_CLEAR_CACHE", "CMD_ACCEPTED")
+
+
+def _ts_const(text: str, name: str) -> dict[str, str]:
+    """`export const Name = { KEY: "value", ... } as const;` in wire.ts."""
+    body = re.search(rf"export const {name} = \{{(.*?)\}} as const;", text, re.S)
+    assert body, f"no `export const {name} = {{...}} as const` in {WIRE_TS}"
+    return dict(re.findall(r"^\s*(\w+): \"([^\"]*)\",", body.group(1), re.M))
+
+
+def _ts_fields(text: str, interface: str) -> set[str]:
+    """The field names of `export interface Name [extends Base] { ... }` in wire.ts, inherited ones included."""
+    found = re.search(rf"export interface {interface}(?: extends (\w+))? \{{(.*?)\n\}}", text, re.S)
+    assert found, f"no `export interface {interface}` in {WIRE_TS}"
+    fields = set(re.findall(r"^  (\w+)\??:", found.group(2), re.M))
+    return fields | (_ts_fields(text, found.group(1)) if found.group(1) else set())
+
+
+def _keys(typed_dict: Any) -> set[str]:
+    return set(typed_dict.__required_keys__ | typed_dict.__optional_keys__)
+
+
+def test_wire_ts_mirrors_wire_py() -> None:
+    from tierline import wire
+
+    text = WIRE_TS.read_text()
+    assert _ts_const(text, "Tier") == {t.name: t.value for t in Tier}
+    assert _ts_const(text, "Outcome") == {o.name: o.value for o in Outcome}
+    for name in NAMES:
+        assert re.search(rf'^export const {name} = "{re.escape(getattr(wire, name))}";$', text, re.M), name
+    not_failures = re.search(r"export const NOT_FAILURES: readonly string\[\] = \[(.*?)\];", text)
+    assert not_failures, "no NOT_FAILURES in wire.ts"
+    mirrored = {Outcome[m].value for m in re.findall(r"Outcome\.(\w+)", not_failures.group(1))}
+    assert mirrored == set(NOT_FAILURES)
+    for typed_dict in (
+        wire.AttemptPayload,
+        wire.RoutePayload,
+        wire.DidRoute,
+        wire.ExplainResult,
+        wire.TierStats,
+        wire.ModelStats,
+        wire.TodayStats,
+        wire.BudgetStats,
+        wire.StatsResult,
+    ):
+        assert _ts_fields(text, typed_dict.__name__) == _keys(typed_dict), typed_dict.__name__
+
+
+def test_wire_lua_mirrors_wire_py(tmp_path: Path) -> None:
+    from tierline import wire
+
+    nvim = Path(sys.executable).parent / "nvim"
+    if not nvim.is_file():
+        pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
+    script = tmp_path / "dump.lua"
+    script.write_text(
+        f"vim.opt.rtp:prepend({json.dumps(str(PLUGIN))})\n"
+        "local w = require('tierline.wire')\n"
+        "local names = {}\n"
+        f"for _, n in ipairs(vim.json.decode({json.dumps(json.dumps(NAMES))})) do names[n] = w[n] end\n"
+        "io.stdout:write(vim.json.encode({tier = w.TIER, tiers = w.TIERS, outcome = w.OUTCOME,"
+        " not_failures = vim.tbl_keys(w.NOT_FAILURES), names = names}))\n"
+    )
+    run = subprocess.run(
+        [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    lua = json.loads(run.stdout.strip().splitlines()[-1])
+    assert lua["tier"] == {t.name: t.value for t in Tier}
+    assert lua["tiers"] == list(wire.TIERS)
+    assert lua["outcome"] == {o.name: o.value for o in Outcome}
+    assert set(lua["not_failures"]) == set(NOT_FAILURES)
+    assert lua["names"] == {name: getattr(wire, name) for name in NAMES}

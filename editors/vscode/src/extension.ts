@@ -18,7 +18,7 @@ import { Route, Stats, StatusView, failedAttempts, score, statusView, usd } from
 import { reportHtml } from "./report";
 import { INSTALL_COMMAND, Resolution, resolveServerCommand } from "./serverCommand";
 import { Nested, explicitSettings, explicitValue, section } from "./settings";
-import { DID_ROUTE, isStorageFault } from "./wire";
+import { CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_STATS, DID_ROUTE, isStorageFault } from "./wire";
 
 const STATS_DEBOUNCE_MS = 250;
 
@@ -301,7 +301,7 @@ class Tierline implements TierlineApi {
 
   async refreshStats(): Promise<Stats | undefined> {
     try {
-      this.lastStats = await this.executeServerCommand<Stats>("tierline.stats");
+      this.lastStats = await this.executeServerCommand<Stats>(CMD_STATS);
     } catch (err) {
       this.log.warn(`tierline.stats failed: ${err}`);
     }
@@ -363,7 +363,7 @@ class Tierline implements TierlineApi {
 
   escalateNext(): Promise<boolean> {
     return this.userCommand("escalate", async () => {
-      await this.executeServerCommand("tierline.escalate");
+      await this.executeServerCommand(CMD_ESCALATE);
       this.escalatePending = true;
       this.update();
       vscode.window.setStatusBarMessage("Tierline: the next completion goes to the premium tier", 4000);
@@ -372,7 +372,7 @@ class Tierline implements TierlineApi {
 
   clearCache(): Promise<boolean> {
     return this.userCommand("clear cache", async () => {
-      await this.executeServerCommand("tierline.clearCache");
+      await this.executeServerCommand(CMD_CLEAR_CACHE);
       vscode.window.setStatusBarMessage("Tierline: cache cleared", 4000);
       await this.refreshStats();
     });

@@ -208,7 +208,7 @@ end
 
 --- Fetch `tierline.stats` and show it.
 function M.show()
-  require("tierline.lsp").execute("tierline.stats", nil, function(err, result)
+  require("tierline.lsp").execute(require("tierline.wire").CMD_STATS, nil, function(err, result)
     if err or type(result) ~= "table" then
       vim.notify("tierline: stats unavailable: " .. (err and (err.message or vim.inspect(err)) or "no answer"),
         vim.log.levels.WARN)

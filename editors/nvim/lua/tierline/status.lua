@@ -54,7 +54,7 @@ function M.refresh(client_id)
     return
   end
   refreshing = true
-  local ok = pcall(lsp.request, client, "workspace/executeCommand", { command = "tierline.stats" }, function(err, result)
+  local ok = pcall(lsp.request, client, "workspace/executeCommand", { command = wire.CMD_STATS }, function(err, result)
     refreshing = false
     if not err then
       M.on_stats(result)
