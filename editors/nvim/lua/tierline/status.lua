@@ -13,7 +13,7 @@ M.state = {
   budget_reached = false,
   last_route = nil, ---@type table? the last tierline/didRoute params
   stats = nil, ---@type table? the last tierline.stats answer
-  storage_faults = {}, ---@type string[] storage-fault warnings from window/showMessage
+  storage_faults = {}, ---@type {message: string, client_id: integer?}[] from window/showMessage
 }
 
 local refreshing = false
@@ -74,9 +74,12 @@ function M.on_message(result, client_id)
   if type(result) ~= "table" or not wire.is_storage_fault(result.type, result.message) then
     return
   end
-  if not vim.tbl_contains(M.state.storage_faults, result.message) then
-    table.insert(M.state.storage_faults, result.message)
+  for _, fault in ipairs(M.state.storage_faults) do
+    if fault.message == result.message and fault.client_id == client_id then
+      return
+    end
   end
+  table.insert(M.state.storage_faults, { message = result.message, client_id = client_id })
   redraw()
   M.refresh(client_id)
 end
@@ -201,7 +204,15 @@ function M.reasons()
   end
   local seen = {}
   local warnings = type(s.stats) == "table" and type(s.stats.warnings) == "table" and s.stats.warnings or {}
-  for _, list in ipairs({ warnings, s.storage_faults }) do
+  -- A fault a stopped server reported is its own: a new server process reports again.
+  local messages = {}
+  for _, fault in ipairs(s.storage_faults) do
+    local client = fault.client_id and vim.lsp.get_client_by_id(fault.client_id)
+    if not fault.client_id or (client and not (client.is_stopped and client:is_stopped())) then
+      messages[#messages + 1] = fault.message
+    end
+  end
+  for _, list in ipairs({ warnings, messages }) do
     for _, w in ipairs(list) do
       w = tostring(w)
       if not seen[w] then
