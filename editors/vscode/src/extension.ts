@@ -14,7 +14,7 @@ import {
   ShowMessageNotification,
   State,
 } from "vscode-languageclient/node";
-import { Route, Stats, StatusView, failedAttempts, score, statusView, usd } from "./format";
+import { Route, Stats, StatusView, failedAttempts, score, served, statusView, usd } from "./format";
 import { reportHtml } from "./report";
 import { INSTALL_COMMAND, Resolution, resolveServerCommand } from "./serverCommand";
 import { Nested, explicitSettings, explicitValue, section } from "./settings";
@@ -272,7 +272,7 @@ class Tierline implements TierlineApi {
     const failed = failedAttempts(route);
     this.log.info(
       `route: ${route.tier} ${route.model ?? "-"} score=${score(route.score)} ` +
-        `${route.cached ? "cached" : `${Math.round(route.latency_ms)} ms`} ${usd(route.cost_usd)}` +
+        `${served(route)} ${usd(route.cost_usd)}` +
         (failed.length ? ` failed: ${failed.map((a) => `${a.model}=${a.outcome}`).join(", ")}` : ""),
     );
     this.update();

@@ -112,6 +112,9 @@ local function money(v)
   end
   local decimals = math.min(10, math.max(2, 1 - math.floor(math.log10(a))))
   local text = ("%." .. decimals .. "f"):format(a):gsub("0+$", ""):gsub("%.$", "")
+  if text == "0" then
+    return sign .. "<$0.0000000001"
+  end
   return sign .. "$" .. text
 end
 M.money = money
