@@ -1,15 +1,22 @@
-"""`tierline demo`: the simulator on loopback, the real server over LSP, a scripted editing session."""
+"""`tierline demo`: the simulator on loopback, the real server over LSP, a scripted editing session,
+then a replayed session of a few hundred positions over `fixtures/` and what a month would cost."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tierline.commands.demo_replay import (
+    ReplayResult,
+    find_fixtures,
+    render_replay,
+    replay_session,
+)
 from tierline.commands.report import render_table
+from tierline.devtools.corpus import corpus_completion
 from tierline.devtools.driver import EditorSession
 from tierline.devtools.simulator import Simulator, sim_config, write_toml
 
@@ -103,22 +110,33 @@ DEMO_LATENCY_MS = {
 }
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str
-    uri: str
-    line: int
-    character: int
-    escalate: bool = False
+TYPED = 3  # characters of the shown completion typed before asking again
 
 
-async def _session(workdir: Path) -> dict[str, Any]:
+def _first_line(text: str | None, width: int = 46) -> str:
+    """The completion as a table cell: its first line, and how many more there are."""
+    lines = (text or "").split("\n")
+    first = lines[0] if len(lines[0]) <= width else lines[0][: width - 1] + "…"
+    return first + (f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
+
+
+def _text_before(text: str, line: int, character: int) -> tuple[str, str]:
+    lines = text.split("\n")
+    return "\n".join([*lines[:line], lines[line][:character]]), "\n".join([lines[line][character:], *lines[line + 1 :]])
+
+
+async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
     simulator = Simulator()
     base_url = await simulator.start()
+    # Plausible code for each language and position (devtools/corpus.py), not the tests' tagged lines.
+    simulator.set_behaviour("*", corpus=True)
     for model, latency in DEMO_LATENCY_MS.items():
         simulator.set_behaviour(model, latency_ms=latency)
     config_path = workdir / "tierline.toml"
-    write_toml(sim_config(base_url, cache_dir=str(workdir / "cache"), ledger_dir=str(workdir / "state")), config_path)
+    config = sim_config(base_url, cache_dir=str(workdir / "cache"), ledger_dir=str(workdir / "state"))
+    config["budget"]["daily_usd"] = 0  # the replay is a whole day's typing at once
+    config["completion"]["debounce_ms"] = 0  # the replay's pauses are where it asks, not waits
+    write_toml(config, config_path)
     env = {
         "TIERLINE_CONFIG": str(config_path),
         "XDG_CACHE_HOME": str(workdir / "xdg-cache"),
@@ -126,6 +144,7 @@ async def _session(workdir: Path) -> dict[str, Any]:
     }
     session = await EditorSession.start(env)
     rows: list[dict[str, Any]] = []
+    replay: ReplayResult | None = None
     try:
         files = {
             "utils.py": (SIMPLE_PY, "python"),
@@ -137,7 +156,7 @@ async def _session(workdir: Path) -> dict[str, Any]:
         for name, (text, language) in files.items():
             session.open(uris[name], text, language)
 
-        async def run(label: str, name: str, line: int, character: int) -> str | None:
+        async def run(label: str, name: str, line: int, character: int, typed: str = "") -> str | None:
             completion = await session.complete(uris[name], line, character)
             route = completion.route or {}
             rows.append(
@@ -151,6 +170,7 @@ async def _session(workdir: Path) -> dict[str, Any]:
                     "latency_ms": route.get("latency_ms"),
                     "cost_usd": route.get("cost_usd", 0.0),
                     "text": completion.text,
+                    "typed": typed,
                 }
             )
             return completion.text
@@ -159,23 +179,47 @@ async def _session(workdir: Path) -> dict[str, Any]:
         await run("same request again", "utils.py", 5, 4)
         if shown:
             # Typing the first characters of what is shown: the rest comes with no model call.
-            session.type_text(uris["utils.py"], 5, 4, shown[:3])
-            await run("typed the start of it", "utils.py", 5, 7)
+            session.type_text(uris["utils.py"], 5, 4, shown[:TYPED])
+            await run("typed the start of it", "utils.py", 5, 4 + TYPED, typed=shown[:TYPED])
         await run("a test body", "test_utils.py", 8, 4)
         await run("nested loop, external imports", "loader.py", LOADER_CURSOR[0], LOADER_CURSOR[1])
         await run("threads, mmap, sockets, deep", "ring.c", RING_CURSOR[0], RING_CURSOR[1])
         await session.command("tierline.escalate")
         await run("escalated by the user", "test_utils.py", 12, 4)
         stats = await session.command("tierline.stats")
+        if fixtures is not None:
+            for model in DEMO_LATENCY_MS:  # the replay measures money, not waiting
+                simulator.set_behaviour(model, latency_ms=0)
+            replay = await replay_session(session, fixtures, stats)
     finally:
         await session.stop()
         await simulator.stop()
-    return {"rows": rows, "stats": stats, "upstream_requests": len(simulator.requests)}
+    cheap, premium = (next(m["model"] for m in config["models"] if m["tier"] == t) for t in ("cheap", "premium"))
+    hard_prefix, hard_suffix = _text_before(SYSTEM_C, *RING_CURSOR)
+    contrast = {
+        "where": f"ring.c:{RING_CURSOR[0] + 1}:{RING_CURSOR[1] + 1}",
+        "cheap": corpus_completion(cheap, hard_prefix, hard_suffix, "c"),
+        "premium": corpus_completion(premium, hard_prefix, hard_suffix, "c"),
+    }
+    return {
+        "rows": rows,
+        "stats": stats,
+        "upstream_requests": len(simulator.requests),
+        "hard_position": contrast,
+        "replay": replay,
+    }
+
+
+def _completion_cell(row: dict[str, Any]) -> str:
+    if row["typed"]:
+        return f'typed "{row["typed"]}", shown: "{_first_line(row["text"], 30)}"'
+    return _first_line(row["text"])
 
 
 def run_demo(as_json: bool = False) -> int:
+    fixtures = find_fixtures()
     with tempfile.TemporaryDirectory(prefix="tierline-demo-") as tmp:
-        result = asyncio.run(_session(Path(tmp)))
+        result = asyncio.run(_session(Path(tmp), fixtures))
     if as_json:
         print(json.dumps(result, indent=2))
         return 0
@@ -192,7 +236,7 @@ def run_demo(as_json: bool = False) -> int:
             "yes" if r["cached"] else "no",
             f"{r['latency_ms']:.0f} ms" if r["latency_ms"] is not None else "-",
             f"${r['cost_usd']:.6f}",
-            (r["text"] or "").split("\n")[0][:40],
+            _completion_cell(r),
         ]
         for i, r in enumerate(rows)
     ]
@@ -208,4 +252,14 @@ def run_demo(as_json: bool = False) -> int:
         f"spent ${stats['spend_usd']:.6f} vs ${stats['premium_baseline_usd']:.6f} if every call had gone premium: "
         f"saved {stats['savings_pct']:.1f}%"
     )
+    hard = result["hard_position"]
+    print(f"\nAt the hard position {hard['where']} (a lock held, munmap failed) the tiers answer differently:")
+    for tier in ("cheap", "premium"):
+        lines = hard[tier].split("\n")
+        print(f"  {tier:<8} " + "\n           ".join(line.strip() for line in lines))
+    if result["replay"] is not None:
+        print()
+        print(render_replay(result["replay"]))
+    else:
+        print("\n(fixtures/ not found: the replayed session needs a checkout of the repository)")
     return 0 if rows and all(r["text"] for r in rows) else 1

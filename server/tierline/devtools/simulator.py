@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 from tierline import config as tl_config
 from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
+from tierline.devtools.corpus import corpus_completion
 
 FAULTS: tuple[str, ...] = (
     "rate_limit",
@@ -143,6 +144,7 @@ class Behaviour:
     fault_count: int | None = None  # None: every following request; N: the next N only
     retry_after_s: float = 1.0
     answer: str | None = None  # sent as is (no fence added), so tests control the raw text
+    corpus: bool = False  # plausible code for the language and position (devtools/corpus.py), for the demo
 
 
 BEHAVIOUR_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Behaviour))
@@ -160,6 +162,10 @@ def _checked_field(name: str, value: Any) -> Any:
     if name == "fault_count":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError(f"fault_count must be null or a whole number >= 0, got {value!r}")
+        return value
+    if name == "corpus":
+        if not isinstance(value, bool):
+            raise ValueError(f"corpus must be true or false, got {value!r}")
         return value
     if value is not None and not isinstance(value, str):
         raise ValueError(f"answer must be null or a string, got {value!r}")
@@ -572,6 +578,8 @@ def answer_text(request: CompletionRequest, behaviour: Behaviour) -> str:
         return ""
     if behaviour.answer is not None:
         code = behaviour.answer
+    elif behaviour.corpus:
+        code = corpus_completion(request.model, request.prefix, request.suffix, request.language)
     else:
         code = simulated_completion(request.model, request.prefix, request.suffix)
     if behaviour.fault == "repeat":
