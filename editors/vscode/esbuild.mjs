@@ -1,5 +1,13 @@
 // Bundles src/extension.ts and its dependencies (vscode-languageclient) into dist/extension.js.
+import { existsSync } from "fs";
+import { dirname, resolve } from "path";
+import { fileURLToPath } from "url";
 import { build } from "esbuild";
+
+// The checkout this extension is built from: the "cannot start the server" notification tells the
+// user to install the server from it (tierline is not on PyPI).
+const checkout = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const define = existsSync(resolve(checkout, "pyproject.toml")) ? { TIERLINE_CHECKOUT: JSON.stringify(checkout) } : {};
 
 const production = process.argv.includes("--production");
 
@@ -27,6 +35,7 @@ await build({
   format: "cjs",
   target: "node20",
   external: ["vscode"],
+  define,
   sourcemap: production ? false : "inline",
   minify: production,
   logLevel: "info",

@@ -243,9 +243,9 @@ class Tierline implements TierlineApi {
 
   private async notifyFailure(problem: string, notFound: boolean): Promise<void> {
     const message = notFound
-      ? `Tierline: cannot start the language server: ${problem}. Install it with "${INSTALL_COMMAND}", ` +
+      ? `Tierline: cannot start the language server: ${problem}. Install it from the tierline checkout: ${INSTALL_COMMAND}, ` +
         `or set "tierline.server.command" to the command that runs "tierline serve".`
-      : `Tierline: the language server failed: ${problem} If tierline is not installed: "${INSTALL_COMMAND}". ` +
+      : `Tierline: the language server failed: ${problem} If tierline is not installed: ${INSTALL_COMMAND}. ` +
         `The command is set by "tierline.server.command".`;
     this.lastNotification = message;
     if (this.notifying) return; // one at a time

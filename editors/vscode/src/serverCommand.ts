@@ -7,7 +7,18 @@ import * as fs from "fs";
 import * as path from "path";
 import * as vscode from "vscode";
 
-export const INSTALL_COMMAND = "pip install tierline";
+// tierline is installed from a checkout of its repository (it is not on PyPI). esbuild.mjs sets
+// TIERLINE_CHECKOUT to the checkout the extension was built from, so the advice names its path.
+declare const TIERLINE_CHECKOUT: string | undefined;
+
+/** The install advice: the exact checkout path when it is still there, else where to look. */
+export function installAdvice(checkout: string = typeof TIERLINE_CHECKOUT === "string" ? TIERLINE_CHECKOUT : ""): string {
+  const where =
+    checkout && fs.existsSync(path.join(checkout, "pyproject.toml")) ? `"${checkout}"` : "/path/to/tierline-checkout";
+  return `pip install ${where} (into the project's Python environment) or pipx install ${where} (onto PATH)`;
+}
+
+export const INSTALL_COMMAND = installAdvice();
 
 export type Resolution =
   | { ok: true; command: string; args: string[]; source: string }

@@ -31,5 +31,10 @@ H.run(function()
     local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
     options.cmd = saved
     H.truthy(text:find("ERROR server executable not found", 1, true), "error for the missing executable")
+    -- The advice installs from this checkout by its exact path, never `pip install tierline` (not on PyPI).
+    local root = vim.fn.fnamemodify(os.getenv("TIERLINE_SPEC_DIR"), ":p:h:h:h")
+    H.truthy(text:find("pipx install " .. vim.fn.shellescape(root), 1, true), "pipx install <checkout> in: " .. text)
+    H.truthy(text:find("bin/pip install " .. vim.fn.shellescape(root), 1, true), "pip install <checkout>")
+    H.truthy(not text:find("pip install tierline", 1, true), "no pip install tierline")
   end)
 end)

@@ -36,6 +36,28 @@ local function run_doctor(cmd, env)
   return report, nil, obj.code
 end
 
+--- The checkout this plugin lives in (editors/nvim/lua/tierline/health.lua in it), if it is one:
+--- tierline is installed from a checkout, it is not on PyPI.
+local function checkout()
+  local source = debug.getinfo(1, "S").source:gsub("^@", "")
+  local root = vim.fn.fnamemodify(source, ":p:h:h:h:h:h")
+  if vim.fn.filereadable(root .. "/pyproject.toml") == 1 then
+    return root
+  end
+  return nil
+end
+
+--- How to install the server, with the checkout's exact path when the plugin is in one.
+function M.install_advice()
+  local root = checkout()
+  local where = root and vim.fn.shellescape(root) or "/path/to/tierline-checkout"
+  return {
+    ("pipx install %s (puts `tierline` on PATH)"):format(where),
+    ("or: python3 -m venv ~/.local/share/tierline-venv && ~/.local/share/tierline-venv/bin/pip install %s"):format(where)
+      .. ', then cmd = { vim.fn.expand("~/.local/share/tierline-venv/bin/tierline"), "serve" }',
+  }
+end
+
 function M.check()
   local config = require("tierline.config")
   local o = config.options
@@ -58,10 +80,9 @@ function M.check()
   end
   local exe = vim.fn.exepath(o.cmd[1])
   if exe == "" then
-    health.error(("server executable not found: %s"):format(o.cmd[1]), {
-      "pip install tierline (into a virtualenv) and put its bin/ on PATH",
-      'or set cmd = { "/path/to/venv/bin/tierline", "serve" } in require("tierline").setup()',
-    })
+    local advice = M.install_advice()
+    advice[#advice + 1] = 'or set cmd = { "/path/to/venv/bin/tierline", "serve" } in require("tierline").setup()'
+    health.error(("server executable not found: %s"):format(o.cmd[1]), advice)
     return
   end
   health.ok("server executable: " .. exe)

@@ -22,6 +22,8 @@ const vscode = require("vscode");
 
 const EXTENSION_ID = "tierline.tierline";
 const STATE_RUNNING = 2; // vscode-languageclient State.Running
+// The checkout the extension was built from (this file is tests/editors/vscode/suite/index.js in it).
+const CHECKOUT = path.resolve(__dirname, "..", "..", "..", "..");
 const log = [];
 const note = (m) => log.push(`${new Date().toISOString()} ${m}`);
 
@@ -347,8 +349,12 @@ test("toggle automatic flips tierline.completion.trigger and sends it", async ()
 test("no server: one clear notification with the install command, status bar warns", async () => {
   await setSetting("server.command", ["/nonexistent/tierline-serve"]);
   try {
-    await until("the failure notification", () => api.lastNotification && api.lastNotification.includes("pip install tierline"));
+    await until("the failure notification", () => api.lastNotification && api.lastNotification.includes("pip install "));
     note(`notification: ${api.lastNotification}`);
+    // The exact install command: from the checkout the extension was built from, never from PyPI.
+    assert.ok(api.lastNotification.includes(`pip install "${CHECKOUT}"`), api.lastNotification);
+    assert.ok(api.lastNotification.includes(`pipx install "${CHECKOUT}"`), api.lastNotification);
+    assert.ok(!api.lastNotification.includes("pip install tierline"), api.lastNotification);
     assert.ok(api.lastNotification.includes("tierline.server.command"), api.lastNotification);
     await until("the status bar to say server down", () => api.status.text.includes("server down"));
     assert.strictEqual(api.status.warning, true);
@@ -367,7 +373,7 @@ test("a server that exits at once: one notification, status bar warns, no restar
   try {
     await until("the failure notification", () => api.lastNotification && api.lastNotification !== before && api.lastNotification.includes("failed"));
     note(`notification: ${api.lastNotification}`);
-    assert.ok(api.lastNotification.includes("pip install tierline"), api.lastNotification);
+    assert.ok(api.lastNotification.includes(`pip install "${CHECKOUT}"`), api.lastNotification);
     await until("the status bar to say server down", () => api.status.text.includes("server down"));
     assert.strictEqual(api.status.warning, true);
   } finally {
