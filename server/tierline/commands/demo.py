@@ -212,7 +212,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
 
 def _completion_cell(row: dict[str, Any]) -> str:
     if row["typed"]:
-        return f'typed "{row["typed"]}", shown: "{_first_line(row["text"], 30)}"'
+        return f'typed "{row["typed"]}", the rest shown: "{_first_line(row["text"], 30)}"'
     return _first_line(row["text"])
 
 
@@ -254,9 +254,9 @@ def run_demo(as_json: bool = False) -> int:
     )
     hard = result["hard_position"]
     print(f"\nAt the hard position {hard['where']} (a lock held, munmap failed) the tiers answer differently:")
-    for tier in ("cheap", "premium"):
+    for tier, note in (("cheap", "   <- returns with the lock still held"), ("premium", "")):
         lines = hard[tier].split("\n")
-        print(f"  {tier:<8} " + "\n           ".join(line.strip() for line in lines))
+        print(f"  {tier:<8} " + "\n           ".join(line.strip() for line in lines) + note)
     if result["replay"] is not None:
         print()
         print(render_replay(result["replay"]))
