@@ -4,12 +4,16 @@
 # Re-running skips what is already installed. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Install and build output goes to logs (.e2e/logs/), shown only on failure or for a warning that
+# matters, so what this prints is the tests' own output.
+source tests/lib/quietly.sh
+LOGS=${TIERLINE_E2E_DIR:-.e2e}/logs
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
-bash tests/editors/vscode/setup.sh
+quietly "$LOGS/pip-upgrade.log" .venv/bin/python -m pip install --quiet --upgrade pip
+quietly "$LOGS/pip-install.log" .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+TIERLINE_SETUP_QUIET=1 bash tests/editors/vscode/setup.sh
 
 # Gates: lint and format, strict typing of the product (devtools/ typed but not strictly).
 .venv/bin/ruff check --quiet server tests

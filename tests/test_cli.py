@@ -33,22 +33,6 @@ def test_help_tells_a_newcomer_where_to_start():
         assert command in result.stdout
 
 
-def test_demo_shows_every_tier_a_cache_hit_and_the_savings():
-    result = tierline("demo", "--json")
-    assert result.returncode == 0, result.stderr
-    demo = json.loads(result.stdout)
-    rows = demo["rows"]
-    assert {row["tier"] for row in rows} == {"cheap", "mid", "premium"}
-    assert any(row["cached"] for row in rows)
-    assert all(row["text"] for row in rows)
-    stats = demo["stats"]
-    assert 0 < stats["spend_usd"] < stats["premium_baseline_usd"] and stats["savings_pct"] > 0
-
-    table = tierline("demo")
-    assert table.returncode == 0
-    assert "saved" in table.stdout and "premium" in table.stdout
-
-
 def test_score_explains_a_position_in_a_fixture():
     target = FIXTURES / "python" / "shutil.py"
     result = tierline("score", f"{target}:60:5", "--json")

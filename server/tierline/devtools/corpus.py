@@ -133,7 +133,7 @@ GO = Language(
     "\t",
     {
         "error": (
-            S('return nil, fmt.Errorf("$call: %w", err)', naive="panic(err)", needs=("return nil",)),
+            S('return nil, fmt.Errorf("$call: %w", err)', naive="panic(err)", needs=(", error) {",)),
             S('return fmt.Errorf("$call: %w", err)', naive="panic(err)"),
         ),
         "loop": (S("if $var == nil {\n\tcontinue\n}\nout = append(out, $var)", naive="out = append(out, $var)"),),
@@ -403,7 +403,15 @@ def _names(ctx: Context) -> dict[str, str]:
         names["var"] = loop[-1]
     if lists := re.findall(r"(\w+)\s*=\s*\[\]", prefix):
         names["list"] = lists[-1]
-    calls = [c for c in re.findall(r"(\w+)\s*\(", ctx.opener) if c not in ("if", "while", "for", "switch", "catch")]
+    # The call whose failure is being handled: in the opener (`if (munmap(...) != 0) {`), else in
+    # the lines just above it (`data, err := os.ReadFile(path)` before `if err != nil {`).
+    recent = [line for line in ctx.prefix.split("\n")[:-1] if line.strip()][-3:]
+    calls = [
+        c
+        for line in [ctx.opener, *reversed(recent)]
+        for c in re.findall(r"(\w+)\s*\(", line)
+        if c not in _KEYWORDS and c != names["name"]
+    ]
     names["call"] = calls[0] if calls else names["name"]
     locks = re.findall(r"pthread_mutex_lock\(([^)]+)\)", prefix)
     names["lock"] = locks[-1] if locks else "&lock"

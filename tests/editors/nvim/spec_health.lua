@@ -32,7 +32,7 @@ H.run(function()
     options.cmd = saved
     H.truthy(text:find("ERROR server executable not found", 1, true), "error for the missing executable")
     -- The advice installs from this checkout by its exact path, never `pip install tierline` (not on PyPI).
-    local root = vim.fn.fnamemodify(os.getenv("TIERLINE_SPEC_DIR"), ":p:h:h:h")
+    local root = vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(os.getenv("TIERLINE_SPEC_DIR")))))
     H.truthy(text:find("pipx install " .. vim.fn.shellescape(root), 1, true), "pipx install <checkout> in: " .. text)
     H.truthy(text:find("bin/pip install " .. vim.fn.shellescape(root), 1, true), "pip install <checkout>")
     H.truthy(not text:find("pip install tierline", 1, true), "no pip install tierline")

