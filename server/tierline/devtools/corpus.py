@@ -370,7 +370,7 @@ def _hardness(ctx: Context) -> bool:
 
 _FUNCTION = re.compile(
     r"(?:\bdef|\bfunc(?:\s*\([^)]*\))?|\bfn|\bfunction)\s+(\w+)\s*\(([^)]*)\)"
-    r"|^[\w*\s]+?[\s*](\w+)\s*\(([^;)]*)\)\s*\{?\s*$",
+    r"|^[\w* \t]+?[ \t*](\w+)[ \t]*\(([^;)]*)\)[ \t]*\{?[ \t]*$",  # one line: no backtracking across lines
     re.MULTILINE,
 )
 
