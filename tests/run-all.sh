@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Install and build output goes to logs (.e2e/logs/), shown only on failure or for a warning that
-# matters, so what this prints is the tests' own output.
+# matters, so what this prints is the tests' own output. A new install step: quietly "$LOGS/NAME.log" CMD...
 source tests/lib/quietly.sh
 LOGS=${TIERLINE_E2E_DIR:-.e2e}/logs
 
