@@ -150,7 +150,16 @@ class BudgetStats(TypedDict):
     daily_usd: float
     spent_today_usd: float
     remaining_usd: float | None
-    reached: bool
+    reached: bool  # a cap (daily or monthly) is spent
+    monthly_usd: float  # 0 = no monthly cap
+    spent_month_usd: float  # this UTC month, every process sharing the store
+    remaining_month_usd: float | None
+    reserved_usd: float  # held for calls in flight
+    user: str  # who spends (the shared store's per-user column)
+    user_spent_today_usd: float
+    store: str  # "local", "memory" (the local store is broken) or the team store's URL without password
+    downshift: bool
+    warning: bool  # 80 % of a cap was reached (told once)
 
 
 class StatsResult(TypedDict):

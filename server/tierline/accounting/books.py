@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tierline.accounting.budget import DailyBudget
+from tierline.accounting.budget import Budget, Hooks
+from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import AnswerCache, CachedAnswer
 from tierline.accounting.ledger import CallRow, Ledger, utc_day
 from tierline.config import Config
@@ -33,7 +34,7 @@ class Books:
         self._faults: dict[str, str] = {}
         self.cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
         self.ledger = Ledger(config.ledger.dir)
-        self.budget = DailyBudget(config.budget.daily_usd, self._ledger_spent_on)
+        self.budget = self._open_budget(config)
 
     # -- configuration -------------------------------------------------------------------------
     def reconfigure(self, old: Config, new: Config) -> None:
@@ -49,9 +50,15 @@ class Books:
             self._guard("ledger", self.ledger.close, None)
             self.ledger = Ledger(new.ledger.dir)
             self._faults.pop("ledger", None)
-            self.budget = DailyBudget(new.budget.daily_usd, self._ledger_spent_on)
+        if (new.ledger.dir, new.budget.store, new.budget.user) != (old.ledger.dir, old.budget.store, old.budget.user):
+            self._guard("budget", self.budget.close, None)
+            self.budget = self._open_budget(new)
+            self._faults.pop("budget", None)
         else:
-            self.budget.cap_usd = new.budget.daily_usd
+            self.budget.config = new.budget
+
+    def _open_budget(self, config: Config) -> Budget:
+        return Budget(config.budget, config.ledger.dir, Hooks(self._notify, self._fault))
 
     # -- the request's bookkeeping -------------------------------------------------------------
     def cached(self, key: str) -> CachedAnswer | None:
@@ -61,15 +68,26 @@ class Books:
         self._guard("cache", lambda: self.cache.put(key, answer), None)
 
     def record(self, row: CallRow) -> None:
-        # The budget counts first: a ledger that fails to write must not make spend invisible.
-        self.budget.add(row.cost_usd)
+        # The budget counts spend when a hold is settled, not here: a ledger that fails to write
+        # never makes spend invisible to the cap.
         self._guard("ledger", lambda: self.ledger.record(row), None)
 
-    def fits_budget(self, estimate_usd: float) -> bool:
-        return self.budget.fits(estimate_usd)
+    def reserve(self, worst_case_usd: float) -> Hold | Refusal:
+        """Hold a call's worst case in the shared store before it is sent (a Refusal: do not send)."""
+        refused: Hold | Refusal = Refusal("store", "the budget could not be checked")
+        hold = self._guard("budget", lambda: self.budget.reserve(worst_case_usd), refused)
+        if isinstance(hold, Hold) and self.budget.shared:
+            self._faults.pop("budget", None)  # the team store answers again: a later outage is told again
+        return hold
+
+    def settle(self, hold: Hold, cost_usd: float) -> None:
+        self._guard("budget", lambda: self.budget.settle(hold, cost_usd), None)
 
     def spent_today(self) -> float:
-        return self.budget.spent_today()
+        return float(self._guard("budget", lambda: self.budget.status()["spent_today_usd"], 0.0))
+
+    def budget_status(self) -> dict[str, Any]:
+        return self._guard("budget", self.budget.status, {})
 
     # -- commands ------------------------------------------------------------------------------
     def clear_cache(self) -> int:
@@ -88,12 +106,9 @@ class Books:
     def close(self) -> None:
         self._guard("cache", self.cache.close, None)
         self._guard("ledger", self.ledger.close, None)
+        self._guard("budget", self.budget.close, None)
 
     # -- faults --------------------------------------------------------------------------------
-    def _ledger_spent_on(self, day: str) -> float:
-        # Unreadable ledger: count from zero in memory (and say so once) rather than stop counting.
-        return self._guard("ledger", lambda: self.ledger.spent_on(day), 0.0)
-
     def _guard(self, store: str, action: Callable[[], T], fallback: T) -> T:
         try:
             return action()
@@ -108,9 +123,16 @@ class Books:
             return
         what = {
             "cache": "the response cache is not usable, completions are served without it",
-            "ledger": "the ledger is not writable, spend is counted in memory only",
+            "ledger": "the ledger is not writable, calls are not recorded (the budget still counts them)",
+            "budget": "the budget store is not usable",
         }[store]
-        path = self.cache.directory if store == "cache" else self.ledger.path
+        path = {"cache": self.cache.directory, "ledger": self.ledger.path}.get(store, self.budget.store.where)
+        if store == "budget":
+            what += (
+                ", completions wait until it answers (the team cap holds)"
+                if self.budget.shared
+                else ", spend is counted in memory by this process"
+            )
         message = f"tierline: {what} ({path}: {problem}). Run `tierline doctor` for details."
         self._faults[store] = message
         self._notify("warning", message)

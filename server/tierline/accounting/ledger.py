@@ -26,10 +26,18 @@ CREATE TABLE IF NOT EXISTS calls (
     baseline_usd REAL NOT NULL,
     latency_ms REAL NOT NULL,
     outcome TEXT NOT NULL,
-    cached INTEGER NOT NULL
+    cached INTEGER NOT NULL,
+    cached_tokens_in INTEGER NOT NULL DEFAULT 0,
+    cost_source TEXT NOT NULL DEFAULT 'estimated'
 );
 CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
 """
+# Columns added after the first release: added to an older ledger when it is opened.
+ADDED_COLUMNS = {
+    "cached_tokens_in": "INTEGER NOT NULL DEFAULT 0",
+    "cost_source": "TEXT NOT NULL DEFAULT 'estimated'",
+}
+COST_SOURCES: tuple[str, ...] = ("reported", "estimated")
 
 
 def utc_day(timestamp: float | None = None) -> str:
@@ -51,6 +59,8 @@ class CallRow:
     latency_ms: float
     outcome: str
     cached: bool
+    cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
+    cost_source: str = "estimated"  # "reported" by the provider, or "estimated" from tokens x prices
 
 
 class Ledger:
@@ -68,13 +78,18 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            present = {name for _, name, *_ in self._db.execute("PRAGMA table_info(calls)")}
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE calls ADD COLUMN {name} {kind}")
         return self._db
 
     def record(self, row: CallRow, timestamp: float | None = None) -> None:
         ts = time.time() if timestamp is None else timestamp
         self._conn().execute(
             "INSERT INTO calls (request_id, ts, day, language, tier, model, tokens_in, tokens_out, cost_usd,"
-            " baseline_usd, latency_ms, outcome, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " baseline_usd, latency_ms, outcome, cached, cached_tokens_in, cost_source)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.request_id,
                 ts,
@@ -89,6 +104,8 @@ class Ledger:
                 row.latency_ms,
                 row.outcome,
                 int(row.cached),
+                row.cached_tokens_in,
+                row.cost_source if row.cost_source in COST_SOURCES else "estimated",
             ),
         )
 

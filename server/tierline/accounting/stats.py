@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tierline.accounting.books import Books
 from tierline.config import Config
-from tierline.wire import ModelStats, StatsResult
+from tierline.wire import BudgetStats, ModelStats, StatsResult
 
 if TYPE_CHECKING:
     from tierline.routing.router import Router
@@ -21,8 +21,7 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         row = dict(summary["by_model"].get(name, {"calls": 0, "failures": 0, "spend_usd": 0.0}))
         row.update(live.get(name, {"ewma_ms": None, "p95_ms": None}))
         by_model[name] = row  # type: ignore[assignment]
-    cap = config.budget.daily_usd
-    spent = round(books.spent_today(), 6)
+    budget = cast(BudgetStats, books.budget_status()) or fallback_budget(config)
     return {
         "requests": summary["requests"],
         "model_calls": summary["model_calls"],
@@ -38,12 +37,27 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
             "premium_baseline_usd": today["premium_baseline_usd"],
             "savings_pct": today["savings_pct"],
         },
-        "budget": {
-            "daily_usd": cap,
-            "spent_today_usd": spent,
-            "remaining_usd": round(max(0.0, cap - spent), 6) if cap > 0 else None,
-            "reached": cap > 0 and spent >= cap,
-        },
+        "budget": budget,
         "escalate_next": router.tiers.escalate_next,
         "warnings": books.warnings,
+    }
+
+
+def fallback_budget(config: Config) -> BudgetStats:
+    """What stats say when the budget itself cannot be read (its fault is in `warnings`)."""
+    b = config.budget
+    return {
+        "daily_usd": b.daily_usd,
+        "spent_today_usd": 0.0,
+        "remaining_usd": None,
+        "reached": False,
+        "monthly_usd": b.monthly_usd,
+        "spent_month_usd": 0.0,
+        "remaining_month_usd": None,
+        "reserved_usd": 0.0,
+        "user": b.user,
+        "user_spent_today_usd": 0.0,
+        "store": "unknown",
+        "downshift": b.downshift,
+        "warning": False,
     }

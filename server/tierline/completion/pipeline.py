@@ -16,12 +16,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from tierline.accounting.books import Books
+from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.accounting.ledger import CallRow, utc_day
 from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.completion import postprocess
+from tierline.completion import downshift, postprocess
 from tierline.completion.explain import explain_position
 from tierline.completion.prompts import cut_window, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
@@ -143,19 +144,25 @@ class CompletionEngine:
         """Try the plan in order; the first valid answer wins."""
         assert state.analysis is not None
         analysis = state.analysis
+        refused: Refusal | None = None
+        refused_tier = ""
         for choice in walk:
             model = choice.model
             api_key = self.keys.key_for(model)
             if isinstance(api_key, MissingKey):
                 continue
-            if not self.books.fits_budget(self._worst_case_usd(model, analysis)):
-                self._budget_reached()
-                state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, "daily budget reached")
+            # Reserve the worst case in the shared store; what does not fit is not sent, and money
+            # never moves a request up a tier (the walk skips the tiers above this one).
+            hold = self.books.reserve(self._worst_case_usd(model, analysis))
+            if isinstance(hold, Refusal):
+                refused, refused_tier = hold, model.tier
+                state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
                 self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
-                return None
-            if not state.attempts:
+                walk.skipped_tiers.update(downshift.tiers_above(model.tier))
+                continue
+            if not state.attempts or state.attempts[-1].outcome == Outcome.SKIPPED_BUDGET:
                 state.note(f"{model.name}: {choice.reason}")
-            call = await self._attempt(state, model, api_key)
+            call = await self._attempt_held(hold, state, model, api_key)
             if call is None:
                 continue
             text = postprocess.clean(call.text, analysis.window, analysis.single_line)
@@ -171,7 +178,24 @@ class CompletionEngine:
             charge = Charge.of_call(model, Outcome.OK, call)
             self._record(state, charge)
             return Answer(text, model.name, model.tier, charge.cost_usd)
-        return None
+        if refused is None:
+            return None
+        lower = downshift.next_walk(self.config.budget, self.router, (walk.choices[0].model.tier, refused_tier), state)
+        if lower is None:
+            self._budget_reached(refused)
+            return None
+        return await self._walk(state, lower)
+
+    async def _attempt_held(
+        self, hold: Hold, state: RequestState, model: ModelSpec, api_key: str | None
+    ) -> CallResult | None:
+        """`_attempt` within a budget hold: settled to the real cost, released (0) on failure or cancel."""
+        call: CallResult | None = None
+        try:
+            call = await self._attempt(state, model, api_key)
+        finally:
+            self.books.settle(hold, Charge.of_call(model, Outcome.OK, call).cost_usd if call is not None else 0.0)
+        return call
 
     async def _attempt(self, state: RequestState, model: ModelSpec, api_key: str | None) -> CallResult | None:
         """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
@@ -215,13 +239,16 @@ class CompletionEngine:
         if model is None:
             return
         api_key = self.keys.key_for(model)
-        if isinstance(api_key, MissingKey) or not self.books.fits_budget(self._worst_case_usd(model, state.analysis)):
+        if isinstance(api_key, MissingKey):
+            return
+        hold = self.books.reserve(self._worst_case_usd(model, state.analysis))
+        if isinstance(hold, Refusal):
             return
         # Its own attempt list (not the user's didRoute), the same request in the ledger.
         probe_state = RequestState(state.cursor, request_id=state.request_id, analysis=state.analysis)
 
         async def probe() -> None:
-            call = await self._attempt(probe_state, model, api_key)
+            call = await self._attempt_held(hold, probe_state, model, api_key)
             if call is not None:
                 self._record(probe_state, Charge.of_call(model, Outcome.OK, call))
 
@@ -242,27 +269,27 @@ class CompletionEngine:
                 tokens_out=charge.tokens_out,
                 cost_usd=charge.cost_usd,
                 # What the premium tier would have charged for the same tokens; 0 for free answers.
-                baseline_usd=self.baseline_cost(charge.tokens_in, charge.tokens_out) if paid_answer else 0.0,
+                baseline_usd=self.baseline_cost(charge.tokens_in, charge.tokens_out, charge.cached_tokens_in)
+                if paid_answer
+                else 0.0,
                 latency_ms=charge.latency_ms,
                 outcome=charge.outcome,
                 cached=charge.cached,
+                cached_tokens_in=charge.cached_tokens_in,
+                cost_source=charge.cost_source,
             )
         )
 
-    def baseline_cost(self, tokens_in: int, tokens_out: int) -> float:
+    def baseline_cost(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
+        """The same tokens at the premium tier's first model's prices (its cached-input price too)."""
         premium = self.config.models_in("premium")
-        return premium[0].cost_usd(tokens_in, tokens_out) if premium else 0.0
+        return premium[0].cost_usd(tokens_in, tokens_out, cached_in) if premium else 0.0
 
     def _worst_case_usd(self, model: ModelSpec, analysis: Analysis) -> float:
         return model.cost_usd(prompt_tokens(analysis.window), self.config.completion.max_tokens)
 
-    def _budget_reached(self) -> None:
-        cap = self.config.budget.daily_usd
-        self._notify_once(
-            "budget",
-            f"tierline: daily budget ${cap:.2f} reached (spent ${self.books.spent_today():.4f}); "
-            "completions pause until 00:00 UTC. Raise [budget] daily_usd to continue.",
-        )
+    def _budget_reached(self, refused: Refusal) -> None:
+        self._notify_once(f"budget {refused.cap}", downshift.reached_message(refused))
 
     def _notify_once(self, topic: str, text: str) -> None:
         """One message per topic per UTC day."""

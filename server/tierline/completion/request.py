@@ -68,10 +68,14 @@ class Charge:
     tokens_out: int = 0
     cost_usd: float = 0.0
     cached: bool = False
+    cached_tokens_in: int = 0
+    cost_source: str = "estimated"  # "reported" when the provider said what the call cost
 
     @staticmethod
     def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
-        """A call that returned: its tokens at the model's prices (cached input at the cached price)."""
+        """A call that returned: the provider's reported cost if it sent one, else its tokens at the
+        model's prices (cached input at the cached price)."""
+        reported: float | None = getattr(call, "cost_usd", None)
         return Charge(
             model.tier,
             model.name,
@@ -79,7 +83,11 @@ class Charge:
             call.latency_ms,
             call.tokens_in,
             call.tokens_out,
-            model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in),
+            reported
+            if reported is not None
+            else model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in),
+            cached_tokens_in=call.cached_tokens_in,
+            cost_source="reported" if reported is not None else "estimated",
         )
 
     @staticmethod
@@ -111,6 +119,7 @@ class RequestState:
     decision: TierDecision | None = None
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    downshifted: str | None = None  # the tier asked for, when the budget moved the request down
 
     @property
     def language(self) -> str:
@@ -142,7 +151,7 @@ class RequestState:
             "reason": reason,
             "excluded": False,
             "redactions": 0,
-            "downshifted": None,
+            "downshifted": self.downshifted,
         }
 
 

@@ -154,6 +154,24 @@ def _optional_dir(source: str, key: str, value: Any, default: Path) -> Path:
     return Path(os.path.expanduser(text)) if text else default
 
 
+def _budget(source: str, budget: Mapping[str, Any]) -> BudgetConfig:
+    b = DEFAULTS["budget"]
+    store = _string(source, "budget.store", budget.get("store", b["store"]))
+    if store != "local" and not store.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(source, "budget.store", f'must be "local" or a redis://HOST:PORT/DB URL, got {store!r}')
+    downshift = budget.get("downshift", b["downshift"])
+    if not isinstance(downshift, bool):
+        raise ConfigError(source, "budget.downshift", f"must be true or false, got {downshift!r}")
+    return BudgetConfig(
+        daily_usd=_number(source, "budget.daily_usd", budget.get("daily_usd", b["daily_usd"]), 0.0),
+        monthly_usd=_number(source, "budget.monthly_usd", budget.get("monthly_usd", b["monthly_usd"]), 0.0),
+        store=store,
+        user=_string(source, "budget.user", budget.get("user", b["user"])),
+        user_daily_usd=_number(source, "budget.user_daily_usd", budget.get("user_daily_usd", b["user_daily_usd"]), 0.0),
+        downshift=downshift,
+    )
+
+
 def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> Config:
     """Validate a TOML-shaped dict (already merged over the defaults) into a Config."""
     _check_keys(source, "", raw, DEFAULTS)
@@ -204,7 +222,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
             size_limit_mb=_integer(source, "cache.size_limit_mb", cache.get("size_limit_mb", 256), 1),
             dir=_optional_dir(source, "cache.dir", cache.get("dir", ""), paths.cache_dir()),
         ),
-        budget=BudgetConfig(daily_usd=_number(source, "budget.daily_usd", budget.get("daily_usd", 5.0), 0.0)),
+        budget=_budget(source, budget),
         ledger=LedgerConfig(dir=_optional_dir(source, "ledger.dir", ledger.get("dir", ""), paths.state_dir())),
         completion=CompletionConfig(
             trigger=_string(source, "completion.trigger", completion.get("trigger", c["trigger"]), TRIGGERS),

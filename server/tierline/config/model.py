@@ -84,7 +84,16 @@ DEFAULTS: dict[str, Any] = {
         "languages": {},
     },
     "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
-    "budget": {"daily_usd": 5.0},
+    # store: "local" (SQLite in the state dir, every process of this user) or "redis://HOST:PORT/DB" (a team).
+    # user: who spends, in a shared store ("" = $USER). user_daily_usd: a per-user daily cap (0 = none).
+    "budget": {
+        "daily_usd": 5.0,
+        "monthly_usd": 0.0,
+        "store": "local",
+        "user": "",
+        "user_daily_usd": 0.0,
+        "downshift": True,
+    },
     "ledger": {"dir": ""},
     "completion": {
         "trigger": "automatic",
@@ -165,7 +174,12 @@ class CacheConfig:
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    daily_usd: float = 5.0
+    daily_usd: float = 5.0  # 0 = no daily cap (UTC day)
+    monthly_usd: float = 0.0  # 0 = no monthly cap (UTC month)
+    store: str = "local"  # "local" | "redis://HOST:PORT/DB"
+    user: str = ""  # "" = $USER
+    user_daily_usd: float = 0.0  # per-user daily cap in a shared store; 0 = none
+    downshift: bool = True  # a request that does not fit goes to a cheaper tier that does
 
 
 @dataclass(frozen=True)
