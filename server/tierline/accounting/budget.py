@@ -172,18 +172,18 @@ class Budget:
         """`tierline.stats` `budget`: the existing daily keys, then the monthly and store ones."""
         spend = self.spend()
         daily, monthly = self.config.daily_usd, self.config.monthly_usd
-        spent_day, spent_month = round(to_usd(spend.day), 6), round(to_usd(spend.month), 6)
+        spent_day, spent_month = round(to_usd(spend.day), 9), round(to_usd(spend.month), 9)
         return {
             "daily_usd": daily,
             "spent_today_usd": spent_day,
-            "remaining_usd": round(max(0.0, daily - spent_day), 6) if daily > 0 else None,
+            "remaining_usd": round(max(0.0, daily - spent_day), 9) if daily > 0 else None,
             "reached": (daily > 0 and spent_day >= daily) or (monthly > 0 and spent_month >= monthly),
             "monthly_usd": monthly,
             "spent_month_usd": spent_month,
-            "remaining_month_usd": round(max(0.0, monthly - spent_month), 6) if monthly > 0 else None,
-            "reserved_usd": round(to_usd(spend.reserved), 6),
+            "remaining_month_usd": round(max(0.0, monthly - spent_month), 9) if monthly > 0 else None,
+            "reserved_usd": round(to_usd(spend.reserved), 9),
             "user": default_user(self.config.user),
-            "user_spent_today_usd": round(to_usd(spend.user_day), 6),
+            "user_spent_today_usd": round(to_usd(spend.user_day), 9),
             "store": "memory" if self._local_broken else (self.store.where if self.shared else "local"),
             "downshift": self.config.downshift,
             "warning": self.warned(),

@@ -1,0 +1,203 @@
+"""The cap holds for real editors: servers over stdio, the simulator on 127.0.0.1, the shared store.
+
+With a daily cap that fits 10 calls at their worst case, 50 concurrent requests in one server, the
+same spread over 3 servers, and sequential requests over 3 servers spend no more than the cap;
+against the local store and a real redis-server. Money is checked to the token."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tierline.accounting.budget_store import to_nano
+from tierline.commands.demo import LOADER_CURSOR, NESTED_PY
+
+from .redis_server import redis_server  # noqa: F401 - the fixture
+
+MAX_TOKENS = 128
+CHEAP = {"input_per_mtok": 0.14, "output_per_mtok": 0.28}  # deepseek-v4-flash, the sim default
+
+
+def cheap_only(simulator, cap: float, store: str) -> dict:
+    return {
+        "routing": {"thresholds": {"mid": 1.0, "premium": 1.0}},
+        "budget": {"daily_usd": cap, "store": store},
+        "completion": {"max_tokens": MAX_TOKENS},
+        "models": [
+            {
+                "name": "deepseek-v4-flash",
+                "tier": "cheap",
+                "base_url": simulator.base_url,
+                "model": "deepseek/deepseek-v4-flash",
+                **CHEAP,
+            }
+        ],
+    }
+
+
+def document(index: int) -> str:
+    # Same length for every index, so every request's worst case is the same.
+    return f"def scale_{index:03d}(values, factor):\n    total = 0\n    for v in values:\n        total += v * "
+
+
+CURSOR = (3, 21)
+
+
+def ledger_rows(tmp_path: Path) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        return db.execute("SELECT model, tokens_in, tokens_out, cost_usd, outcome, cost_source FROM calls").fetchall()
+
+
+async def worst_case(editor, tmp_path: Path) -> float:
+    uri = open_document(editor, tmp_path, 999)
+    explained = await editor.command("tierline.explain", uri, {"line": CURSOR[0], "character": CURSOR[1]})
+    tokens = explained["features"]["context_tokens"]
+    return (tokens * CHEAP["input_per_mtok"] + MAX_TOKENS * CHEAP["output_per_mtok"]) / 1_000_000
+
+
+def open_document(editor, tmp_path: Path, index: int) -> str:
+    path = tmp_path / f"scale_{index:03d}.py"
+    path.write_text(document(index))
+    editor.open(path.as_uri(), document(index), "python")
+    return path.as_uri()
+
+
+def assert_money_adds_up(tmp_path: Path, cap: float) -> int:
+    """Every paid row costs its tokens at the price, to the token; the day's total is within the cap."""
+    rows = ledger_rows(tmp_path)
+    paid = [r for r in rows if r[4] == "ok"]
+    for _model, tokens_in, tokens_out, cost, _outcome, source in paid:
+        assert to_nano(cost) == tokens_in * 140 + tokens_out * 280  # nano-USD per token
+        assert source == "estimated"  # the simulator reports tokens, not a cost
+    total = sum(to_nano(r[3]) for r in rows)
+    assert total == sum(r[1] * 140 + r[2] * 280 for r in paid)
+    assert total <= to_nano(cap)
+    assert any(r[4] == "skipped_budget" for r in rows)  # the cap was reached
+    return len(paid)
+
+
+@pytest.fixture(params=["local", "redis"])
+def store(request):
+    return "local" if request.param == "local" else request.getfixturevalue("redis_server").url
+
+
+async def capped_editors(start_editor, simulator, tmp_path, store: str, count: int):
+    probe = await start_editor(cheap_only(simulator, 0.0, store))
+    cap = 10 * await worst_case(probe, tmp_path)
+    editors = [await start_editor(cheap_only(simulator, cap, store)) for _ in range(count)]
+    simulator.set_behaviour(latency_ms=200)  # calls overlap: many are in flight at once
+    return cap, editors
+
+
+async def test_50_concurrent_requests_in_one_server_stay_within_the_cap(start_editor, simulator, tmp_path, store):
+    cap, [editor] = await capped_editors(start_editor, simulator, tmp_path, store, 1)
+    uris = [open_document(editor, tmp_path, i) for i in range(50)]
+
+    results = await asyncio.gather(*(editor.complete(uri, *CURSOR) for uri in uris))
+
+    answered = sum(1 for r in results if r.text)
+    assert answered == assert_money_adds_up(tmp_path, cap) >= 10
+    stats = await editor.command("tierline.stats")
+    assert to_nano(stats["budget"]["spent_today_usd"]) == sum(to_nano(r[3]) for r in ledger_rows(tmp_path))
+    assert stats["budget"]["reserved_usd"] == 0
+
+
+async def test_50_concurrent_requests_over_3_servers_stay_within_the_cap(start_editor, simulator, tmp_path, store):
+    cap, editors = await capped_editors(start_editor, simulator, tmp_path, store, 3)
+    requests = []
+    for i in range(50):
+        editor = editors[i % 3]
+        requests.append(editor.complete(open_document(editor, tmp_path, i), *CURSOR))
+
+    results = await asyncio.gather(*requests)
+
+    assert sum(1 for r in results if r.text) == assert_money_adds_up(tmp_path, cap) >= 10
+
+
+async def test_sequential_requests_over_3_servers_stay_within_the_cap(start_editor, simulator, tmp_path, store):
+    cap, editors = await capped_editors(start_editor, simulator, tmp_path, store, 3)
+    simulator.set_behaviour(latency_ms=0)
+    answered = 0
+    for i in range(45):
+        editor = editors[i % 3]
+        answered += bool((await editor.complete(open_document(editor, tmp_path, i), *CURSOR)).text)
+
+    assert answered == assert_money_adds_up(tmp_path, cap) >= 10
+    # The servers learn the cap was reached from the store, not from their own spend.
+    assert all(any("budget" in m and "reached" in m for m in e.messages) for e in editors)
+
+
+# ------------------------------------------------------------------------------------------------
+# Downshift
+
+
+async def premium_request(start_editor, tmp_path, budget: dict):
+    editor = await start_editor({"budget": budget, "routing": {"thresholds": {"mid": 0.05, "premium": 0.1}}})
+    path = tmp_path / "loader.py"
+    path.write_text(NESTED_PY)
+    editor.open(path.as_uri(), NESTED_PY, "python")
+    explained = await editor.command(
+        "tierline.explain", path.as_uri(), {"line": LOADER_CURSOR[0], "character": LOADER_CURSOR[1]}
+    )
+    assert explained["tier"] == "premium"
+    tokens = explained["features"]["context_tokens"]
+    return editor, path.as_uri(), tokens
+
+
+def worst(tokens: int, input_per_mtok: float, output_per_mtok: float) -> float:
+    return (tokens * input_per_mtok + MAX_TOKENS * output_per_mtok) / 1_000_000
+
+
+async def test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so(start_editor, simulator, tmp_path):
+    # Between haiku's worst case ($1/$5 per Mtok) and opus's ($5/$25): mid fits, premium does not.
+    _, _, tokens = await premium_request(start_editor, tmp_path, {"daily_usd": 0})
+    cap = (worst(tokens, 1.0, 5.0) + worst(tokens, 5.0, 25.0)) / 2
+    editor, uri, _ = await premium_request(start_editor, tmp_path, {"daily_usd": cap})
+
+    completion = await editor.complete(uri, *LOADER_CURSOR)
+
+    route = completion.route
+    assert completion.text and route["tier"] == "mid" and route["model"] == "claude-haiku"
+    assert route["downshifted"] == "premium"
+    assert route["attempts"][0] == {
+        "model": "claude-opus",
+        "outcome": "skipped_budget",
+        "latency_ms": 0.0,
+        "detail": route["attempts"][0]["detail"],
+    }
+    assert "daily budget" in route["attempts"][0]["detail"]
+    assert [r["model"] for r in simulator.requests if r["path"].endswith("completions")] == [
+        "anthropic/claude-haiku-4.5"
+    ]
+
+
+async def test_without_downshift_a_request_that_does_not_fit_is_not_sent(start_editor, simulator, tmp_path):
+    _, _, tokens = await premium_request(start_editor, tmp_path, {"daily_usd": 0})
+    cap = (worst(tokens, 1.0, 5.0) + worst(tokens, 5.0, 25.0)) / 2
+    editor, uri, _ = await premium_request(start_editor, tmp_path, {"daily_usd": cap, "downshift": False})
+
+    completion = await editor.complete(uri, *LOADER_CURSOR)
+
+    assert completion.text is None and completion.route["downshifted"] is None
+    assert [a["outcome"] for a in completion.route["attempts"]] == ["skipped_budget"]
+    assert [r for r in simulator.requests if r["path"].endswith("completions")] == []
+    assert any("budget" in m and "reached" in m for m in editor.messages)
+
+
+async def test_money_never_moves_a_request_to_a_dearer_tier(start_editor, simulator, tmp_path):
+    # The cheap tier's models all fail; the walk may fall back up to mid, but not when mid does not fit.
+    simulator.set_behaviour("*", fault="server_error")
+    editor = await start_editor({"budget": {"daily_usd": 0.0001}})  # fits a cheap call, not a mid one
+    uri = open_document(editor, tmp_path, 1)
+
+    completion = await editor.complete(uri, *CURSOR)
+
+    outcomes = [(a["model"], a["outcome"]) for a in completion.route["attempts"]]
+    assert completion.text is None
+    assert sorted(outcomes[:2]) == [("deepseek-v4-flash", "server_error"), ("qwen2.5-coder-32b", "server_error")]
+    assert all(outcome == "skipped_budget" for _, outcome in outcomes[2:]) and len(outcomes) > 2
+    called = {r["model"] for r in simulator.requests if r["path"].endswith("completions")}
+    assert called == {"deepseek/deepseek-v4-flash", "qwen/qwen-2.5-coder-32b-instruct"}
