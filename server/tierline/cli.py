@@ -16,6 +16,7 @@ Start here:
   tierline demo                 see routing, caching and savings offline (no API key needed)
   tierline doctor               check config, API keys, grammars and cache
   tierline score app.py:12:5    why a cursor position goes to which tier
+  tierline estimate [PATH]      what tierline would cost on a repository, before you give it a key
   tierline report               what completions cost, per tier and model, vs all-premium
   tierline serve                the language server on stdio (your editor starts this)
 """
@@ -42,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="spend, requests, cache hits and savings per tier and model")
     report.add_argument("--json", action="store_true", help="print JSON")
+    report.add_argument("--html", metavar="FILE", help="write one self-contained HTML page with the charts")
+    report.add_argument("--team", action="store_true", help="the team's spend per user from the shared store")
+
+    estimate = commands.add_parser("estimate", help="projected spend on a repository, offline (no model called)")
+    estimate.add_argument("path", nargs="?", metavar="PATH", help="the repository (default: the current directory)")
+    estimate.add_argument("--json", action="store_true", help="print JSON")
+    estimate.add_argument(
+        "--per-day", type=int, default=300, metavar="N", help="completions a day for the monthly figure (default 300)"
+    )
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
@@ -76,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "report":
         from tierline.commands.report import print_report
 
-        return print_report(as_json=args.json)
+        return print_report(as_json=args.json, html=args.html, team=args.team)
+    if command == "estimate":
+        from tierline.commands.estimate import run_estimate
+
+        return run_estimate(args.path, as_json=args.json, per_day=args.per_day)
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 

@@ -168,6 +168,35 @@ class Ledger:
             "by_model": by_model,
         }
 
+    def daily(self, days: int = 30) -> list[dict[str, Any]]:
+        """Spend and the all-premium baseline per UTC day, the last `days` days that have rows, oldest first."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT day, COUNT(DISTINCT request_id), COALESCE(SUM(cost_usd), 0),"
+                " COALESCE(SUM(CASE WHEN outcome = 'ok' THEN baseline_usd ELSE 0 END), 0)"
+                " FROM calls GROUP BY day ORDER BY day DESC LIMIT ?",
+                (days,),
+            )
+            .fetchall()
+        )
+        return [
+            {"day": day, "requests": requests, "spend_usd": round(spend, 9), "premium_baseline_usd": round(base, 9)}
+            for day, requests, spend, base in reversed(rows)
+        ]
+
+    def by_language(self, day: str | None = None) -> dict[str, dict[str, Any]]:
+        """Requests and spend per language, most requested first."""
+        where, args = ("WHERE day = ?", (day,)) if day else ("", ())
+        return {
+            language: {"requests": requests, "spend_usd": round(spend, 9)}
+            for language, requests, spend in self._conn().execute(
+                f"SELECT language, COUNT(DISTINCT request_id), COALESCE(SUM(cost_usd), 0) FROM calls {where}"
+                " GROUP BY language ORDER BY COUNT(DISTINCT request_id) DESC, language",
+                args,
+            )
+        }
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()

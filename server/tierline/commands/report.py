@@ -19,6 +19,49 @@ def render_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+BLOCKS = " ▏▎▍▌▋▊▉█"
+TIER_ORDER = ("cheap", "mid", "premium")
+
+
+def bar(fraction: float, width: int, fill: str = "█") -> str:
+    """A horizontal bar `fraction` of `width` cells long, with eighth-cell precision."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    if fill != "█":
+        return fill * (full + (1 if part >= 4 else 0))
+    return "█" * full + (BLOCKS[part] if part else "")
+
+
+def label(text: str, width: int) -> str:
+    """A ledger string fit for a terminal: no control characters (escape sequences), cut to width."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+def format_charts(daily: list[dict[str, Any]], summary: dict[str, Any], languages: dict[str, dict[str, Any]]) -> str:
+    """Spend per day against all-premium, tier shares, top languages: terminal bar charts."""
+    out = ["Spend per day (█ tierline, ░ the same tokens all-premium)"]
+    scale = max([d["premium_baseline_usd"] for d in daily] + [d["spend_usd"] for d in daily] + [1e-12])
+    for d in daily:
+        out.append(f"  {d['day']}  {bar(d['spend_usd'] / scale, 40):<40}  ${d['spend_usd']:.4f}")
+        out.append(
+            f"  {'':10}  {bar(d['premium_baseline_usd'] / scale, 40, '░'):<40}  ${d['premium_baseline_usd']:.4f}"
+        )
+    total = sum(row["requests"] for row in summary["by_tier"].values()) or 1
+    out += ["", "Tier shares (requests)"]
+    for tier in TIER_ORDER:
+        requests = summary["by_tier"].get(tier, {}).get("requests", 0)
+        out.append(f"  {tier:<8}{bar(requests / total, 40):<40}  {100 * requests / total:5.1f}%  ({requests})")
+    top = list(languages.items())[:8]
+    most = max([row["requests"] for _, row in top] + [1])
+    out += ["", "Top languages (requests)"]
+    for language, row in top:
+        out.append(
+            f"  {label(language, 12):<12} {bar(row['requests'] / most, 36):<36}  {row['requests']:>6}  ${row['spend_usd']:.4f}"
+        )
+    return "\n".join(out)
+
+
 def format_summary(summary: dict[str, Any], title: str) -> str:
     out = [title]
     tiers = [
@@ -52,21 +95,36 @@ def format_summary(summary: dict[str, Any], title: str) -> str:
     return "\n".join(out)
 
 
-def print_report(as_json: bool = False) -> int:
+def print_report(as_json: bool = False, html: str | None = None, team: bool = False) -> int:
     try:
         config = load_config()
     except ConfigError as error:
         print(f"tierline report: {error}", file=sys.stderr)
         return 2
+    if team:
+        from tierline.commands.report_team import print_team
+
+        return print_team(config, as_json)
     ledger = Ledger(config.ledger.dir)
     if not ledger.path.exists():
-        if as_json:
+        if html:
+            from tierline.commands.report_html import write_html
+
+            write_html(html, empty_report(str(ledger.path)))
+            print(f"wrote {html} (no completions recorded yet)")
+        elif as_json:
             print(json.dumps({"ledger": str(ledger.path), "all_time": None, "today": None}))
         else:
             print(f"No completions recorded yet (ledger: {ledger.path}).")
         return 0
     try:
-        all_time, today = ledger.summary(), ledger.summary(utc_day())
+        report: dict[str, Any] = {
+            "ledger": str(ledger.path),
+            "all_time": ledger.summary(),
+            "today": ledger.summary(utc_day()),
+            "daily": ledger.daily(),
+            "by_language": ledger.by_language(),
+        }
     except Exception as error:  # a corrupt or unreadable ledger: say so in one line, no traceback
         print(
             f"tierline report: the ledger {ledger.path} cannot be read ({type(error).__name__}: {error}); "
@@ -76,11 +134,24 @@ def print_report(as_json: bool = False) -> int:
         return 1
     finally:
         ledger.close()
-    if as_json:
-        print(json.dumps({"ledger": str(ledger.path), "all_time": all_time, "today": today}, indent=2))
+    if html:
+        from tierline.commands.report_html import write_html
+
+        write_html(html, report)
+        print(f"wrote {html}")
+    elif as_json:
+        print(json.dumps(report, indent=2))
     else:
-        print(format_summary(today, f"Today ({utc_day()} UTC)"))
+        print(format_charts(report["daily"], report["all_time"], report["by_language"]))
         print()
-        print(format_summary(all_time, "All time"))
+        print(format_summary(report["today"], f"Today ({utc_day()} UTC)"))
+        print()
+        print(format_summary(report["all_time"], "All time"))
         print(f"\nledger: {ledger.path}")
     return 0
+
+
+def empty_report(ledger: str) -> dict[str, Any]:
+    from tierline.accounting.books import empty_summary
+
+    return {"ledger": ledger, "all_time": empty_summary(), "today": empty_summary(), "daily": [], "by_language": {}}
