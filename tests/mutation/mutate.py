@@ -57,9 +57,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "budget-today",
         "the budget ignores what was already spent today",
-        "accounting/budget.py",
-        "self._spent = self.spent_on(day)",
-        "self._spent = 0.0",
+        "accounting/budget_store.py",
+        "for day, usd in ledger_spend_by_day(self._directory / LEDGER_FILENAME, Period.at(now).month):",
+        "for day, usd in []:",
         (B + "test_spend_already_in_the_ledger_today_counts_against_the_daily_cap",),
     ),
     Mutation(

@@ -14,10 +14,12 @@ when the local file cannot be used). `budget_redis.RedisStore` is the team store
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,6 +189,7 @@ CREATE TABLE IF NOT EXISTS spend (
     nano_usd INTEGER NOT NULL,
     PRIMARY KEY (day, user)
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS holds (
     id TEXT PRIMARY KEY,
     user TEXT NOT NULL,
@@ -196,6 +199,24 @@ CREATE TABLE IF NOT EXISTS holds (
     expires REAL NOT NULL
 );
 """
+
+
+LEDGER_FILENAME = "ledger.sqlite3"  # accounting.ledger.Ledger.FILENAME (not imported: no cycle)
+
+
+def ledger_spend_by_day(path: Path, month: str) -> list[tuple[str, float]]:
+    """What the ledger recorded per day of `month`; nothing when there is no ledger or it cannot be read."""
+    if not path.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as ledger:
+            rows = ledger.execute(
+                "SELECT day, SUM(cost_usd) FROM calls WHERE day >= ? AND day < ? GROUP BY day",
+                (f"{month}-00", f"{month}-99"),
+            ).fetchall()
+    except sqlite3.Error:
+        return []  # a broken ledger: its own fault is reported by the ledger
+    return [(str(day), float(usd)) for day, usd in rows if usd]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -228,8 +249,27 @@ class LocalStore:
             db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            self._import_ledger_once(db, time.time())
             self._db = db
         return self._db
+
+    def _import_ledger_once(self, db: sqlite3.Connection, now: float) -> None:
+        """A new store starts from what the ledger beside it says was spent this month (a user who
+        upgrades keeps today's spend against the cap). Once per store file, under its write lock."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'ledger_imported'").fetchone() is None:
+                for day, usd in ledger_spend_by_day(self._directory / LEDGER_FILENAME, Period.at(now).month):
+                    db.execute(
+                        "INSERT INTO spend (day, user, nano_usd) VALUES (?,?,?)"
+                        " ON CONFLICT (day, user) DO UPDATE SET nano_usd = nano_usd + excluded.nano_usd",
+                        (day, self.user, to_nano(usd)),
+                    )
+                db.execute("INSERT INTO meta (key, value) VALUES ('ledger_imported', ?)", (str(now),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _expire(self, db: sqlite3.Connection, now: float) -> None:
         db.execute("DELETE FROM holds WHERE expires < ?", (now,))

@@ -145,17 +145,21 @@ class CompletionEngine:
         assert state.analysis is not None
         analysis = state.analysis
         refused: Refusal | None = None
-        refused_tier = ""
+        refused_tier, refused_usd = "", 0.0
         for choice in walk:
             model = choice.model
             api_key = self.keys.key_for(model)
             if isinstance(api_key, MissingKey):
                 continue
             # Reserve the worst case in the shared store; what does not fit is not sent, and money
-            # never moves a request up a tier (the walk skips the tiers above this one).
-            hold = self.books.reserve(self._worst_case_usd(model, analysis))
+            # never moves a request up a tier (the walk skips the tiers above this one) nor to a
+            # model of the tier that costs as much or more.
+            worst_case = self._worst_case_usd(model, analysis)
+            if refused is not None and worst_case >= refused_usd:
+                continue
+            hold = self.books.reserve(worst_case)
             if isinstance(hold, Refusal):
-                refused, refused_tier = hold, model.tier
+                refused, refused_tier, refused_usd = hold, model.tier, worst_case
                 state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
                 self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
                 walk.skipped_tiers.update(downshift.tiers_above(model.tier))
