@@ -119,20 +119,18 @@ class Books:
     def _fault(self, store: str, error: BaseException) -> None:
         problem = f"{type(error).__name__}: {error}"
         log.warning("%s fault: %s", store, problem)
+        path = {"cache": self.cache.directory, "ledger": self.ledger.path}.get(store, self.budget.store.where)
+        if store == "budget" and not self.budget.shared:
+            # The local budget store lives beside the ledger, in the state directory: one fault,
+            # one message (the budget goes on in memory, see Budget._break_local).
+            store = "ledger"
         if store in self._faults:
             return
         what = {
             "cache": "the response cache is not usable, completions are served without it",
-            "ledger": "the ledger is not writable, calls are not recorded (the budget still counts them)",
-            "budget": "the budget store is not usable",
+            "ledger": "the ledger is not writable, spend is counted in memory only",
+            "budget": "the team budget store is not reachable, completions wait until it answers (the team cap holds)",
         }[store]
-        path = {"cache": self.cache.directory, "ledger": self.ledger.path}.get(store, self.budget.store.where)
-        if store == "budget":
-            what += (
-                ", completions wait until it answers (the team cap holds)"
-                if self.budget.shared
-                else ", spend is counted in memory by this process"
-            )
         message = f"tierline: {what} ({path}: {problem}). Run `tierline doctor` for details."
         self._faults[store] = message
         self._notify("warning", message)
