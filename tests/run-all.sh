@@ -14,6 +14,14 @@ PYTHON=${PYTHON:-python3}
 quietly "$LOGS/pip-upgrade.log" .venv/bin/python -m pip install --quiet --upgrade pip
 quietly "$LOGS/pip-install.log" .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 TIERLINE_SETUP_QUIET=1 bash tests/editors/vscode/setup.sh
+# The budget tests run against a real redis-server (Debian package); each test starts and stops its own.
+if ! command -v redis-server >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  quietly "$LOGS/apt-update.log" $SUDO apt-get update -qq
+  quietly "$LOGS/redis-server.log" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server
+fi
+# What tierline would cost on the repository's own fixtures (offline; the tests check its figures).
+.venv/bin/tierline estimate fixtures
 
 # Gates: lint and format, strict typing of the product (devtools/ typed but not strictly).
 .venv/bin/ruff check --quiet server tests
