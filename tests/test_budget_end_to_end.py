@@ -201,3 +201,57 @@ async def test_money_never_moves_a_request_to_a_dearer_tier(start_editor, simula
     assert all(outcome == "skipped_budget" for _, outcome in outcomes[2:]) and len(outcomes) > 2
     called = {r["model"] for r in simulator.requests if r["path"].endswith("completions")}
     assert called == {"deepseek/deepseek-v4-flash", "qwen/qwen-2.5-coder-32b-instruct"}
+
+
+# ------------------------------------------------------------------------------------------------
+# The 80 % warning, and the team store going away mid-run
+
+
+async def test_one_warning_at_80_percent_of_the_cap_then_the_cap_message(start_editor, simulator, tmp_path):
+    cap, [editor] = await capped_editors(start_editor, simulator, tmp_path, "local", 1)
+    simulator.set_behaviour(latency_ms=0)
+    for i in range(40):
+        await editor.complete(open_document(editor, tmp_path, i), *CURSOR)
+
+    warnings = [m for m in editor.messages if "of the daily budget used" in m]
+    reached = [m for m in editor.messages if "daily budget" in m and "reached" in m]
+    assert len(warnings) == 1 and len(reached) == 1
+    assert editor.messages.index(warnings[0]) < editor.messages.index(reached[0])
+    stats = await editor.command("tierline.stats")
+    assert stats["budget"]["warning"] is True
+    assert 0.8 * cap <= stats["budget"]["spent_today_usd"] <= cap
+
+
+async def test_redis_going_away_mid_run_fails_closed_and_counts_everything(
+    start_editor,
+    simulator,
+    tmp_path,
+    redis_server,  # noqa: F811
+):
+    editor = await start_editor(cheap_only(simulator, 1.0, redis_server.url))
+    assert (await editor.complete(open_document(editor, tmp_path, 0), *CURSOR)).text
+
+    redis_server.stop()
+    calls_before = len(simulator.requests)
+    away = await editor.complete(open_document(editor, tmp_path, 1), *CURSOR)
+
+    assert away.text is None
+    assert [a["outcome"] for a in away.route["attempts"]] == ["skipped_budget"]
+    assert "unreachable" in away.route["attempts"][0]["detail"]
+    assert len(simulator.requests) == calls_before  # nothing sent while the cap cannot be checked
+    assert sum("team budget store is not reachable" in m for m in editor.messages) == 1
+
+    redis_server.start()  # the append-only file brings the spend back
+    deadline = asyncio.get_running_loop().time() + 15
+    back = None
+    for i in range(2, 100):  # the server retries the store a moment after a failure
+        back = await editor.complete(open_document(editor, tmp_path, i), *CURSOR)
+        if back.text or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.25)
+    assert back is not None and back.text
+
+    stats = await editor.command("tierline.stats")
+    ledger_nano = sum(to_nano(r[3]) for r in ledger_rows(tmp_path))
+    assert to_nano(stats["budget"]["spent_today_usd"]) == ledger_nano > 0
+    assert stats["budget"]["store"] == redis_server.url
