@@ -248,6 +248,7 @@ class LocalStore:
             private_dir(self._directory)
             db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # as the ledger: durable across crashes of the process
             db.executescript(SCHEMA)
             self._import_ledger_once(db, time.time())
             self._db = db
