@@ -121,6 +121,18 @@ export interface BudgetStats {
   spent_today_usd: number;
   remaining_usd: number | null;
   reached: boolean;
+  monthly_usd: number;
+  spent_month_usd: number;
+  remaining_month_usd: number | null;
+  /** Held by calls in flight (reserved at their worst case, settled to their real cost). */
+  reserved_usd: number;
+  user: string;
+  user_spent_today_usd: number;
+  /** "local", "memory" (the local store is broken) or the team store's URL without password. */
+  store: string;
+  downshift: boolean;
+  /** 80 % of a cap was reached (the server also said so once, in window/showMessage). */
+  warning: boolean;
 }
 
 /** `tierline.stats`. */
