@@ -2,9 +2,9 @@
 
 The real server (pytest-lsp over stdio, the simulator over HTTP) produces each `tierline/didRoute`
 shape it can send: a model answer, a cache hit, a typed-through completion (score null), all models
-failed, a budget skip, an escalated request; and `tierline.stats` answers, one with a storage fault
-in `warnings` plus the `window/showMessage` that announced it. Shapes the server cannot produce
-yet (excluded, downshifted, rejected: other work in progress) are built from the wire contract
+failed, a budget skip, a downshift, an escalated request; and `tierline.stats` answers, one with a
+storage fault in `warnings` plus the `window/showMessage` that announced it, one at 80 % of the
+budget plus its warning. Shapes the server cannot produce yet (excluded, rejected: other work in progress) are built from the wire contract
 (`tierline.wire`) and marked `"source": "contract"`.
 
 The shapes go to a JSON file that is fed to
@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from tierline.commands.demo import SIMPLE_PY
+from tierline.devtools.simulator import sim_config
 from tierline.wire import NOT_FAILURES, Outcome, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def expected_facts(route: dict[str, Any]) -> list[str]:
 
 def expected_warning(route: dict[str, Any] | None, stats: dict[str, Any] | None) -> bool:
     failed = route is not None and any(a["outcome"] not in NOT_FAILURES for a in route["attempts"])
-    budget = bool(stats and stats.get("budget", {}).get("reached"))
+    budget = bool(stats and (stats.get("budget", {}).get("reached") or stats.get("budget", {}).get("warning")))
     return failed or budget or bool(stats and stats.get("warnings"))
 
 
@@ -131,7 +132,43 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     assert skipped.route["attempts"][0]["outcome"] == Outcome.SKIPPED_BUDGET
     cases.append(_route_case("budget skip", "server", skipped.route, await budget_editor.command("tierline.stats")))
 
-    # Built from the contract until the server produces them (issues 8, 10, 9).
+    # The budget moves a premium request down to mid (cap between their worst cases); a cap that fits
+    # ten cheap calls warns once at 80 %. Each with its own state directory: its own spend.
+    premium_everywhere = {"routing": {"thresholds": {"mid": 0.0, "premium": 0.0}}}
+    probe = await start_editor(premium_everywhere)
+    probe_uri = _open(probe, tmp_path, "probe.py")
+    explained = await probe.command("tierline.explain", probe_uri, {"line": SIMPLE_CURSOR[0], "character": 4})
+    tokens = explained["features"]["context_tokens"]
+    cap = ((tokens * 1.0 + 128 * 5.0) + (tokens * 5.0 + 128 * 25.0)) / 2 / 1_000_000  # haiku, opus worst cases
+    down_state = {"ledger": {"dir": str(tmp_path / "down-state")}}
+    money = await start_editor({**premium_everywhere, **down_state, "budget": {"daily_usd": cap}})
+    down = await money.complete(_open(money, tmp_path, "down.py", SIMPLE_PY.replace("add", "down")), *SIMPLE_CURSOR)
+    assert down.route and down.route["downshifted"] == Tier.PREMIUM.value and down.route["tier"] == Tier.MID.value
+    cases.append(_route_case("downshifted", "server", down.route, None))
+
+    cheap = next(m for m in sim_config(simulator.base_url)["models"] if m["name"] == "deepseek-v4-flash")
+    ten_calls = 10 * (tokens * cheap["input_per_mtok"] + 128 * cheap["output_per_mtok"]) / 1_000_000
+    warn = await start_editor(
+        {
+            "routing": {"thresholds": {"mid": 1.0, "premium": 1.0}},
+            "models": [cheap],
+            "ledger": {"dir": str(tmp_path / "warn-state")},
+            "budget": {"daily_usd": ten_calls},
+        }
+    )
+    near_cap = None
+    for i in range(40):
+        await warn.complete(
+            _open(warn, tmp_path, f"spend{i}.py", SIMPLE_PY.replace("add", f"spend{i}")), *SIMPLE_CURSOR
+        )
+        near_cap = await warn.command("tierline.stats")
+        if near_cap["budget"]["warning"]:
+            break
+    assert near_cap and near_cap["budget"]["warning"] and not near_cap["budget"]["reached"], near_cap
+    warned = [m for m in warn.shown_messages if "of the daily budget used" in m.message]
+    assert len(warned) == 1, warn.messages
+
+    # Built from the contract until the server produces them (issues 8, 9).
     base = answered.route
     cases.append(
         _route_case(
@@ -140,14 +177,6 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
             contract_route(
                 base, score=None, model=None, cost_usd=0.0, attempts=[], excluded=True, reason="excluded by [privacy]"
             ),
-            None,
-        )
-    )
-    cases.append(
-        _route_case(
-            "downshifted",
-            "contract",
-            contract_route(base, tier=Tier.CHEAP.value, downshifted=Tier.MID.value, redactions=2),
             None,
         )
     )
@@ -191,10 +220,11 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     stats = [
         {"name": "stats", "source": "server", "stats": cases[0]["stats"], "warning": False},
         {"name": "stats with a storage fault", "source": "server", "stats": broken_stats, "warning": True},
+        {"name": "stats at 80 % of the budget", "source": "server", "stats": near_cap, "warning": True},
         {"name": "stats of an older server", "source": "contract", "stats": {"requests": 0}, "warning": False},
     ]
     messages = [{"type": int(m.type), "message": m.message, "storage": True} for m in storage_messages]
-    messages += [{"type": int(m.type), "message": m.message, "storage": False} for m in budget_messages]
+    messages += [{"type": int(m.type), "message": m.message, "storage": False} for m in budget_messages + warned]
     return {"routes": cases, "stats": stats, "messages": messages}
 
 

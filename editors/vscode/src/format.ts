@@ -131,6 +131,8 @@ export function warningReasons(input: StatusInput): string[] {
   }
   if (stats?.budget?.reached) {
     reasons.push(`Daily budget reached: ${usd(stats.budget.spent_today_usd)} of ${usd(stats.budget.daily_usd)}`);
+  } else if (stats?.budget?.warning) {
+    reasons.push(`Budget: 80% of a cap spent (${usd(stats.budget.spent_today_usd)} today)`);
   }
   const fromStats: unknown = stats?.warnings;
   const storage = [...(Array.isArray(fromStats) ? fromStats : []), ...(input.storageFaults ?? [])];

@@ -11,6 +11,7 @@ M.state = {
   cached = false,
   spend_today = nil, ---@type number? USD, from tierline.stats (today.spend_usd)
   budget_reached = false,
+  budget_warning = false,
   last_route = nil, ---@type table? the last tierline/didRoute params
   stats = nil, ---@type table? the last tierline.stats answer
   storage_faults = {}, ---@type {message: string, client_id: integer?}[] from window/showMessage
@@ -38,6 +39,7 @@ function M.on_stats(stats)
   end
   if budget then
     M.state.budget_reached = budget.reached == true
+    M.state.budget_warning = budget.warning == true -- 80 % of a cap spent
   end
   redraw()
 end
@@ -204,6 +206,8 @@ function M.reasons()
   end
   if s.budget_reached then
     reasons[#reasons + 1] = "daily budget reached"
+  elseif s.budget_warning then
+    reasons[#reasons + 1] = "80% of a budget cap spent"
   end
   local seen = {}
   local warnings = type(s.stats) == "table" and type(s.stats.warnings) == "table" and s.stats.warnings or {}
@@ -238,6 +242,8 @@ function M.render()
   local spend = ("$%.4f"):format(s.spend_today or 0)
   if s.budget_reached then
     spend = spend .. " (budget reached)"
+  elseif s.budget_warning then
+    spend = spend .. " (budget 80%)"
   end
   local warn = #M.reasons() > 0 and "⚠ " or ""
   if not s.tier then
