@@ -245,13 +245,15 @@ class CompletionEngine:
         api_key = self.keys.key_for(model)
         if isinstance(api_key, MissingKey):
             return
-        hold = self.books.reserve(self._worst_case_usd(model, state.analysis))
-        if isinstance(hold, Refusal):
-            return
         # Its own attempt list (not the user's didRoute), the same request in the ledger.
         probe_state = RequestState(state.cursor, request_id=state.request_id, analysis=state.analysis)
+        worst_case = self._worst_case_usd(model, state.analysis)
 
         async def probe() -> None:
+            # Reserved when the probe starts: after the user's own request reserved its call.
+            hold = self.books.reserve(worst_case)
+            if isinstance(hold, Refusal):
+                return
             call = await self._attempt_held(hold, probe_state, model, api_key)
             if call is not None:
                 self._record(probe_state, Charge.of_call(model, Outcome.OK, call))
