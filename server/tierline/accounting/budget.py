@@ -104,6 +104,9 @@ class Budget:
     def settle(self, hold: Hold, usd: float) -> None:
         """Replace the hold by what the call really cost (0: failed, cancelled, never answered)."""
         cost = max(0, to_nano(usd))
+        if cost > hold.amount:
+            # The provider counted more prompt tokens than the estimate: counted in full, and logged.
+            log.warning("a call cost $%.9f, more than its reservation $%.9f", to_usd(cost), to_usd(hold.amount))
         if hold.store != self.memory.where:
             try:
                 self.store.settle(hold, cost)
