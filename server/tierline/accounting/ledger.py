@@ -51,6 +51,7 @@ class CallRow:
     latency_ms: float
     outcome: str
     cached: bool
+    redactions: int = 0  # secrets replaced by placeholders in the prompt (the count, never a secret)
 
 
 class Ledger:
@@ -68,13 +69,14 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            _add_column(self._db, "redactions", "INTEGER NOT NULL DEFAULT 0")
         return self._db
 
     def record(self, row: CallRow, timestamp: float | None = None) -> None:
         ts = time.time() if timestamp is None else timestamp
         self._conn().execute(
             "INSERT INTO calls (request_id, ts, day, language, tier, model, tokens_in, tokens_out, cost_usd,"
-            " baseline_usd, latency_ms, outcome, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " baseline_usd, latency_ms, outcome, cached, redactions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.request_id,
                 ts,
@@ -89,6 +91,7 @@ class Ledger:
                 row.latency_ms,
                 row.outcome,
                 int(row.cached),
+                row.redactions,
             ),
         )
 
@@ -159,3 +162,10 @@ class Ledger:
 
 def savings_pct(spend: float, baseline: float) -> float:
     return round(100.0 * (1 - spend / baseline), 1) if baseline > 0 else 0.0
+
+
+def _add_column(db: sqlite3.Connection, name: str, declaration: str) -> None:
+    """A column added after the first release: older ledgers get it on open (additive)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+    if name not in columns:
+        db.execute(f"ALTER TABLE calls ADD COLUMN {name} {declaration}")

@@ -1,5 +1,6 @@
 """LSP handlers only: each handler turns LSP types into calls on the engine and back."""
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from tierline.analysis import languages
 from tierline.analysis.documents import DocumentStore
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
-from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
+from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
+from tierline.config.trust import TrustError, TrustStore
 from tierline.wire import (
     CMD_CLEAR_CACHE,
     CMD_ESCALATE,
@@ -79,7 +81,7 @@ class TierlineServer(LanguageServer):
     def apply_settings(self, settings: Any) -> None:
         """New LSP settings replace the previous ones; a bad value keeps the config running now."""
         settings = _unwrap(settings)
-        candidate = ConfigLayers(self.layers.file_path, self.layers.file_data, strip_editor_keys(settings))
+        candidate = dataclasses.replace(self.layers, lsp_settings=strip_editor_keys(settings))
         try:
             config = candidate.build()
         except ConfigError as error:
@@ -102,15 +104,34 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")
     root = to_fs_path(params.root_uri) if params.root_uri else params.root_path
     workspace_root = Path(root) if root else None
-    config = default_config()
+    options = _unwrap(params.initialization_options)
+    if options.get("workspaceTrusted") is True and workspace_root is not None:
+        # The editor's own workspace trust (VS Code) feeds tierline's store, for this file's content.
+        try:
+            TrustStore(env=os.environ).trust(workspace_root)
+        except (TrustError, OSError) as error:
+            log.info("workspace trust not recorded: %s", error)
+    config = _initial_config(ls, workspace_root, options)
+    ls.pending_messages.extend(("warning", notice) for notice in config.notices)
+    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root)
+
+
+def _initial_config(ls: TierlineServer, workspace_root: Optional[Path], options: dict[str, Any]) -> Config:
+    """The files, then the editor's settings. Fail closed: a refused config never puts the built-in
+    cloud registry in its place; the server serves nothing and says why until it is fixed."""
     try:
         ls.layers = load_layers(workspace_root, os.environ)
-        ls.layers.lsp_settings = strip_editor_keys(_unwrap(params.initialization_options))
-        config = ls.layers.build()
+        ls.layers.build()
     except ConfigError as error:
-        ls.pending_messages.append(("error", f"tierline: config refused, using the built-in defaults. {error}"))
-        ls.layers = ConfigLayers()
-    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user)
+        ls.layers = dataclasses.replace(ls.layers, error=error)  # later settings cannot paper over it
+        ls.pending_messages.append(("error", f"tierline: config refused, no completions until it is fixed. {error}"))
+        return refused_config(error)
+    ls.layers.lsp_settings = strip_editor_keys(options)
+    try:
+        return ls.layers.build()
+    except ConfigError as error:
+        ls.pending_messages.append(("error", f"tierline: settings refused, no completions until fixed. {error}"))
+        return refused_config(error)
 
 
 def _unwrap(options: Any) -> dict[str, Any]:
