@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging(getattr(args, "log_file", None), getattr(args, "verbose", False))
         from tierline.lsp.transport import serve
 
-        serve(getattr(args, "tcp", None))
-        return 0
+        return serve(getattr(args, "tcp", None))
     if command == "demo":
         from tierline.commands.demo import run_demo
 

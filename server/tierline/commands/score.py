@@ -62,7 +62,9 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
     return 0
 
 
-def prompt_shown(engine: CompletionEngine, document: Document, offset: int, model_name: str | None) -> dict[str, object]:
+def prompt_shown(
+    engine: CompletionEngine, document: Document, offset: int, model_name: str | None
+) -> dict[str, object]:
     """Exactly what would be sent for this position, after redaction: endpoint, JSON body and the
     number of secrets replaced. Nothing, with the reason, for an excluded file."""
     excluded = engine.privacy.excluded(document.uri)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -15,7 +16,7 @@ from pygls.uris import to_fs_path
 
 from tierline import __version__
 from tierline.analysis import languages
-from tierline.analysis.documents import DocumentStore
+from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
 from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
@@ -74,6 +75,11 @@ class TierlineServer(LanguageServer):
         self.engine: Optional[CompletionEngine] = None
         self.encoding = "utf-16"
         self.pending_messages: list[tuple[str, str]] = []
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows "Error in server" pop-ups for errors outside a request's answer; those come
+        from malformed client input, which is logged, never shown."""
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
 
     def tell_user(self, level: str, text: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[level], message=text))
@@ -195,7 +201,10 @@ async def inline_completion(
     if document is None or ls.engine is None:
         return types.InlineCompletionList(items=[])
     position = params.position
-    offset = document.offset_at(position.line, position.character, ls.encoding)
+    try:
+        offset = document.offset_at(position.line, position.character, ls.encoding)
+    except PositionError as error:
+        raise JsonRpcInvalidParams(f"tierline: {error}") from None
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     routed = await ls.engine.complete_latest(CursorRequest(document, offset, automatic))
     if routed.route is not None:
@@ -209,15 +218,29 @@ async def inline_completion(
 
 @server.command(CMD_EXPLAIN)
 def explain(ls: TierlineServer, *args: Any) -> ExplainResult:
-    if len(args) < 2 or ls.engine is None:
-        raise ValueError("tierline.explain takes [uri, {line, character}]")
+    if ls.engine is None:
+        raise JsonRpcInvalidParams("tierline.explain: the server is not initialized")
+    document, line, character = _explain_args(ls, args)
+    return ls.engine.explain(document, document.offset_at(line, character, ls.encoding))
+
+
+def _explain_args(ls: TierlineServer, args: tuple[Any, ...]) -> tuple[Document, int, int]:
+    """`[uri, {line, character}]`, checked: a clear error for anything else, never a traceback."""
+    usage = "tierline.explain takes [uri, {line, character}]"
+    if len(args) < 2 or not isinstance(args[0], str):
+        raise JsonRpcInvalidParams(usage)
     uri, position = args[0], args[1]
+    line = position.get("line") if isinstance(position, dict) else getattr(position, "line", None)
+    character = position.get("character") if isinstance(position, dict) else getattr(position, "character", None)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (line, character)):
+        raise JsonRpcInvalidParams(f"{usage}: line and character must be whole numbers >= 0")
+    assert isinstance(line, int) and isinstance(character, int)
     document = ls.documents.get(uri)
     if document is None:
-        raise ValueError(f"tierline.explain: document not open: {uri}")
-    line = position["line"] if isinstance(position, dict) else position.line
-    character = position["character"] if isinstance(position, dict) else position.character
-    return ls.engine.explain(document, document.offset_at(line, character, ls.encoding))
+        raise JsonRpcInvalidParams(f"tierline.explain: document not open: {uri[:200]}")
+    if line >= len(document.line_starts):
+        raise JsonRpcInvalidParams(f"tierline.explain: line {line} is past the end ({len(document.line_starts)} lines)")
+    return document, line, character
 
 
 @server.command(CMD_STATS)
