@@ -120,7 +120,10 @@ class Document:
             raise PositionError(f"position ({line}, {character}) is negative")
         if line >= len(self.line_starts):
             return len(self.source)
-        return self.line_starts[line] + column_to_bytes(self.line_bytes(line), character, encoding)
+        content = self.line_bytes(line)
+        if content.endswith(b"\r"):  # a CRLF line: past its end clamps before the \r, as in the editor
+            content = content[:-1]
+        return self.line_starts[line] + column_to_bytes(content, character, encoding)
 
     def point_at(self, offset: int) -> tuple[int, int]:
         """Tree-sitter point (row, byte column) of a byte offset."""

@@ -126,6 +126,12 @@ class Dispatcher:
         self._dispatch(data, method, msg_id if is_request else None)
 
     def _dispatch(self, data: dict[str, Any], method: Any, msg_id: Any) -> None:
+        if not positions_well_typed(data.get("params")):
+            # pygls' converter would read "3" as 3, 1.5 as 1 and true as 1: refuse, do not guess.
+            log.warning("client input: %r with a position that is not two whole numbers", method)
+            if msg_id is not None:
+                self.error(msg_id, INVALID_PARAMS, f"tierline: {method}: line and character must be whole numbers")
+            return
         try:
             message = self.protocol.structure_message(data)
         except JsonRpcException:
@@ -144,3 +150,18 @@ class Dispatcher:
             log.exception("error handling %r", method)
             if msg_id is not None:
                 self.error(msg_id, INTERNAL_ERROR, f"tierline: could not handle {method}")
+
+
+def positions_well_typed(value: Any, depth: int = 0) -> bool:
+    """Every `{line, character}` object in the params holds two non-negative ints (not bools)."""
+    if depth > 8:
+        return True  # positions are never this deep; the converter checks the rest
+    if isinstance(value, dict):
+        if "line" in value and "character" in value:
+            line, character = value["line"], value["character"]
+            if not all(type(v) is int and v >= 0 for v in (line, character)):
+                return False
+        return all(positions_well_typed(v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+    if isinstance(value, list):
+        return all(positions_well_typed(v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return True
