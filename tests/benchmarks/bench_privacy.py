@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_server import percentile, python_file  # noqa: E402
+
 from tierline.completion.prompts import cut_window  # noqa: E402
 from tierline.config.model import PrivacyConfig  # noqa: E402
 from tierline.privacy.gate import PrivacyGate  # noqa: E402

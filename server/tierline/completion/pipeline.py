@@ -180,7 +180,7 @@ class CompletionEngine:
             if problem is None and restored is None:
                 problem = "it holds a redaction placeholder tierline did not send"
             if problem is not None or restored is None:
-                state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem)
+                state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem or "")
                 self._record(state, Charge.of_call(model, Outcome.INVALID, call))
                 if self.router.tiers.note_invalid(model.tier, state.language):
                     state.note(f"{state.language} escalated to mid for a while after invalid cheap answers")

@@ -27,7 +27,8 @@ async def _read_stdio(ls: TierlineServer) -> int:
     reader = asyncio.StreamReader(limit=HEADER_LIMIT_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     dispatcher = Dispatcher(ls.protocol)
-    while not ls._stop_event.is_set():
+    stop = ls._stop_event
+    while stop is None or not stop.is_set():
         try:
             body = await read_frame(reader)
         except FatalFrame as error:

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pathspec
@@ -56,7 +57,7 @@ BUILTIN_EXCLUDES: tuple[str, ...] = (
 IGNORE_FILES: tuple[str, ...] = (".tierlineignore", ".aiexclude", ".cursorignore", ".continueignore")
 
 
-def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+def _spec(patterns: Iterable[str]) -> pathspec.PathSpec[Any]:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
@@ -91,9 +92,9 @@ def relative_to(path: str, root: Path | None) -> str:
 class _IgnoreFile:
     path: Path
     stamp: tuple[int, int] | None = None
-    spec: pathspec.PathSpec | None = None
+    spec: pathspec.PathSpec[Any] | None = None
 
-    def current(self) -> pathspec.PathSpec | None:
+    def current(self) -> pathspec.PathSpec[Any] | None:
         """The file's patterns, re-read when its size or mtime changed."""
         try:
             st = os.stat(self.path)
@@ -130,11 +131,11 @@ class Exclusions:
             if hit.include and hit.index is not None:
                 return f"matches {_pattern_text(spec, hit.index)!r} ({where})"
         for ignore in self._ignore_files:
-            spec = ignore.current()
-            if spec is not None and spec.match_file(relative):
+            listed = ignore.current()
+            if listed is not None and listed.match_file(relative):
                 return f"listed in {ignore.path.name}"
         return None
 
 
-def _pattern_text(spec: pathspec.PathSpec, index: int) -> str:
+def _pattern_text(spec: pathspec.PathSpec[Any], index: int) -> str:
     return str(getattr(spec.patterns[index], "pattern", "") or "")
