@@ -55,6 +55,8 @@ BUILTIN_EXCLUDES: tuple[str, ...] = (
 )
 
 IGNORE_FILES: tuple[str, ...] = (".tierlineignore", ".aiexclude", ".cursorignore", ".continueignore")
+# An ignore file is a few lines; a workspace's giant one is read no further than this.
+IGNORE_FILE_MAX_BYTES = 1 << 20
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.PathSpec[Any]:
@@ -104,7 +106,8 @@ class _IgnoreFile:
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self.stamp:
             try:
-                lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+                with self.path.open("rb") as f:
+                    lines = f.read(IGNORE_FILE_MAX_BYTES).decode("utf-8", errors="replace").splitlines()
             except OSError:
                 lines = []
             self.stamp, self.spec = stamp, _spec(lines)

@@ -19,7 +19,8 @@ class PrivacyGate:
 
     def reconfigure(self, config: PrivacyConfig) -> None:
         if config != self.config:
-            self.__init__(config, self.exclusions.root)  # type: ignore[misc]
+            self.config = config
+            self.exclusions = Exclusions(config.exclude, self.exclusions.root)
 
     def excluded(self, uri: str) -> str | None:
         """Why nothing of this document may leave the machine, or None."""
