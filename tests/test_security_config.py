@@ -221,3 +221,15 @@ def test_tierline_only_changes_modes_of_directories_it_creates(tmp_path: Path):
     created = private_dir(tmp_path / "new" / "dir")
     assert stat.S_IMODE(created.stat().st_mode) == 0o700
     assert os.access(created, os.W_OK)
+
+
+def test_the_vs_code_extension_declares_limited_support_for_untrusted_workspaces():
+    import json
+
+    manifest = json.loads((Path(__file__).resolve().parents[1] / "editors" / "vscode" / "package.json").read_text())
+    untrusted = manifest["capabilities"]["untrustedWorkspaces"]
+    assert untrusted["supported"] == "limited"
+    # A cloned workspace's .vscode/settings.json must not choose the command that runs.
+    assert "tierline.server.command" in untrusted["restrictedConfigurations"]
+    extension = (Path(__file__).resolve().parents[1] / "editors" / "vscode" / "src" / "extension.ts").read_text()
+    assert "workspaceTrusted: vscode.workspace.isTrusted" in extension
