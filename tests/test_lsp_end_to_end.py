@@ -317,7 +317,8 @@ async def test_bad_config_file_is_named_and_the_server_keeps_running(start_edito
     explained = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
     assert any("routing.thresholds.mid" in m and "tierline-0.toml" in m for m in editor.messages)
-    assert explained["tier"] == "cheap"  # running on the built-in defaults
+    # Fail closed: no built-in cloud model takes the place of the refused config.
+    assert explained["model"] is None and "refused" in explained["model_reason"]
 
 
 async def test_bad_setting_from_the_editor_is_refused_and_the_previous_config_kept(start_editor, tmp_path):

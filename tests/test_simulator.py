@@ -310,6 +310,8 @@ async def test_request_record_fields(sim: Simulator, client: httpx.AsyncClient) 
         "received_at",
         "duration_ms",
         "authorization",
+        "prefix",  # what reached the provider: the privacy tests check no secret is in it
+        "suffix",
     }
     assert with_key["authorization"] is True and without_key["authorization"] is False
     assert "sk-secret" not in json.dumps(sim.requests)

@@ -180,7 +180,9 @@ def test_config_file_precedence(tmp_path: Path):
     assert load_config(tmp_path, env).budget.daily_usd == 9.0
     explicit = tmp_path / "explicit.toml"
     explicit.write_text("[budget]\ndaily_usd = 1.0\n")
-    assert load_config(workspace, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 1.0
+    # CONTRACT (2026-11-30): the user's file ($TIERLINE_CONFIG), then the workspace file: the workspace wins.
+    assert load_config(workspace, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 2.5
+    assert load_config(tmp_path, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 1.0
 
 
 def test_toml_syntax_error_names_the_file(tmp_path: Path):

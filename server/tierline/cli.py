@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="features, score and tier of one cursor position (no model called)")
     score.add_argument("position", metavar="FILE:LINE:COL", help="1-based line and column")
     score.add_argument("--json", action="store_true", help="print JSON")
+    score.add_argument(
+        "--show-prompt", action="store_true", help="also print the exact request that would be sent (after redaction)"
+    )
 
     report = commands.add_parser("report", help="spend, requests, cache hits and savings per tier and model")
     report.add_argument("--json", action="store_true", help="print JSON")
@@ -55,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
+
+    trust = commands.add_parser("trust", help="let a workspace's .tierline.toml set models, directories and stores")
+    trust.add_argument("path", nargs="?", metavar="PATH", help="the workspace (default: the current directory)")
+    trust.add_argument("--list", action="store_true", help="list the trusted workspace files")
+    trust.add_argument("--revoke", metavar="PATH", help="stop trusting PATH's .tierline.toml")
 
     sim = commands.add_parser("simulator", help="run the OpenAI-compatible simulator on 127.0.0.1", add_help=False)
     sim.add_argument("args", nargs=argparse.REMAINDER)
@@ -73,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_logging(getattr(args, "log_file", None), getattr(args, "verbose", False))
         from tierline.lsp.transport import serve
 
-        serve(getattr(args, "tcp", None))
-        return 0
+        return serve(getattr(args, "tcp", None))
     if command == "demo":
         from tierline.commands.demo import run_demo
 
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "score":
         from tierline.commands.score import print_score
 
-        return print_score(args.position, as_json=args.json)
+        return print_score(args.position, as_json=args.json, show_prompt=args.show_prompt)
     if command == "report":
         from tierline.commands.report import print_report
 
@@ -91,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         from tierline.commands.estimate import run_estimate
 
         return run_estimate(args.path, as_json=args.json, per_day=args.per_day)
+    if command == "trust":
+        from tierline.commands.trust import run_trust
+
+        return run_trust(args.path, list_all=args.list, revoke=args.revoke)
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 
@@ -104,6 +115,9 @@ def _setup_logging(log_file: str | None, verbose: bool) -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO if log_file else logging.WARNING)
+    # HTTP libraries log headers and bodies at debug level (a provider may echo the key): never.
+    for name in ("httpx", "httpcore", "hpack", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

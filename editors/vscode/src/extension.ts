@@ -157,7 +157,8 @@ class Tierline implements TierlineApi {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: this.explicitSettings(),
+      // VS Code's workspace trust feeds tierline's trust store (bound to the .tierline.toml content).
+      initializationOptions: { ...this.explicitSettings(), workspaceTrusted: vscode.workspace.isTrusted },
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) => {
           // Manual mode: only explicit requests (Alt+\ / "Trigger Inline Suggestion").
@@ -444,6 +445,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tierli
     vscode.commands.registerCommand("tierline.restartServer", () => t.restart()),
     vscode.commands.registerCommand("tierline.showLog", () => log.show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => t.onConfigurationChanged(e)),
+    // Trusting the workspace lets its .tierline.toml set models and directories: restart to apply it.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void t.restart()),
   );
   void t.start();
   return t;

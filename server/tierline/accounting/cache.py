@@ -1,17 +1,22 @@
 """Answers cached on disk (diskcache), keyed by a hash of the normalized prompt.
 
 Values are JSON text only, never pickles (diskcache unpickles stored objects: CVE-2025-69872).
-The directory is created 0700: cached completions are the user's code.
+`JsonTextDisk` stores every value inline as text and refuses to read anything else: a row in any
+other mode (a planted pickle, a file row) is a miss and is deleted, and no row's `filename` is ever
+opened or removed outside the cache directory. The directory is created 0700: cached completions
+are the user's code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tierline.completion.prompts import PromptWindow
 from tierline.config.paths import private_dir
@@ -52,6 +57,74 @@ def cache_key(window: PromptWindow, tier: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+class UnsafeRow(OSError):
+    """A cache row tierline did not write (not inline text): diskcache treats an OSError from
+    `fetch` as a miss, and the cache deletes the row."""
+
+
+def inside(directory: str, relative: str) -> str | None:
+    """The real path of `relative` under `directory`, or None when it resolves anywhere else."""
+    root = os.path.realpath(directory)
+    full = os.path.realpath(os.path.join(root, relative))
+    try:
+        if os.path.commonpath([root, full]) == root and full != root:
+            return full
+    except ValueError:  # different drives
+        pass
+    return None
+
+
+def _json_text_disk() -> type[Any]:
+    """Built on first use, so that importing tierline does not import diskcache."""
+    import diskcache
+    from diskcache.core import MODE_RAW
+
+    class JsonTextDisk(diskcache.Disk):  # type: ignore[misc]
+        """Keys are str, values are JSON text stored inline: never a pickle, never a file."""
+
+        rejected = 0
+
+        def put(self, key: Any) -> tuple[Any, bool]:
+            if not isinstance(key, str):
+                raise TypeError("tierline's cache keys are text")
+            return key, True
+
+        def get(self, key: Any, raw: bool) -> Any:
+            # A pickled key (raw = 0) is never unpickled; iteration sees it as an opaque marker.
+            return key if raw and isinstance(key, str) else "<not tierline's>"
+
+        def store(self, value: Any, read: bool, key: Any = None) -> tuple[int, int, None, str]:
+            if read or not isinstance(value, str):
+                raise TypeError("tierline's cache stores JSON text only")
+            return 0, MODE_RAW, None, value
+
+        def fetch(self, mode: int, filename: Any, value: Any, read: bool) -> str:
+            if mode != MODE_RAW or filename is not None or not isinstance(value, str) or read:
+                JsonTextDisk.rejected += 1
+                raise UnsafeRow("not a row tierline wrote")
+            return value
+
+        def remove(self, file_path: Any) -> None:
+            """Only files inside the cache directory; empty folders up to it, not beyond."""
+            if not isinstance(file_path, str):
+                return
+            full = inside(self._directory, file_path)
+            if full is None:
+                return
+            with contextlib.suppress(OSError):
+                os.remove(full)
+            root = os.path.realpath(self._directory)
+            parent = os.path.dirname(full)
+            while parent != root and inside(root, parent) is not None:
+                try:
+                    os.rmdir(parent)
+                except OSError:
+                    break
+                parent = os.path.dirname(parent)
+
+    return JsonTextDisk
+
+
 class AnswerCache:
     def __init__(self, directory: Path, ttl_seconds: int, size_limit_mb: int):
         self.directory = directory
@@ -66,6 +139,7 @@ class AnswerCache:
             private_dir(self.directory)
             self._cache = diskcache.Cache(
                 str(self.directory),
+                disk=_json_text_disk(),
                 size_limit=self.size_limit_mb * 1024 * 1024,
                 eviction_policy="least-recently-stored",
             )
@@ -74,13 +148,28 @@ class AnswerCache:
     def get(self, key: str) -> CachedAnswer | None:
         if self.ttl_seconds == 0:
             return None
-        raw = self._disk().get(key)
+        disk = self._disk()
+        raw = disk.get(key)
         if not isinstance(raw, str):
+            if raw is None and self._rejected_since():
+                disk.delete(key)  # a row tierline did not write: gone, so it cannot be tried again
             return None
         try:
-            return CachedAnswer(**json.loads(raw))
+            fields = json.loads(raw)
+            answer = CachedAnswer(**fields)
         except (TypeError, ValueError):
+            disk.delete(key)
             return None
+        if not all(isinstance(getattr(answer, name), str) for name in ("text", "model", "tier")):
+            disk.delete(key)
+            return None
+        return answer
+
+    def _rejected_since(self) -> bool:
+        disk_type = type(self._disk().disk)
+        rejected = bool(disk_type.rejected)
+        disk_type.rejected = 0
+        return rejected
 
     def put(self, key: str, answer: CachedAnswer) -> None:
         if self.ttl_seconds == 0:

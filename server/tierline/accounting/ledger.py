@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
 ADDED_COLUMNS = {
     "cached_tokens_in": "INTEGER NOT NULL DEFAULT 0",
     "cost_source": "TEXT NOT NULL DEFAULT 'estimated'",
+    "redactions": "INTEGER NOT NULL DEFAULT 0",
 }
 COST_SOURCES: tuple[str, ...] = ("reported", "estimated")
 
@@ -61,6 +62,7 @@ class CallRow:
     cached: bool
     cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
     cost_source: str = "estimated"  # "reported" by the provider, or "estimated" from tokens x prices
+    redactions: int = 0  # secrets replaced by placeholders in the prompt (the count, never a secret)
 
 
 class Ledger:
@@ -88,8 +90,8 @@ class Ledger:
         ts = time.time() if timestamp is None else timestamp
         self._conn().execute(
             "INSERT INTO calls (request_id, ts, day, language, tier, model, tokens_in, tokens_out, cost_usd,"
-            " baseline_usd, latency_ms, outcome, cached, cached_tokens_in, cost_source)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " baseline_usd, latency_ms, outcome, cached, cached_tokens_in, cost_source, redactions)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.request_id,
                 ts,
@@ -106,6 +108,7 @@ class Ledger:
                 int(row.cached),
                 row.cached_tokens_in,
                 row.cost_source if row.cost_source in COST_SOURCES else "estimated",
+                row.redactions,
             ),
         )
 

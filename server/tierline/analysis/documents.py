@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     from tierline.analysis.scoring import ImportSummary
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class PositionError(ValueError):
+    """A position that is not in the document (negative, or not a number)."""
+
+
+def utf8(text: str) -> bytes:
+    """The editor's text as UTF-8; a lone surrogate (invalid in UTF-8) becomes U+FFFD, one UTF-16
+    unit for one, so the edit is kept and later positions stay aligned with the editor's."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")
+
 
 # Over this many lines, a request parses the top-level statement around the cursor on its own
 # (a one-character edit costs an incremental reparse of the whole tree otherwise: ~2.5 ms at
@@ -101,9 +116,14 @@ class Document:
 
     def offset_at(self, line: int, character: int, encoding: str) -> int:
         """Byte offset of an LSP position; past the end clamps to the end, as LSP asks."""
+        if line < 0 or character < 0:
+            raise PositionError(f"position ({line}, {character}) is negative")
         if line >= len(self.line_starts):
             return len(self.source)
-        return self.line_starts[line] + column_to_bytes(self.line_bytes(line), character, encoding)
+        content = self.line_bytes(line)
+        if content.endswith(b"\r"):  # a CRLF line: past its end clamps before the \r, as in the editor
+            content = content[:-1]
+        return self.line_starts[line] + column_to_bytes(content, character, encoding)
 
     def point_at(self, offset: int) -> tuple[int, int]:
         """Tree-sitter point (row, byte column) of a byte offset."""
@@ -115,7 +135,7 @@ class Document:
         self, start: tuple[int, int] | None, end: tuple[int, int] | None, text: str, encoding: str
     ) -> None:
         """One LSP content change: a range replacement, or the whole text when no range."""
-        new_bytes = text.encode("utf-8")
+        new_bytes = utf8(text)
         now = time.monotonic()
         gap = now - self.last_change_at
         if self.last_change_at and gap <= 1.0:
@@ -225,7 +245,7 @@ class DocumentStore:
         self._documents: dict[str, Document] = {}
 
     def open(self, uri: str, language: str, version: int, text: str) -> Document:
-        document = Document(uri, language, version, text.encode("utf-8"), parser=self._parser_for(language))
+        document = Document(uri, language, version, utf8(text), parser=self._parser_for(language))
         self._documents[uri] = document
         return document
 

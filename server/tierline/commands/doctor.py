@@ -28,6 +28,7 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
     try:
         config = load_layers(workspace_root, env).build()
         report["config"] = {"path": str(path) if path else None, "valid": True, "error": None}
+        report["config"]["notices"] = list(config.notices)  # e.g. an untrusted workspace file's ignored keys
     except ConfigError as error:
         report["config"] = {"path": str(path) if path else None, "valid": False, "error": str(error)}
         report["ok"] = False
@@ -88,6 +89,8 @@ def run_doctor(as_json: bool = False) -> int:
     print(f"[{mark[config['valid']]}] config: {config['path'] or 'built-in defaults (no config file found)'}")
     if config["error"]:
         print(f"       {config['error']}")
+    for notice in config.get("notices", []):
+        print(f"       {notice}")
     for key in report["keys"]:
         state = key["masked"] if key["present"] else "not set: these models are skipped"
         print(f"[{'ok  ' if key['present'] else 'warn'}] key {key['env']}: {state} ({', '.join(key['models'])})")

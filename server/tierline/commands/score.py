@@ -11,9 +11,10 @@ from tierline.analysis import languages
 from tierline.analysis.documents import UTF32, Document
 from tierline.completion.pipeline import CompletionEngine
 from tierline.config import ConfigError, load_config
+from tierline.providers.openai import request_body
 
 
-def print_score(spec: str, *, as_json: bool = False) -> int:
+def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) -> int:
     try:
         path_text, line_text, col_text = spec.rsplit(":", 2)
         line, column = int(line_text), int(col_text)
@@ -35,10 +36,16 @@ def print_score(spec: str, *, as_json: bool = False) -> int:
     document = Document(
         path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language)
     )
-    engine = CompletionEngine(config, env=os.environ)
-    result = engine.explain(document, document.offset_at(max(0, line - 1), max(0, column - 1), UTF32))
+    engine = CompletionEngine(config, env=os.environ, workspace_root=Path.cwd())
+    offset = document.offset_at(max(0, line - 1), max(0, column - 1), UTF32)
+    result = engine.explain(document, offset)
+    would_answer = result["model"]
+    if would_answer is None and engine.config.models:  # no key set: show what its first model would get
+        plan = engine.router.plan(result["tier"], document.language)
+        would_answer = plan[0].model.name if plan else None
+    prompt = prompt_shown(engine, document, offset, would_answer) if show_prompt else None
     if as_json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps({**result, "prompt": prompt} if show_prompt else result, indent=2))
         return 0
     features = result["features"]
     print(f"{path}:{line}:{column}  ({features['language']})")
@@ -50,4 +57,38 @@ def print_score(spec: str, *, as_json: bool = False) -> int:
         part = contributions.get(name)
         share = f"+{part:.3f}" if part is not None else ""
         print(f"    {name:<18} {value!s:<12} {share}")
+    if prompt is not None:
+        print_prompt(prompt)
     return 0
+
+
+def prompt_shown(
+    engine: CompletionEngine, document: Document, offset: int, model_name: str | None
+) -> dict[str, object]:
+    """Exactly what would be sent for this position, after redaction: endpoint, JSON body and the
+    number of secrets replaced. Nothing, with the reason, for an excluded file."""
+    excluded = engine.privacy.excluded(document.uri)
+    if excluded is not None:
+        return {"sent": False, "reason": f"excluded: {excluded}"}
+    model = engine.config.model_named(model_name) if model_name else None
+    if model is None:
+        return {"sent": False, "reason": "no usable model"}
+    analysis = engine.analyse(document, offset)
+    path, body = request_body(model, analysis.window, engine.config.completion.max_tokens, analysis.single_line)
+    return {
+        "sent": True,
+        "url": model.base_url + path,
+        "body": body,
+        "redactions": analysis.redaction.count,
+        "rules": dict(analysis.redaction.rules),
+    }
+
+
+def print_prompt(prompt: dict[str, object]) -> None:
+    print()
+    if not prompt["sent"]:
+        print(f"  prompt: nothing would be sent ({prompt['reason']})")
+        return
+    print(f"  prompt: POST {prompt['url']}  ({prompt['redactions']} secret(s) replaced by placeholders)")
+    print("  (headers: Authorization with the key from the variable named in the config; not shown)")
+    print(json.dumps(prompt["body"], indent=2, ensure_ascii=False))

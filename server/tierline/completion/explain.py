@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def explain_position(engine: CompletionEngine, document: Document, offset: int) -> ExplainResult:
     analysis = engine.analyse(document, offset)
     decision = engine.router.decide_tier(analysis.score, document.language, consume_escalation=False)
-    plan = engine.router.plan(decision.tier, document.language)
+    plan = engine.router.plan(decision.tier, document.language) if engine.config.models else []
     first = next((c for c in plan if not isinstance(engine.keys.key_for(c.model), MissingKey)), None)
     if first is not None:
         model, model_reason = first.model.name, first.reason
@@ -25,6 +25,11 @@ def explain_position(engine: CompletionEngine, document: Document, offset: int) 
         model, model_reason = None, f"{unkeyed.name} would answer, but {unkeyed.api_key_env} is not set"
     else:
         model, model_reason = None, "no model configured"
+    if engine.config.refused:
+        model, model_reason = None, f"no model: the config was refused ({engine.config.refused})"
+    excluded = engine.privacy.excluded(document.uri)
+    if excluded is not None:
+        model, model_reason = None, f"excluded: {excluded}; nothing from this file is sent"
     return {
         "features": analysis.features.as_dict(),
         "score": round(analysis.score, 4),
@@ -34,5 +39,5 @@ def explain_position(engine: CompletionEngine, document: Document, offset: int) 
         "model": model,
         "model_reason": model_reason,
         "single_line": analysis.single_line,
-        "excluded": False,
+        "excluded": excluded is not None,
     }

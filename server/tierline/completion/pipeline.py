@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
 from tierline.accounting.books import Books
 from tierline.accounting.budget_store import Hold, Refusal
@@ -28,6 +29,7 @@ from tierline.completion.prompts import cut_window, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import DocumentSessions, ShownCompletion, Surroundings, debounce_s, typed_through
 from tierline.config import Config, ModelSpec
+from tierline.privacy.gate import PrivacyGate
 from tierline.providers.base import CallRequest, CallResult, Provider, ProviderError
 from tierline.providers.keys import KeyRing, MissingKey
 from tierline.providers.openai import ProviderClient
@@ -49,8 +51,10 @@ class CompletionEngine:
         *,
         env: Mapping[str, str] = os.environ,
         notify_user: Notify = lambda level, text: None,
+        workspace_root: Path | None = None,
     ):
         self._config = config
+        self.privacy = PrivacyGate(config.privacy, workspace_root)
         self.router = Router(config)
         self.providers: Provider = ProviderClient()
         self.keys = KeyRing(env, notify_user)
@@ -70,6 +74,7 @@ class CompletionEngine:
         old, self._config = self._config, config
         self.router.reconfigure(config)
         self.books.reconfigure(old, config)
+        self.privacy.reconfigure(config.privacy)
 
     # -- the request ---------------------------------------------------------------------------
     async def complete_latest(self, request: CursorRequest) -> Routed:
@@ -84,6 +89,12 @@ class CompletionEngine:
         if request.automatic and (completion.trigger == "manual" or document.last_change_was_deletion):
             return Routed(None)
         state = RequestState(request)
+        if not self.config.models:  # the config was refused: fail closed, say why
+            return Routed(None, state.route(None, f"no model: the config was refused ({self.config.refused})"))
+        # Nothing of an excluded file leaves the machine: no call, no cache entry.
+        if (why := self.privacy.excluded(document.uri)) is not None:
+            state.excluded = why
+            return Routed(None, state.route(None, f"excluded: {why}; nothing was sent"))
 
         # 2. Typing through what is shown costs no call, so it does not wait out the debounce.
         shown = self.sessions.shown(document.uri)
@@ -107,20 +118,23 @@ class CompletionEngine:
         # 6. The cache: an identical request costs nothing.
         key = cache_key(analysis.window, decision.tier)
         hit = self.books.cached(key)
-        if hit is not None:
+        # The cache holds placeholders, never secrets; one it cannot restore is a miss.
+        hit_text = analysis.redaction.restore(hit.text) if hit is not None else None
+        if hit is not None and hit_text is not None:
             self._record(
                 state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
             )
-            served = Answer(hit.text, hit.model, hit.tier, cached=True)
+            served = Answer(hit_text, hit.model, hit.tier, cached=True)
             self._show(state, served)
-            return Routed(hit.text, state.route(served, "served from cache"))
+            return Routed(hit_text, state.route(served, "served from cache"))
 
         # 7. Plan, 8. call, 9. clean and validate, 10. record: first valid answer wins.
         self._maybe_probe(state)
         answer = await self._walk(state, self.router.walk(decision.tier, document.language))
         if answer is None:
             return Routed(None, state.route(None))
-        self.books.keep(key, CachedAnswer(answer.text, answer.model, answer.tier, 0, 0, answer.cost_usd))
+        cached_text = analysis.redaction.hide(answer.text)
+        self.books.keep(key, CachedAnswer(cached_text, answer.model, answer.tier, 0, 0, answer.cost_usd))
 
         # 11. Answer, unless the user has typed something else meanwhile (then it stays cached).
         if document.version != version and state.surroundings.is_stale(document, request.offset, answer.text):
@@ -136,9 +150,11 @@ class CompletionEngine:
         window = cut_window(
             before, after, document.language, filename, (completion.prefix_chars, completion.suffix_chars)
         )
+        # Secrets become placeholders here, before the cache key, the cost estimate and the call.
+        window, redaction = self.privacy.redact(window)
         code = document.code_at(offset)
         features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
-        return Analysis(window, features, scoring.score(features))
+        return Analysis(window, features, scoring.score(features), redaction)
 
     async def _walk(self, state: RequestState, walk: FallbackWalk) -> Answer | None:
         """Try the plan in order; the first valid answer wins."""
@@ -171,8 +187,11 @@ class CompletionEngine:
                 continue
             text = postprocess.clean(call.text, analysis.window, analysis.single_line)
             problem = postprocess.invalid_reason(call.text, text, analysis.window)
-            if problem is not None:
-                state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem)
+            restored = analysis.redaction.restore(text)
+            if problem is None and restored is None:
+                problem = "it holds a redaction placeholder tierline did not send"
+            if problem is not None or restored is None:
+                state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem or "")
                 self._record(state, Charge.of_call(model, Outcome.INVALID, call))
                 if self.router.tiers.note_invalid(model.tier, state.language):
                     state.note(f"{state.language} escalated to mid for a while after invalid cheap answers")
@@ -181,7 +200,7 @@ class CompletionEngine:
             state.add_attempt(model, Outcome.OK, call.latency_ms)
             charge = Charge.of_call(model, Outcome.OK, call)
             self._record(state, charge)
-            return Answer(text, model.name, model.tier, charge.cost_usd)
+            return Answer(restored, model.name, model.tier, charge.cost_usd)
         if refused is None:
             return None
         lower = downshift.next_walk(self.config.budget, self.router, (walk.choices[0].model.tier, refused_tier), state)
@@ -283,6 +302,7 @@ class CompletionEngine:
                 cached=charge.cached,
                 cached_tokens_in=charge.cached_tokens_in,
                 cost_source=charge.cost_source,
+                redactions=state.analysis.redaction.count if state.analysis else 0,
             )
         )
 

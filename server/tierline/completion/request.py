@@ -11,6 +11,7 @@ from tierline.analysis.documents import Document
 from tierline.completion.prompts import PromptWindow
 from tierline.completion.session import Surroundings
 from tierline.config import ModelSpec
+from tierline.privacy.redaction import Redaction
 from tierline.providers.base import CallResult
 from tierline.routing.tiers import TierDecision
 from tierline.wire import AttemptPayload, Outcome, RoutePayload
@@ -32,6 +33,8 @@ class Analysis:
     window: PromptWindow
     features: scoring.Features
     score: float
+    # The secrets hidden in `window` (already redacted), to restore in the answer.
+    redaction: Redaction = field(default_factory=Redaction)
 
     @property
     def single_line(self) -> bool:
@@ -120,6 +123,8 @@ class RequestState:
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     downshifted: str | None = None  # the tier asked for, when the budget moved the request down
+    # Why the document is excluded (nothing is sent), or "".
+    excluded: str = ""
 
     @property
     def language(self) -> str:
@@ -149,8 +154,8 @@ class RequestState:
             "cost_usd": round(answer.cost_usd, 8) if answer else 0.0,
             "attempts": [a.as_payload() for a in self.attempts],
             "reason": reason,
-            "excluded": False,
-            "redactions": 0,
+            "excluded": bool(self.excluded),
+            "redactions": self.analysis.redaction.count if self.analysis else 0,
             "downshifted": self.downshifted,
         }
 

@@ -10,6 +10,7 @@ from tierline.config.loading import (
     load_layers,
     parse_config,
     read_toml,
+    refused_config,
     strip_editor_keys,
 )
 from tierline.config.model import (
@@ -26,6 +27,7 @@ from tierline.config.model import (
     ConfigError,
     LedgerConfig,
     ModelSpec,
+    PrivacyConfig,
     RoutingConfig,
     Thresholds,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "ConfigLayers",
     "LedgerConfig",
     "ModelSpec",
+    "PrivacyConfig",
     "RoutingConfig",
     "Thresholds",
     "deep_merge",
@@ -55,5 +58,6 @@ __all__ = [
     "load_layers",
     "parse_config",
     "read_toml",
+    "refused_config",
     "strip_editor_keys",
 ]

@@ -1,15 +1,18 @@
 """Loading and validating the layers: built-in defaults, TOML files and LSP settings.
 
-Precedence (later wins): built-in defaults, the config file (``TIERLINE_CONFIG``, else
-``.tierline.toml`` in the workspace root, else the XDG config), LSP ``initializationOptions``,
-``workspace/didChangeConfiguration``. A bad value is refused with a :class:`ConfigError` naming
-the file and the key; callers keep their previous config.
+Precedence (later wins): built-in defaults, the user's file (``TIERLINE_CONFIG``, else the XDG
+config), the workspace ``.tierline.toml`` (untrusted: without the keys `config.trust` restricts),
+LSP ``initializationOptions``, ``workspace/didChangeConfiguration``. A bad value is refused with a
+:class:`ConfigError` naming the file and the key; callers keep their previous config, and never
+put the built-in model registry in place of a refused one.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,9 +40,11 @@ from tierline.config.model import (
     ConfigError,
     LedgerConfig,
     ModelSpec,
+    PrivacyConfig,
     RoutingConfig,
     Thresholds,
 )
+from tierline.config.trust import WORKSPACE_FILE, TrustStore, restricted_keys, untrusted_notice, without_restricted
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
@@ -106,6 +111,40 @@ _MODEL_KEYS = {
 }
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _api_key_env(source: str, key: str, value: Any) -> str | None:
+    """The NAME of the variable holding the key. A value that is not a variable name (most likely a
+    pasted key) is refused without being echoed: config errors are shown and logged."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(source, key, "must be the name of an environment variable (a string)")
+    from tierline.privacy.redaction import looks_like_secret
+
+    if not _ENV_NAME.fullmatch(value) or looks_like_secret(value):
+        raise ConfigError(
+            source,
+            key,
+            "looks like an API key, not the name of an environment variable (value not shown). "
+            'Put the key in a variable, e.g. export MY_KEY=..., and write api_key_env = "MY_KEY"',
+        )
+    return value
+
+
+def _privacy(source: str, raw: Any) -> PrivacyConfig:
+    table = _table(source, "privacy", raw)
+    _check_keys(source, "privacy", table, DEFAULTS["privacy"])
+    exclude = table.get("exclude", [])
+    if not isinstance(exclude, (list, tuple)) or not all(isinstance(x, str) for x in exclude):
+        raise ConfigError(source, "privacy.exclude", f"must be a list of glob patterns, got {exclude!r}")
+    redact = table.get("redact", True)
+    if not isinstance(redact, bool):
+        raise ConfigError(source, "privacy.redact", f"must be true or false, got {redact!r}")
+    return PrivacyConfig(exclude=tuple(exclude), redact=redact)
+
+
 def _model(source: str, index: int, raw: Any) -> ModelSpec:
     key = f"models[{index}]"
     raw = _table(source, key, raw)
@@ -118,7 +157,7 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         raise ConfigError(source, f"{key}.base_url", f"must be an http(s) URL, got {base_url!r}")
     pass_at_1_raw = _table(source, f"{key}.pass_at_1", raw.get("pass_at_1", {}))
     pass_at_1 = {lang: _number(source, f"{key}.pass_at_1.{lang}", v, 0.0, 1.0) for lang, v in pass_at_1_raw.items()}
-    api_key_env = raw.get("api_key_env")
+    api_key_env = _api_key_env(source, f"{key}.api_key_env", raw.get("api_key_env"))
     cached = raw.get("cached_input_per_mtok")
     return ModelSpec(
         name=_string(source, f"{key}.name", raw["name"]),
@@ -126,7 +165,7 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         base_url=base_url,
         model=_string(source, f"{key}.model", raw["model"]),
         api=_string(source, f"{key}.api", raw.get("api", "chat"), APIS),
-        api_key_env=_string(source, f"{key}.api_key_env", api_key_env) if api_key_env else None,
+        api_key_env=api_key_env,
         input_per_mtok=_number(source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0),
         output_per_mtok=_number(source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0),
         timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1),
@@ -238,6 +277,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         ),
         models=models,
         sources=(source,),
+        privacy=_privacy(source, raw.get("privacy", {})),
     )
 
 
@@ -257,21 +297,43 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def find_config_file(workspace_root: Path | None, env: Mapping[str, str] = os.environ) -> Path | None:
+    """The file that decides most (kept for callers that show one path): the workspace file, else the user's."""
+    return find_workspace_file(workspace_root) or find_user_file(env)
+
+
+def find_user_file(env: Mapping[str, str] = os.environ) -> Path | None:
+    """The user's own config: ``$TIERLINE_CONFIG``, else the XDG config, if it exists."""
     explicit = env.get("TIERLINE_CONFIG")
     if explicit:
         return Path(explicit).expanduser()
-    if workspace_root is not None and (workspace_root / ".tierline.toml").is_file():
-        return workspace_root / ".tierline.toml"
     xdg = paths.config_dir(env) / "config.toml"
     return xdg if xdg.is_file() else None
 
 
+def find_workspace_file(workspace_root: Path | None) -> Path | None:
+    if workspace_root is not None and (workspace_root / WORKSPACE_FILE).is_file():
+        return workspace_root / WORKSPACE_FILE
+    return None
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    return parse_toml(path, read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(str(path), "(file)", "not found") from None
+    except OSError as error:
+        raise ConfigError(str(path), "(file)", f"cannot read: {error.strerror or error}") from None
+
+
+def parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "(file)", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "(syntax)", str(exc)) from None
 
@@ -285,27 +347,72 @@ def strip_editor_keys(settings: Mapping[str, Any] | None) -> dict[str, Any]:
 
 @dataclass
 class ConfigLayers:
-    """The raw layers, kept so a bad new layer can be refused and the previous config kept."""
+    """The raw layers, kept so a bad new layer can be refused and the previous config kept.
+
+    `file_*` is the user's file, `workspace_*` the workspace `.tierline.toml` as allowed (an
+    untrusted one without its restricted keys). `error`: a layer could not be read; every build
+    refuses until it is fixed (so a later settings change cannot bring in the built-in models).
+    """
 
     file_path: Path | None = None
     file_data: dict[str, Any] = field(default_factory=dict)
     lsp_settings: dict[str, Any] = field(default_factory=dict)
+    workspace_path: Path | None = None
+    workspace_data: dict[str, Any] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    error: ConfigError | None = None
 
     def build(self) -> Config:
-        merged = deep_merge(DEFAULTS, self.file_data)
-        # Validate the file on its own first, so an error names the file rather than the editor.
-        source = str(self.file_path) if self.file_path else "built-in defaults"
-        config = parse_config(merged, source)
-        if self.lsp_settings:
-            merged = deep_merge(merged, self.lsp_settings)
-            config = parse_config(merged, "LSP settings (tierline)")
-        sources = (source,) + (("LSP settings",) if self.lsp_settings else ())
-        return Config(**{**config.__dict__, "sources": sources})
+        if self.error is not None:
+            raise self.error
+        merged: dict[str, Any] = copy.deepcopy(DEFAULTS)
+        sources: list[str] = []
+        # Validate each layer as it is added, so an error names the file (or the editor) it is in.
+        layers = [
+            (str(self.file_path) if self.file_path else "", self.file_data if self.file_path else {}),
+            (str(self.workspace_path) if self.workspace_path else "", self.workspace_data),
+            ("LSP settings (tierline)", self.lsp_settings),
+        ]
+        config = parse_config(merged, "built-in defaults")
+        for source, data in layers:
+            if not source or (not data and source.startswith("LSP")):
+                continue
+            merged = deep_merge(merged, data)
+            config = parse_config(merged, source)
+            sources.append("LSP settings" if source.startswith("LSP") else source)
+        return dataclasses.replace(config, sources=tuple(sources) or ("built-in defaults",), notices=self.notices)
 
 
-def load_layers(workspace_root: Path | None, env: Mapping[str, str] = os.environ) -> ConfigLayers:
-    path = find_config_file(workspace_root, env)
-    return ConfigLayers(file_path=path, file_data=read_toml(path) if path else {})
+def load_layers(
+    workspace_root: Path | None, env: Mapping[str, str] = os.environ, trust: TrustStore | None = None
+) -> ConfigLayers:
+    """Read the user's file and the workspace file. Raises ConfigError only for the user's file;
+    a bad workspace file is kept as the layers' `error`, so the server can say so and serve nothing."""
+    user = find_user_file(env)
+    layers = ConfigLayers(file_path=user, file_data=read_toml(user) if user else {})
+    workspace = find_workspace_file(workspace_root)
+    if workspace is None or (user is not None and _same_file(user, workspace)):
+        return layers
+    layers.workspace_path = workspace
+    try:
+        data = read_bytes(workspace)
+        table = parse_toml(workspace, data)
+    except ConfigError as error:
+        layers.error = error
+        return layers
+    restricted = restricted_keys(table)
+    if restricted and not (trust or TrustStore(env=env)).is_trusted(workspace, data):
+        table = without_restricted(table)
+        layers.notices = (untrusted_notice(workspace, restricted),)
+    layers.workspace_data = table
+    return layers
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def load_config(workspace_root: Path | None = None, env: Mapping[str, str] = os.environ) -> Config:
@@ -314,3 +421,9 @@ def load_config(workspace_root: Path | None = None, env: Mapping[str, str] = os.
 
 def default_config() -> Config:
     return parse_config(DEFAULTS)
+
+
+def refused_config(error: ConfigError) -> Config:
+    """What runs when the config is refused and no good one came before: no model at all, and why.
+    Never the built-in registry: the user may have meant a local model, not a cloud one."""
+    return dataclasses.replace(default_config(), models=(), sources=(), refused=str(error))

@@ -104,10 +104,12 @@ DEFAULTS: dict[str, Any] = {
         "debounce_ms": 75,
     },
     "models": DEFAULT_MODELS,
+    # Added to the built-in excludes (tierline/privacy); redact: secrets become placeholders before sending.
+    "privacy": {"exclude": [], "redact": True},
 }
 
 # Editor-side sections an LSP client may send along with ours; not server config.
-EDITOR_ONLY_KEYS = frozenset({"server", "trace", "statusBar", "keybindings", "python"})
+EDITOR_ONLY_KEYS = frozenset({"server", "trace", "statusBar", "keybindings", "python", "workspaceTrusted"})
 
 
 class ConfigError(ValueError):
@@ -201,6 +203,12 @@ class CompletionConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    exclude: tuple[str, ...] = ()
+    redact: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     routing: RoutingConfig
     cache: CacheConfig
@@ -209,6 +217,11 @@ class Config:
     completion: CompletionConfig
     models: tuple[ModelSpec, ...]
     sources: tuple[str, ...] = ("built-in defaults",)
+    privacy: PrivacyConfig = PrivacyConfig()
+    # Told to the user once: keys an untrusted workspace file may not set, and were ignored.
+    notices: tuple[str, ...] = ()
+    # Why no model is configured: the config was refused and nothing good came before it.
+    refused: str = ""
 
     def models_in(self, tier: str) -> tuple[ModelSpec, ...]:
         return tuple(m for m in self.models if m.tier == tier)

@@ -26,7 +26,10 @@ def state_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create a directory only its owner can read (cache and ledger hold usage data)."""
+    """Create a directory only its owner can read (cache and ledger hold usage data). An existing
+    directory is used as it is: tierline only changes the mode of directories it creates."""
+    if path.is_dir():
+        return path
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
     return path

@@ -809,6 +809,7 @@ class Simulator:
             self._close_record(record, _Outcome("bad_request", 400, True))
             return True
         record = self._open_record(request, parsed.model, parsed.stream)
+        record["prefix"], record["suffix"] = parsed.prefix, parsed.suffix  # what left the machine (privacy tests)
         behaviour = self._behaviours.take(parsed.model)
         try:
             result = await self._answer(connection, parsed, behaviour, record["id"])

@@ -1,5 +1,6 @@
 """LSP handlers only: each handler turns LSP types into calls on the engine and back."""
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -14,10 +16,11 @@ from pygls.uris import to_fs_path
 
 from tierline import __version__
 from tierline.analysis import languages
-from tierline.analysis.documents import DocumentStore
+from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
-from tierline.config import ConfigError, ConfigLayers, default_config, load_layers, strip_editor_keys
+from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
+from tierline.config.trust import TrustError, TrustStore
 from tierline.wire import (
     CMD_CLEAR_CACHE,
     CMD_ESCALATE,
@@ -73,13 +76,18 @@ class TierlineServer(LanguageServer):
         self.encoding = "utf-16"
         self.pending_messages: list[tuple[str, str]] = []
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows "Error in server" pop-ups for errors outside a request's answer; those come
+        from malformed client input, which is logged, never shown."""
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
+
     def tell_user(self, level: str, text: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[level], message=text))
 
     def apply_settings(self, settings: Any) -> None:
         """New LSP settings replace the previous ones; a bad value keeps the config running now."""
         settings = _unwrap(settings)
-        candidate = ConfigLayers(self.layers.file_path, self.layers.file_data, strip_editor_keys(settings))
+        candidate = dataclasses.replace(self.layers, lsp_settings=strip_editor_keys(settings))
         try:
             config = candidate.build()
         except ConfigError as error:
@@ -102,15 +110,34 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")
     root = to_fs_path(params.root_uri) if params.root_uri else params.root_path
     workspace_root = Path(root) if root else None
-    config = default_config()
+    options = _unwrap(params.initialization_options)
+    if options.get("workspaceTrusted") is True and workspace_root is not None:
+        # The editor's own workspace trust (VS Code) feeds tierline's store, for this file's content.
+        try:
+            TrustStore(env=os.environ).trust(workspace_root)
+        except (TrustError, OSError) as error:
+            log.info("workspace trust not recorded: %s", error)
+    config = _initial_config(ls, workspace_root, options)
+    ls.pending_messages.extend(("warning", notice) for notice in config.notices)
+    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root)
+
+
+def _initial_config(ls: TierlineServer, workspace_root: Optional[Path], options: dict[str, Any]) -> Config:
+    """The files, then the editor's settings. Fail closed: a refused config never puts the built-in
+    cloud registry in its place; the server serves nothing and says why until it is fixed."""
     try:
         ls.layers = load_layers(workspace_root, os.environ)
-        ls.layers.lsp_settings = strip_editor_keys(_unwrap(params.initialization_options))
-        config = ls.layers.build()
+        ls.layers.build()
     except ConfigError as error:
-        ls.pending_messages.append(("error", f"tierline: config refused, using the built-in defaults. {error}"))
-        ls.layers = ConfigLayers()
-    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user)
+        ls.layers = dataclasses.replace(ls.layers, error=error)  # later settings cannot paper over it
+        ls.pending_messages.append(("error", f"tierline: config refused, no completions until it is fixed. {error}"))
+        return refused_config(error)
+    ls.layers.lsp_settings = strip_editor_keys(options)
+    try:
+        return ls.layers.build()
+    except ConfigError as error:
+        ls.pending_messages.append(("error", f"tierline: settings refused, no completions until fixed. {error}"))
+        return refused_config(error)
 
 
 def _unwrap(options: Any) -> dict[str, Any]:
@@ -174,7 +201,10 @@ async def inline_completion(
     if document is None or ls.engine is None:
         return types.InlineCompletionList(items=[])
     position = params.position
-    offset = document.offset_at(position.line, position.character, ls.encoding)
+    try:
+        offset = document.offset_at(position.line, position.character, ls.encoding)
+    except PositionError as error:
+        raise JsonRpcInvalidParams(f"tierline: {error}") from None
     automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
     routed = await ls.engine.complete_latest(CursorRequest(document, offset, automatic))
     if routed.route is not None:
@@ -188,15 +218,29 @@ async def inline_completion(
 
 @server.command(CMD_EXPLAIN)
 def explain(ls: TierlineServer, *args: Any) -> ExplainResult:
-    if len(args) < 2 or ls.engine is None:
-        raise ValueError("tierline.explain takes [uri, {line, character}]")
+    if ls.engine is None:
+        raise JsonRpcInvalidParams("tierline.explain: the server is not initialized")
+    document, line, character = _explain_args(ls, args)
+    return ls.engine.explain(document, document.offset_at(line, character, ls.encoding))
+
+
+def _explain_args(ls: TierlineServer, args: tuple[Any, ...]) -> tuple[Document, int, int]:
+    """`[uri, {line, character}]`, checked: a clear error for anything else, never a traceback."""
+    usage = "tierline.explain takes [uri, {line, character}]"
+    if len(args) < 2 or not isinstance(args[0], str):
+        raise JsonRpcInvalidParams(usage)
     uri, position = args[0], args[1]
+    line = position.get("line") if isinstance(position, dict) else getattr(position, "line", None)
+    character = position.get("character") if isinstance(position, dict) else getattr(position, "character", None)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (line, character)):
+        raise JsonRpcInvalidParams(f"{usage}: line and character must be whole numbers >= 0")
+    assert isinstance(line, int) and isinstance(character, int)
     document = ls.documents.get(uri)
     if document is None:
-        raise ValueError(f"tierline.explain: document not open: {uri}")
-    line = position["line"] if isinstance(position, dict) else position.line
-    character = position["character"] if isinstance(position, dict) else position.character
-    return ls.engine.explain(document, document.offset_at(line, character, ls.encoding))
+        raise JsonRpcInvalidParams(f"tierline.explain: document not open: {uri[:200]}")
+    if line >= len(document.line_starts):
+        raise JsonRpcInvalidParams(f"tierline.explain: line {line} is past the end ({len(document.line_starts)} lines)")
+    return document, line, character
 
 
 @server.command(CMD_STATS)

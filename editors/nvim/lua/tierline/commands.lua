@@ -18,6 +18,9 @@ function M.create()
   cmd("TierlineToggle", function()
     require("tierline").set_auto_trigger()
   end, { desc = "tierline: automatic suggestions on/off" })
+  cmd("TierlineTrust", function(opts)
+    require("tierline.trust").trust(opts.args)
+  end, { nargs = "?", complete = "dir", desc = "tierline: trust this workspace's .tierline.toml (models, dirs)" })
 end
 
 return M

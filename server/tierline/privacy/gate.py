@@ -1,0 +1,39 @@
+"""The privacy gate the pipeline asks: is this document excluded, and what does its prompt look like
+with the secrets hidden."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from tierline.completion.prompts import PromptWindow
+from tierline.config.model import PrivacyConfig
+from tierline.privacy.exclusion import Exclusions
+from tierline.privacy.redaction import Redaction, redact_text
+
+
+class PrivacyGate:
+    def __init__(self, config: PrivacyConfig, workspace_root: Path | None = None):
+        self.config = config
+        self.exclusions = Exclusions(config.exclude, workspace_root)
+
+    def reconfigure(self, config: PrivacyConfig) -> None:
+        if config != self.config:
+            self.config = config
+            self.exclusions = Exclusions(config.exclude, self.exclusions.root)
+
+    def excluded(self, uri: str) -> str | None:
+        """Why nothing of this document may leave the machine, or None."""
+        return self.exclusions.reason(uri)
+
+    def redact(self, window: PromptWindow) -> tuple[PromptWindow, Redaction]:
+        """The window with secrets replaced (both sides of the cursor), and what was replaced."""
+        redaction = Redaction()
+        if not self.config.redact:
+            return window, redaction
+        prefix, _ = redact_text(window.prefix, redaction)
+        suffix, _ = redact_text(window.suffix, redaction)
+        filename, _ = redact_text(window.filename, redaction)
+        if not redaction.count:
+            return window, redaction
+        return dataclasses.replace(window, prefix=prefix, suffix=suffix, filename=filename), redaction
