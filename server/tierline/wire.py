@@ -136,7 +136,8 @@ class ModelStats(TypedDict, total=False):
     p95_ms: float | None
     first_token_ewma_ms: float | None
     in_flight: int
-    breaker: str
+    breaker: str  # closed | half_open | open | rejected
+    rejected: str  # present while the model is set aside: the provider's message, keys masked
 
 
 class TodayStats(TypedDict):

@@ -30,7 +30,8 @@ from tierline.completion.request import Analysis, Answer, Charge, CursorRequest,
 from tierline.completion.session import DocumentSessions, ShownCompletion, Surroundings, debounce_s, typed_through
 from tierline.config import Config, ModelSpec
 from tierline.privacy.gate import PrivacyGate
-from tierline.providers.base import CallRequest, CallResult, Provider, ProviderError
+from tierline.providers.base import CallRequest, CallResult, Provider, ProviderError, Rejected
+from tierline.providers.errors import advice
 from tierline.providers.keys import KeyRing, MissingKey
 from tierline.providers.openai import ProviderClient
 from tierline.routing.policy import FallbackWalk
@@ -162,6 +163,8 @@ class CompletionEngine:
         analysis = state.analysis
         refused: Refusal | None = None
         refused_tier, refused_usd = "", 0.0
+        if not walk.choices:
+            state.note("every model is set aside or asked to be left alone (Retry-After): nothing sent")
         for choice in walk:
             model = choice.model
             api_key = self.keys.key_for(model)
@@ -239,7 +242,10 @@ class CompletionEngine:
             result = await self.providers.complete(call)
         except ProviderError as error:
             latency = (time.monotonic() - started) * 1000
-            health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
+            if isinstance(error, Rejected):
+                self._set_aside(model, error)
+            else:
+                health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
             state.add_attempt(model, error.outcome, latency, error.detail)
             self._record(state, Charge.without_call(model, error.outcome, latency))
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
@@ -254,6 +260,20 @@ class CompletionEngine:
             health.finished(model)
         health.record_success(model, result.latency_ms, result.first_token_ms)
         return result
+
+    def _set_aside(self, model: ModelSpec, error: Rejected) -> None:
+        """A permanent refusal: no more calls to the model until its config changes; said once."""
+        rejection = self.router.health.reject(model, error.detail, error.status)
+        marker = f"rejected:{rejection.config}"
+        if marker in self._said:
+            return
+        self._said.add(marker)
+        when = "in 15 minutes or " if rejection.until is not None else ""
+        self._notify(
+            "error",
+            f"tierline: model {model.name!r} is set aside: {error.detail}. {advice(error.status, model.api_key_env)}. "
+            f"It is tried again {when}when its config changes.",
+        )
 
     def _maybe_probe(self, state: RequestState) -> None:
         """A model passed over as slow gets this request too, in the background, to see it recover."""

@@ -76,9 +76,15 @@ class Charge:
 
     @staticmethod
     def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
-        """A call that returned: the provider's reported cost if it sent one, else its tokens at the
-        model's prices (cached input at the cached price)."""
-        reported: float | None = getattr(call, "cost_usd", None)
+        """A call that returned: the provider's reported cost if it sent one (OpenRouter's `usage.cost`,
+        LiteLLM's response-cost header), else its tokens (as the provider reported them when it did)
+        at the model's prices: cached input at the cached price, prompt-cache writes at 1.25x input
+        as Anthropic bills them."""
+        reported = call.cost_usd_reported
+        cost = reported
+        if cost is None:
+            cost = model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in)
+            cost += call.cache_write_tokens_in * model.input_per_mtok * 0.25 / 1_000_000
         return Charge(
             model.tier,
             model.name,
@@ -86,9 +92,7 @@ class Charge:
             call.latency_ms,
             call.tokens_in,
             call.tokens_out,
-            reported
-            if reported is not None
-            else model.cost_usd(call.tokens_in, call.tokens_out, call.cached_tokens_in),
+            cost,
             cached_tokens_in=call.cached_tokens_in,
             cost_source="reported" if reported is not None else "estimated",
         )

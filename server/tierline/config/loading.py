@@ -28,6 +28,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 from tierline.config import paths
 from tierline.config.model import (
     APIS,
+    AUTHS,
     DEFAULT_MODELS,
     DEFAULTS,
     EDITOR_ONLY_KEYS,
@@ -108,6 +109,11 @@ _MODEL_KEYS = {
     "provider",
     "pass_at_1",
     "cached_input_per_mtok",
+    "auth",
+    "headers",
+    "extra_body",
+    "path",
+    "max_tokens_field",
 }
 
 
@@ -176,7 +182,39 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         cached_input_per_mtok=(
             _number(source, f"{key}.cached_input_per_mtok", cached, 0.0) if cached is not None else None
         ),
+        **_shaping(source, key, raw),
     )
+
+
+def _shaping(source: str, key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-model request shaping keys: auth, headers, extra_body, path, max_tokens_field."""
+    out: dict[str, Any] = {}
+    if "auth" in raw:
+        out["auth"] = _string(source, f"{key}.auth", raw["auth"], AUTHS)
+    if "headers" in raw:
+        headers = _table(source, f"{key}.headers", raw["headers"])
+        out["headers"] = {
+            _string(source, f"{key}.headers", name): _string(source, f"{key}.headers.{name}", value)
+            for name, value in headers.items()
+        }
+        for name, value in out["headers"].items():
+            if not name or any(c in name + value for c in "\r\n\0"):
+                raise ConfigError(
+                    source, f"{key}.headers.{name}", "header names and values may not contain line breaks"
+                )
+    if "extra_body" in raw:
+        out["extra_body"] = _table(source, f"{key}.extra_body", raw["extra_body"])
+    if "path" in raw:
+        path = _string(source, f"{key}.path", raw["path"])
+        if not path.startswith("/") or "://" in path:
+            raise ConfigError(source, f"{key}.path", f"must start with '/', got {path!r}")
+        out["path"] = path
+    if "max_tokens_field" in raw:
+        field_name = _string(source, f"{key}.max_tokens_field", raw["max_tokens_field"])
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field_name):
+            raise ConfigError(source, f"{key}.max_tokens_field", f"must be a JSON field name, got {field_name!r}")
+        out["max_tokens_field"] = field_name
+    return out
 
 
 def _thresholds(source: str, key: str, table: Mapping[str, Any], defaults: Thresholds) -> Thresholds:

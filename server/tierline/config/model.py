@@ -10,7 +10,8 @@ from typing import Any
 from tierline.config import paths
 from tierline.wire import TIERS as TIERS
 
-APIS: tuple[str, ...] = ("chat", "fim")
+APIS: tuple[str, ...] = ("chat", "fim", "anthropic")
+AUTHS: tuple[str, ...] = ("bearer", "x-api-key", "api-key", "none")
 TRIGGERS: tuple[str, ...] = ("automatic", "manual")
 
 # Prices in USD per million tokens, OpenRouter list prices of November 2026.
@@ -136,6 +137,12 @@ class ModelSpec:
     provider: str = ""
     pass_at_1: Mapping[str, float] = field(default_factory=dict)
     cached_input_per_mtok: float | None = None
+    # Request shaping (docs/providers.md): None/empty = what the API and host take by default.
+    auth: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    max_tokens_field: str | None = None
 
     def strength(self, language: str) -> float | None:
         """pass@1 for a language, else the model's default, else unknown (None)."""

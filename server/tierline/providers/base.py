@@ -38,6 +38,12 @@ class CallResult:
     usage_reported: bool
     latency_ms: float
     first_token_ms: float | None
+    # Why the model stopped ("stop", "length", ...), when it said.
+    finish_reason: str | None = None
+    # What the provider said the call cost (OpenRouter `usage.cost`, LiteLLM's response-cost header).
+    cost_usd_reported: float | None = None
+    # Input tokens written to the provider's prompt cache (Anthropic bills them at 1.25x input).
+    cache_write_tokens_in: int = 0
 
 
 class ProviderError(Exception):
@@ -45,12 +51,20 @@ class ProviderError(Exception):
 
     outcome: Outcome = Outcome.SERVER_ERROR
 
-    def __init__(self, detail: str, retry_after_s: float | None = None, provider_wide: bool = False):
+    def __init__(
+        self,
+        detail: str,
+        retry_after_s: float | None = None,
+        provider_wide: bool = False,
+        status: int | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.retry_after_s = retry_after_s
         # True when the failure speaks for the whole endpoint (connection refused), not one model.
         self.provider_wide = provider_wide
+        # The HTTP status (or the status an in-stream error object named), when there was one.
+        self.status = status
 
 
 class TransientError(ProviderError):

@@ -1,94 +1,106 @@
-"""The OpenAI-compatible adapter: chat (/chat/completions) and FIM (/completions).
+"""The HTTP client for every model: OpenAI-compatible chat and FIM, and Anthropic's Messages API.
 
-One shared ``httpx.AsyncClient`` (connection pooling); each call streams, so time-to-first-token
-is seen and a single-line completion stops reading as soon as its line is complete. Cancelling
-the awaiting task closes the HTTP response, and so the connection.
+One shared ``httpx.AsyncClient`` per network route (connection pooling); each call streams, so
+time-to-first-token is seen and a single-line completion stops reading as soon as its line is
+complete. Cancelling the awaiting task closes the HTTP response, and so the connection.
+
+The request's shape is `shaping`'s, the stream's reading `streaming`'s, failures by kind `errors`'.
+Remote endpoints go through `HTTPS_PROXY`/`NO_PROXY` and trust the OS certificate store (or
+`SSL_CERT_FILE`); loopback endpoints (a local Ollama, llama.cpp, LiteLLM) never go through a proxy.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import ipaddress
+import os
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from tierline import __version__
-from tierline.completion.prompts import PromptWindow, chat_messages, estimate_tokens, prompt_tokens
+from tierline.completion.prompts import PromptWindow, estimate_tokens, prompt_tokens
 from tierline.config import ModelSpec
 from tierline.providers.base import (
     CallRequest,
     CallResult,
-    ProviderError,
     ProviderTimeout,
-    RateLimited,
     ServerError,
-    parse_retry_after,
 )
+from tierline.providers.errors import error_from_status
+from tierline.providers.shaping import body_for, default_path, shape
+from tierline.providers.sse import SseParser
+from tierline.providers.streaming import LENGTH_REASONS, StreamReader, reader_for, trim_cut_answer
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
+
+# An error body is read up to this many bytes: enough for any provider's explanation.
+MAX_ERROR_BODY = 64 * 1024
+# LiteLLM's proxy reports what a call cost in this response header.
+LITELLM_COST_HEADER = "x-litellm-response-cost"
 
 
 def request_body(
     model: ModelSpec, window: PromptWindow, max_tokens: int, single_line: bool
 ) -> tuple[str, dict[str, Any]]:
     """Endpoint path and JSON body for one call."""
-    if model.api == "fim":
-        body: dict[str, Any] = {
-            "model": model.model,
-            "prompt": window.prefix,
-            "suffix": window.suffix,
-            "max_tokens": max_tokens,
-            "temperature": 0.1,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if single_line:
-            body["stop"] = ["\n"]
-        return "/completions", body
-    return "/chat/completions", {
-        "model": model.model,
-        "messages": chat_messages(window),
-        "max_tokens": max_tokens,
-        "temperature": 0.1,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
+    return model.path or default_path(model), body_for(model, window, max_tokens, single_line)
 
 
-def _delta_text(chunk: dict[str, Any]) -> str:
-    choices = chunk.get("choices") or []
-    if not choices:
-        return ""
-    choice = choices[0]
-    if "delta" in choice:
-        return choice["delta"].get("content") or ""
-    if "message" in choice:
-        return (choice.get("message") or {}).get("content") or ""
-    return choice.get("text") or ""
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_context() -> ssl.SSLContext | bool:
+    """`SSL_CERT_FILE`/`SSL_CERT_DIR` when set; else the OS trust store (corporate CAs included)
+    through `truststore` when it is installed; else httpx's default (certifi)."""
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(
+            cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
+        )
+    try:
+        import truststore
+    except ImportError:
+        return True
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class ProviderClient:
-    """The shared HTTP client; created on first use so `initialize` does not pay for httpx."""
+    """The shared HTTP clients; created on first use so `initialize` does not pay for httpx."""
 
     def __init__(self) -> None:
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[bool, httpx.AsyncClient] = {}
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _http(self, url: str) -> httpx.AsyncClient:
+        local = is_loopback(url)
+        client = self._clients.get(local)
+        if client is None:
             import httpx
 
-            self._client = httpx.AsyncClient(
+            client = httpx.AsyncClient(
                 limits=httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30),
                 http2=False,
-                trust_env=False,
+                # Remote: the user's proxy settings and certificate authorities. Loopback: neither.
+                trust_env=not local,
+                verify=True if local else tls_context(),
             )
-        return self._client
+            self._clients[local] = client
+        return client
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def complete(self, call: CallRequest) -> CallResult:
         """One call. Raises ProviderError; asyncio.CancelledError passes through (connection closed)."""
@@ -100,90 +112,109 @@ class ProviderClient:
     async def _stream(self, call: CallRequest) -> CallResult:
         import httpx
 
-        model, window, single_line, line_complete = call.model, call.window, call.single_line, call.line_complete
-        path, body = request_body(model, window, call.max_tokens, single_line)
-        headers = {"Accept": "text/event-stream", "User-Agent": f"tierline/{__version__}"}
-        if call.api_key:
-            headers["Authorization"] = f"Bearer {call.api_key}"
+        model = call.model
+        request = shape(model, call.window, call.api_key, (call.max_tokens, call.single_line))
+        secrets = (call.api_key,) if call.api_key else ()
+        reader = reader_for(model.api, secrets)
         # The model's own timeout, not httpx's 5 s default: a 10 s model must get its 10 s.
         timeout = httpx.Timeout(model.timeout_ms / 1000)
         started = time.monotonic()
         first_token_ms: float | None = None
-        text = ""
-        usage: dict[str, Any] | None = None
-        done = stopped_early = False
+        stopped_early = False
+        reported_cost: float | None = None
         try:
-            async with self._http().stream(
-                "POST", model.base_url + path, json=body, headers=headers, timeout=timeout
+            async with self._http(request.url).stream(
+                "POST", request.url, json=request.body, headers=request.headers, timeout=timeout
             ) as response:
                 if response.status_code != 200:
-                    await response.aread()
-                    raise _http_error(response.status_code, response.headers.get("retry-after"))
+                    body = await _read_capped(response)
+                    raise error_from_status(response.status_code, body, _retry_after(response.headers), secrets)
+                reported_cost = _header_cost(response.headers.get(LITELLM_COST_HEADER))
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # A server that ignores `stream`: one JSON document.
-                    payload = _json(await response.aread())
-                    text = _delta_text(payload)
-                    usage = payload.get("usage")
-                    done = True
+                    reader.feed_document(await _read_capped(response, limit=4 * MAX_ERROR_BODY))
                 else:
+                    parser = SseParser()
                     async for line in response.aiter_lines():
-                        if not line.startswith("data:"):
+                        event = parser.line(line)
+                        if event is None:
                             continue
-                        data = line[5:].strip()
-                        if data == "[DONE]":
-                            # Read on to the end of the body so the connection goes back to the pool.
-                            done = True
-                            continue
-                        chunk = _json(data.encode())
-                        if chunk.get("usage"):
-                            usage = chunk["usage"]
-                        piece = _delta_text(chunk)
-                        if piece and first_token_ms is None:
+                        reader.feed(event)
+                        if reader.text and first_token_ms is None:
                             first_token_ms = (time.monotonic() - started) * 1000
-                        text += piece
-                        if single_line and line_complete is not None and line_complete(text):
+                        if call.single_line and call.line_complete is not None and call.line_complete(reader.text):
                             stopped_early = True
                             break
+                    if not stopped_early:
+                        # An event the body ended without a blank line after.
+                        last = parser.flush()
+                        if last is not None:
+                            reader.feed(last)
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(type(exc).__name__) from None
         except httpx.ConnectError as exc:
             raise ServerError(f"connection failed: {type(exc).__name__}", provider_wide=True) from None
         except httpx.TransportError as exc:
+            # A body cut before its end (no terminating chunk) lands here: not a clean end.
             raise ServerError(f"connection failed: {type(exc).__name__}") from None
-        if not done and not stopped_early:
-            raise ServerError("stream ended before [DONE]")
-        latency_ms = (time.monotonic() - started) * 1000
-        tokens_in = prompt_tokens(window)
-        tokens_out = estimate_tokens(text)
-        cached = 0
-        if usage:
-            tokens_in = int(usage.get("prompt_tokens") or tokens_in)
-            tokens_out = int(usage.get("completion_tokens") or tokens_out)
-            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        return CallResult(
-            text=text,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            cached_tokens_in=cached,
-            usage_reported=bool(usage),
-            latency_ms=latency_ms,
-            first_token_ms=first_token_ms,
-        )
+        return _result(call, reader, (started, first_token_ms), reported_cost)
 
 
-def _json(data: bytes) -> dict[str, Any]:
+def _result(
+    call: CallRequest, reader: StreamReader, timing: tuple[float, float | None], reported_cost: float | None
+) -> CallResult:
+    """A stream that ended cleanly, as a result. Success is `[DONE]`, a finish reason or a clean end
+    of the body alike (vLLM and llama.cpp send no `[DONE]`); a cut at the token limit keeps only
+    whole lines."""
+    started, first_token_ms = timing
+    text = reader.text
+    if reader.finish_reason in LENGTH_REASONS:
+        text = trim_cut_answer(text)
+    usage = reader.usage
+    tokens_in = usage.tokens_in if usage and usage.tokens_in else prompt_tokens(call.window)
+    tokens_out = usage.tokens_out if usage and usage.tokens_out else estimate_tokens(reader.text)
+    cost = usage.cost_usd if usage and usage.cost_usd is not None else reported_cost
+    return CallResult(
+        text=text,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        cached_tokens_in=min(usage.cached_in, tokens_in) if usage else 0,
+        usage_reported=usage is not None and bool(usage.tokens_in or usage.tokens_out),
+        latency_ms=(time.monotonic() - started) * 1000,
+        first_token_ms=first_token_ms,
+        finish_reason=reader.finish_reason,
+        cost_usd_reported=cost,
+        cache_write_tokens_in=usage.cache_write_in if usage else 0,
+    )
+
+
+async def _read_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:
+    """The body, up to `limit` bytes: a hostile server cannot make tierline read forever."""
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        data.extend(chunk)
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
+
+
+def _retry_after(headers: httpx.Headers) -> str | None:
+    """`Retry-After`, or OpenAI's millisecond variant (more exact) when present."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return str(float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    return str(value) if value else None
+
+
+def _header_cost(value: str | None) -> float | None:
+    if not value:
+        return None
     try:
-        value = json.loads(data)
+        cost = float(value)
     except ValueError:
-        raise ServerError("malformed JSON from provider") from None
-    if not isinstance(value, dict):
-        raise ServerError("unexpected JSON shape from provider")
-    return value
-
-
-def _http_error(status: int, retry_after: str | None) -> ProviderError:
-    if status == 429:
-        return RateLimited("HTTP 429 rate limited", parse_retry_after(retry_after))
-    if status in (401, 403):
-        return ServerError(f"HTTP {status}: the provider refused the API key")
-    return ServerError(f"HTTP {status}")
+        return None
+    return cost if 0 <= cost < 1e6 else None

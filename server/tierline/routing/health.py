@@ -1,5 +1,6 @@
 """What tierline knows about each model and provider right now: latency statistics, circuit breakers,
-calls in flight, and when a model passed over as slow is due a probe.
+calls in flight, models set aside after a permanent refusal, and when a model passed over as slow
+is due a probe.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ PROVIDER_FAILURES_TO_OPEN = 4
 # A model passed over for being slow gets one request now and then, so recovery is seen.
 PROBE_INTERVAL_S = 3.0
 TAIL_SAMPLES = 50
+# A permanent refusal sets a model aside until its config changes; no credit (402) or no access
+# (403) may be fixed outside tierline (a top-up, a grant), so those are tried again after this.
+LONG_COOLDOWN_S = 15 * 60.0
+COOLDOWN_STATUSES = frozenset({402, 403})
 FAST_ADAPT_ALPHA = 0.6
 
 
@@ -73,6 +78,9 @@ class Breaker:
     open_until: float = 0.0
     opened_times: int = 0
     probing: bool = False
+    # Until when the provider asked not to be called again (Retry-After): honoured even when
+    # every model is down, rather than "trying anyway" on every keystroke.
+    retry_after_until: float = 0.0
 
     def state(self, now: float) -> str:
         if self.open_until == 0.0:
@@ -96,8 +104,19 @@ class Breaker:
             cooldown = min(self.max_cooldown_s, COOLDOWN_S * (2**self.opened_times))
             if retry_after_s is not None:
                 cooldown = min(MAX_COOLDOWN_S * 4, max(retry_after_s, 0.5))
+                self.retry_after_until = now + cooldown
             self.open_until = now + cooldown
             self.opened_times += 1
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A model set aside after a permanent refusal: what the provider said, until when."""
+
+    detail: str
+    status: int | None
+    config: str  # the model's config when refused: any change to it lifts the rejection
+    until: float | None  # None: until the config changes
 
 
 class Health:
@@ -111,14 +130,38 @@ class Health:
         self.model_breakers: dict[str, Breaker] = {}
         self.provider_breakers: dict[str, Breaker] = {}
         self._last_probe_at: dict[str, float] = {}
+        self.rejections: dict[str, Rejection] = {}
 
     def reconfigure(self, config: Config) -> None:
-        """New config: keep what was learned about models that are still there."""
+        """New config: keep what was learned about models that are still there; a model whose
+        config changed gets another chance after a permanent refusal."""
         self.config = config
         names = {m.name for m in config.models}
         for table in (self.model_latency, self.model_breakers):
             for name in [n for n in table if n not in names]:
                 del table[name]
+        current = {m.name: repr(m) for m in config.models}
+        for name in [n for n, r in self.rejections.items() if current.get(n) != r.config]:
+            del self.rejections[name]
+
+    def reject(self, model: ModelSpec, detail: str, status: int | None) -> Rejection:
+        """Set the model aside after a permanent refusal."""
+        until = self.clock() + LONG_COOLDOWN_S if status in COOLDOWN_STATUSES else None
+        rejection = Rejection(detail, status, repr(model), until)
+        self.rejections[model.name] = rejection
+        return rejection
+
+    def rejection(self, model: ModelSpec) -> Rejection | None:
+        rejection = self.rejections.get(model.name)
+        if rejection is not None and rejection.until is not None and self.clock() >= rejection.until:
+            del self.rejections[model.name]
+            return None
+        return rejection
+
+    def worth_trying_anyway(self, model: ModelSpec) -> bool:
+        """When every breaker is open: not a model set aside, nor one whose provider said when to come back."""
+        breaker = self.model_breakers.setdefault(model.name, Breaker())
+        return self.rejection(model) is None and self.clock() >= breaker.retry_after_until
 
     def latency(self, model: ModelSpec) -> LatencyStats:
         return self.model_latency.setdefault(model.name, LatencyStats())
@@ -141,6 +184,8 @@ class Health:
         )
 
     def healthy(self, model: ModelSpec) -> bool:
+        if self.rejection(model) is not None:
+            return False
         now = self.clock()
         return all(
             breaker.allows(now)
@@ -151,6 +196,8 @@ class Health:
         )
 
     def breaker_state(self, model: ModelSpec) -> str:
+        if self.rejection(model) is not None:
+            return "rejected"
         now = self.clock()
         states = {
             self.model_breakers.setdefault(model.name, Breaker()).state(now),
@@ -221,7 +268,7 @@ class Health:
     def model_stats(self, names: Iterable[str]) -> dict[str, dict[str, float | None | str]]:
         out: dict[str, dict[str, float | None | str]] = {}
         for model in self.config.models:
-            if model.name not in names and model.name not in self.model_latency:
+            if model.name not in names and model.name not in self.model_latency and model.name not in self.rejections:
                 continue
             stats = self.latency(model)
             p95 = stats.p95_ms()
@@ -232,4 +279,7 @@ class Health:
                 "in_flight": stats.in_flight,
                 "breaker": self.breaker_state(model),
             }
+            rejection = self.rejection(model)
+            if rejection is not None:
+                out[model.name]["rejected"] = rejection.detail
         return out

@@ -76,9 +76,11 @@ def plan(config: Config, health: Health, tier: str, language: str) -> list[Choic
         choices.extend(order_tier(config, health, current, language))
         current = current.up()
     if not choices:
-        # Every breaker is open: try the tier's first model rather than give up unseen.
-        models = config.models_in(tier) or config.models
-        choices = [Choice(models[0], "all breakers open: trying anyway")]
+        # Every breaker is open: try the tier's first model rather than give up unseen; but never
+        # one set aside after a refusal or whose provider said when to come back (Retry-After):
+        # then nothing is sent, at once.
+        models = [m for m in (*config.models_in(tier), *config.models) if health.worth_trying_anyway(m)]
+        choices = [Choice(models[0], "all breakers open: trying anyway")] if models else []
     return choices
 
 
