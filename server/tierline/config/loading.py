@@ -114,6 +114,7 @@ _MODEL_KEYS = {
     "extra_body",
     "path",
     "max_tokens_field",
+    "stream_usage",
 }
 
 
@@ -214,6 +215,10 @@ def _shaping(source: str, key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field_name):
             raise ConfigError(source, f"{key}.max_tokens_field", f"must be a JSON field name, got {field_name!r}")
         out["max_tokens_field"] = field_name
+    if "stream_usage" in raw:
+        if not isinstance(raw["stream_usage"], bool):
+            raise ConfigError(source, f"{key}.stream_usage", f"must be true or false, got {raw['stream_usage']!r}")
+        out["stream_usage"] = raw["stream_usage"]
     return out
 
 

@@ -143,6 +143,7 @@ class ModelSpec:
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
     max_tokens_field: str | None = None
+    stream_usage: bool | None = None  # send stream_options.include_usage (None: unless the host refuses it)
 
     def strength(self, language: str) -> float | None:
         """pass@1 for a language, else the model's default, else unknown (None)."""

@@ -774,6 +774,10 @@ class Simulator:
             "/_sim/requests": ("GET", self._admin_requests),
         }
         route = routes.get(request.path.rstrip("/"))
+        if request.path.startswith("/_wire/"):  # providers' documented wire formats, replayed
+            from tierline.devtools import provider_formats
+
+            return await provider_formats.serve(self, connection, request)
         if route is None:
             await connection.send_json(404, error_body(f"no route {request.path}", "invalid_request_error"))
             return True

@@ -76,8 +76,28 @@ def message_of(payload: Any) -> str:
             value = payload.get(key)
             if isinstance(value, str) and value:
                 return value
+            if isinstance(value, (Mapping, list)):
+                found = _validation_messages(value)
+                if found:
+                    return found
     if isinstance(payload, str):
         return payload
+    return ""
+
+
+def _validation_messages(value: Any, depth: int = 0) -> str:
+    """FastAPI/pydantic-style details (Mistral's 422): "stream_options: Extra inputs are not permitted"."""
+    if depth > 4:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(filter(None, (_validation_messages(v, depth + 1) for v in value[:5])))
+    if isinstance(value, Mapping):
+        msg = value.get("msg") or value.get("message")
+        if isinstance(msg, str):
+            loc = value.get("loc")
+            where = str(loc[-1]) if isinstance(loc, list) and loc else ""
+            return f"{where}: {msg}" if where else msg
+        return _validation_messages(value.get("detail"), depth + 1)
     return ""
 
 

@@ -73,6 +73,10 @@ def max_tokens_field(model: ModelSpec) -> str:
 
 
 def takes_stream_options(model: ModelSpec) -> bool:
+    if model.api == "anthropic":
+        return False
+    if model.stream_usage is not None:
+        return model.stream_usage
     return model.api != "anthropic" and not _host_is(model, *_NO_STREAM_OPTIONS_HOSTS)
 
 
