@@ -22,6 +22,12 @@ if ! command -v redis-server >/dev/null; then
 fi
 # What tierline would cost on the repository's own fixtures (offline; the tests check its figures).
 TIERLINE_CONFIG=/dev/null .venv/bin/tierline estimate fixtures   # the built-in defaults, not your config
+# LiteLLM's proxy, in its own venv (its pins must not touch tierline's): tests/test_litellm_proxy.py
+# starts it on 127.0.0.1 with mock_response models.
+[ -x .litellm/venv/bin/litellm ] || {
+  "$PYTHON" -m venv .litellm/venv
+  quietly "$LOGS/litellm-install.log" .litellm/venv/bin/python -m pip install --quiet --disable-pip-version-check 'litellm[proxy]==1.106.2'
+}
 
 # Gates: lint and format, strict typing of the product (devtools/ typed but not strictly).
 .venv/bin/ruff check --quiet server tests

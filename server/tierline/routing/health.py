@@ -250,7 +250,11 @@ class Health:
         if outcome == Outcome.TIMEOUT:
             # A timeout is a latency sample too: the model was at least this slow.
             self.latency(model).observe(latency_ms, self.config.routing.ewma_alpha, now)
-        self.model_breakers.setdefault(model.name, Breaker()).on_failure(now, open_now, retry_after_s)
+        breaker = self.model_breakers.setdefault(model.name, Breaker())
+        breaker.on_failure(now, open_now, retry_after_s)
+        if outcome == Outcome.RATE_LIMITED:
+            # A 429 says "slow down" even without a Retry-After: its cooldown is honoured too.
+            breaker.retry_after_until = max(breaker.retry_after_until, breaker.open_until)
         # One model's 429 or bad answers do not take its siblings down at once; a refused
         # connection speaks for the whole endpoint.
         self._provider_breaker(model).on_failure(now, provider_wide, None)

@@ -1,0 +1,178 @@
+"""tierline against a gateway nobody here wrote: LiteLLM's proxy (`litellm[proxy]`, in its own venv
+at `.litellm/venv`, installed by tests/run-all.sh), started on 127.0.0.1 with `mock_response`
+models: chat, FIM, a rate limit, and a model it does not know. No network."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.test_providers_wire import ANSWER, SECRET, Harness, config
+
+ROOT = Path(__file__).resolve().parent.parent
+LITELLM = ROOT / ".litellm" / "venv" / "bin" / "litellm"
+MASTER_KEY = SECRET  # the proxy's key is the test's secret: it must never show up anywhere
+STARTUP_S = 120.0
+
+CONFIG = f"""
+model_list:
+  - model_name: mock-chat
+    litellm_params:
+      model: openai/mock-chat
+      api_key: not-used
+      mock_response: "{ANSWER}\\n"
+  - model_name: mock-fim
+    litellm_params:
+      model: text-completion-openai/mock-fim
+      api_key: not-used
+      mock_response: "{ANSWER}\\n"
+  - model_name: mock-limited
+    litellm_params:
+      model: openai/mock-limited
+      api_key: not-used
+      mock_response: "litellm.RateLimitError"
+general_settings:
+  master_key: {MASTER_KEY}
+litellm_settings:
+  telemetry: false
+  num_retries: 0
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The proxy's base URL; stopped (by its process id) after the module."""
+    if not LITELLM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{LITELLM} is missing: tests/run-all.sh installs litellm[proxy] there")
+        pytest.skip("LiteLLM's proxy is not installed (bash tests/run-all.sh installs it in .litellm/venv)")
+    directory = tmp_path_factory.mktemp("litellm")
+    (directory / "config.yaml").write_text(CONFIG)
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.endswith("_PROXY") and not k.endswith("_proxy")},
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # never fetch the price list
+        "LITELLM_TELEMETRY": "False",
+        "NO_DOCS": "True",
+    }
+    log = (directory / "proxy.log").open("wb")
+    process = subprocess.Popen(
+        [str(LITELLM), "--config", str(directory / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=directory,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:  # readiness: the proxy answers its liveness probe
+            if process.poll() is not None:
+                pytest.fail(f"LiteLLM's proxy exited: {(directory / 'proxy.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("LiteLLM's proxy did not start within 120 s")
+            time.sleep(0.25)
+        yield f"{base}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def gateway_model(base_url: str, name: str, model_id: str, **keys: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "tier": "cheap",
+        "base_url": base_url,
+        "model": model_id,
+        "api_key_env": "TEST_KEY",
+        "input_per_mtok": 1.0,
+        "output_per_mtok": 2.0,
+        **keys,
+    }
+
+
+@pytest.fixture
+async def make(tmp_path: Path):  # type: ignore[no-untyped-def]
+    made: list[Harness] = []
+
+    def build(*models: dict[str, Any]) -> Harness:
+        made.append(Harness(config(tmp_path, *models)))
+        return made[-1]
+
+    yield build
+    for h in made:
+        await h.close()
+
+
+def calls_to(h: Harness, name: str) -> int:
+    return sum(1 for c in h.charges if c.model == name and not c.cached)
+
+
+@pytest.mark.asyncio
+async def test_chat_through_litellm(litellm_proxy: str, make: Any) -> None:
+    h = make(gateway_model(litellm_proxy, "chat", "mock-chat"))
+    routed = await h.keystroke()
+    assert routed.text == ANSWER
+    (charge,) = h.charges
+    # LiteLLM reports the usage it counted: the row is priced from it, not from tierline's estimate.
+    assert charge.cost_source == "reported" and charge.tokens_out > 0
+    assert charge.cost_usd == pytest.approx((charge.tokens_in * 1.0 + charge.tokens_out * 2.0) / 1e6, abs=1e-12)
+
+
+@pytest.mark.asyncio
+async def test_fim_through_litellm(litellm_proxy: str, make: Any) -> None:
+    h = make(gateway_model(litellm_proxy, "fim", "mock-fim", api="fim"))
+    routed = await h.keystroke()
+    assert routed.text == ANSWER
+    assert routed.route is not None and routed.route["model"] == "fim"
+
+
+@pytest.mark.asyncio
+async def test_rate_limit_through_litellm_is_not_called_on_every_keystroke(litellm_proxy: str, make: Any) -> None:
+    h = make(gateway_model(litellm_proxy, "limited", "mock-limited"))
+    first = await h.keystroke()
+    assert first.route is not None and first.route["attempts"][0]["outcome"] == "rate_limited"
+    for _ in range(15):
+        assert (await h.keystroke()).text is None
+    assert calls_to(h, "limited") == 1
+    assert h.messages == []
+
+
+@pytest.mark.asyncio
+async def test_unknown_model_through_litellm_costs_one_call_and_one_message(litellm_proxy: str, make: Any) -> None:
+    h = make(gateway_model(litellm_proxy, "typo", "mock-chta"), gateway_model(litellm_proxy, "chat", "mock-chat"))
+    routed = await h.keystroke()
+    assert routed.text == ANSWER
+    assert routed.route is not None
+    rejected = routed.route["attempts"][0]
+    assert rejected["outcome"] == "rejected" and "Invalid model name" in rejected["detail"]
+    for _ in range(10):
+        assert (await h.keystroke()).text == ANSWER
+    assert calls_to(h, "typo") == 1
+    (message,) = h.messages
+    assert "'typo' is set aside" in message[1] and "Invalid model name" in message[1]
+    assert SECRET not in repr(h.messages) + repr(routed.route)
