@@ -42,6 +42,61 @@ def strip_prose(text: str) -> str:
     return "\n".join(lines)
 
 
+# A sentence of explanation: a capitalised word, then words, ending in a full stop; no code punctuation.
+_SENTENCE = re.compile(r"^\s*[A-Z][a-z']*(\s+[\w'`,/-]+){3,}[.!:]\s*$")
+_CODE_CHARS = re.compile(r"[(){}\[\];=<>]|^\s*(#|//|--|/\*|\*)")
+_TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
+# Restated lines shorter than this (closing braces, `else:`) prove nothing about a restatement.
+_MIN_RESTATED_CHARS = 5
+_MAX_RESTATED_LINES = 40
+
+
+def strip_trailing_prose(text: str) -> str:
+    """Prose right after code, without a blank line ("return x\nThis returns the total."): cut there.
+    Lines inside a docstring or block string are code, whatever they say."""
+    lines = text.split("\n")
+    in_string = False
+    for i, line in enumerate(lines):
+        if i and not in_string and lines[i - 1].strip() and _is_prose(line):
+            return "\n".join(lines[:i])
+        if len(_TRIPLE_QUOTES.findall(line)) % 2:
+            in_string = not in_string
+    return text
+
+
+def _is_prose(line: str) -> bool:
+    if _CODE_CHARS.search(line):
+        return False
+    return bool(_PROSE_LINE.match(line) or _SENTENCE.match(line))
+
+
+def strip_restated_lines(text: str, prefix: str) -> str:
+    """Models restate the enclosing `def` or the lines just before the cursor before the new code:
+    whole leading lines of the answer equal to the prefix's last complete lines are dropped."""
+    earlier = prefix.split("\n")[:-1]
+    lines = text.split("\n")
+    most = min(len(earlier), len(lines) - 1, _MAX_RESTATED_LINES)
+    for count in range(most, 0, -1):
+        head = [line.strip() for line in lines[:count]]
+        if head == [line.strip() for line in earlier[-count:]] and len("".join(head)) >= _MIN_RESTATED_CHARS:
+            return "\n".join(lines[count:])
+    return text
+
+
+def reindent(text: str, line_prefix: str) -> str:
+    """The cursor sits after indentation; an answer written from column 0 ("for x in y:\n    z")
+    gets that indentation on its following lines, so its block lands where the first line does."""
+    if not line_prefix or line_prefix.strip() or text[:1] in (" ", "\t"):
+        return text
+    first, newline, rest = text.partition("\n")
+    later = [line for line in rest.split("\n") if line.strip()]
+    if not newline or not later:
+        return text
+    if min(len(line) - len(line.lstrip()) for line in later) >= len(line_prefix):
+        return text  # already written at the file's indentation
+    return first + "\n" + "\n".join(line_prefix + line if line.strip() else line for line in rest.split("\n"))
+
+
 def strip_repeated_prefix(text: str, line_prefix: str) -> str:
     """Models often restate the current line; keep only what comes after the cursor."""
     typed = line_prefix.lstrip()
@@ -86,15 +141,19 @@ def first_line_complete(partial: str) -> bool:
 
 def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
     """The text to insert at the cursor, or "" when nothing usable is left."""
-    text = raw.replace("\r\n", "\n")
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = strip_fences(text)
     text = strip_prose(text)
+    text = strip_trailing_prose(text)
+    text = strip_restated_lines(text, window.prefix)
     text = strip_repeated_prefix(text, window.current_line_prefix)
     if not window.current_line_prefix.strip():
         # The cursor sits after indentation already typed: do not indent twice.
         indent = window.current_line_prefix
         if indent and text.startswith(indent):
             text = text[len(indent) :]
+        else:
+            text = reindent(text, indent)
     else:
         text = text.lstrip("\n") if single_line else text
     text = strip_repeated_suffix(text, window.suffix)
