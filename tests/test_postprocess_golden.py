@@ -6,11 +6,11 @@ wrong indentation and CRLF, across languages."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 
 from tierline.completion.postprocess import clean
 from tierline.completion.prompts import PromptWindow
