@@ -14,7 +14,8 @@ that can do it well (cheap / mid / premium tiers, chosen from the code around th
 
 Start here:
   tierline demo                 see routing, caching and savings offline (no API key needed)
-  tierline doctor               check config, API keys, grammars and cache
+  tierline init                 write a starter config for the provider keys you have
+  tierline doctor               check config, API keys, grammars and cache (--live: call each model)
   tierline score app.py:12:5    why a cursor position goes to which tier
   tierline estimate [PATH]      what tierline would cost on a repository, before you give it a key
   tierline report               what completions cost, per tier and model, vs all-premium
@@ -58,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
+    doctor.add_argument("--live", action="store_true", help="also send one tiny request to each configured model")
+
+    init = commands.add_parser("init", help="write a starter config for the provider keys that are set")
+    init.add_argument("--provider", action="append", default=[], metavar="NAME", help="a preset to include")
+    init.add_argument("--force", action="store_true", help="replace an existing config file")
 
     trust = commands.add_parser("trust", help="let a workspace's .tierline.toml set models, directories and stores")
     trust.add_argument("path", nargs="?", metavar="PATH", help="the workspace (default: the current directory)")
@@ -105,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 
-        return run_doctor(as_json=args.json)
+        return run_doctor(as_json=args.json, live=args.live)
+    if command == "init":
+        from tierline.commands.init import run_init
+
+        return run_init(args.provider, force=args.force)
     return 2
 
 

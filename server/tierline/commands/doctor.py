@@ -1,4 +1,5 @@
-"""`tierline doctor`: is everything in place? Config, keys (masked), grammars, cache, ledger."""
+"""`tierline doctor`: is everything in place? Config, keys (masked), grammars, cache, ledger; with
+`--live`, one tiny request per configured model (reachable, key accepted, model found, latency)."""
 
 from __future__ import annotations
 
@@ -79,8 +80,15 @@ def store_problem(probe: Callable[[], bool]) -> str | None:
     return None if works else "a value written could not be read back"
 
 
-def run_doctor(as_json: bool = False) -> int:
+def run_doctor(as_json: bool = False, live: bool = False) -> int:
     report = diagnose(Path.cwd())
+    if live:
+        try:
+            config = load_layers(Path.cwd(), os.environ).build()
+        except ConfigError:
+            config = None
+        report["live"] = live_checks(config) if config is not None else []
+        report["ok"] = report["ok"] and all(row["ok"] is not False for row in report["live"])
     if as_json:
         print(json.dumps(report, indent=2))
         return 0 if report["ok"] else 1
@@ -106,5 +114,88 @@ def run_doctor(as_json: bool = False) -> int:
             entry = report[store]
             broken_store = f" ({entry['error']}; move it aside or delete it to start afresh)" if entry["error"] else ""
             print(f"[{mark[entry['usable']]}] {store}: {entry[where]}{broken_store}")
+    if "live" in report:
+        print_live(report["live"])
     print("all good" if report["ok"] else "problems found (see FAIL above)")
     return 0 if report["ok"] else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# `tierline doctor --live`: one tiny request per configured model
+
+LIVE_WINDOW_PREFIX = "def add(a, b):\n    return a"
+LIVE_MAX_TOKENS = 8
+
+
+def _verdict(error: Exception, api_key_env: str | None) -> tuple[str, str]:
+    """(verdict, what to do) for a failed live check."""
+    from tierline.providers.base import ProviderError, ProviderTimeout, RateLimited, Rejected
+    from tierline.providers.errors import advice
+
+    if isinstance(error, Rejected):
+        kind = {401: "key refused", 402: "no credit", 403: "access denied", 404: "model not found"}.get(
+            error.status or 0, "request refused"
+        )
+        return kind, advice(error.status, api_key_env)
+    if isinstance(error, RateLimited):
+        return "rate limited (key accepted)", "try again in a minute"
+    if isinstance(error, ProviderTimeout):
+        return "timeout", "the endpoint is slow or unreachable; check base_url and any proxy"
+    if isinstance(error, ProviderError) and error.provider_wide:
+        return "unreachable", "check base_url, the network, HTTPS_PROXY/NO_PROXY"
+    return "error", "see the detail"
+
+
+async def _check_model(model: Any, env: Mapping[str, str], client: Any) -> dict[str, Any]:
+    import time
+
+    from tierline.completion.prompts import PromptWindow
+    from tierline.providers.base import CallRequest, ProviderError
+
+    row: dict[str, Any] = {"model": model.name, "tier": model.tier, "api": model.api, "url": model.base_url}
+    key = env.get(model.api_key_env, "") if model.api_key_env else None
+    if model.api_key_env and not key:
+        return {**row, "ok": None, "verdict": f"skipped: {model.api_key_env} is not set", "latency_ms": None}
+    window = PromptWindow("python", "doctor.py", LIVE_WINDOW_PREFIX, "\n")
+    started = time.monotonic()
+    try:
+        result = await client.complete(CallRequest(model, window, key or None, LIVE_MAX_TOKENS, False))
+    except ProviderError as error:
+        verdict, todo = _verdict(error, model.api_key_env)
+        latency = round((time.monotonic() - started) * 1000)
+        return {**row, "ok": False, "verdict": verdict, "detail": error.detail, "todo": todo, "latency_ms": latency}
+    return {
+        **row,
+        "ok": True,
+        "verdict": "ok: reachable, key accepted, model found",
+        "latency_ms": round(result.latency_ms),
+        "first_token_ms": round(result.first_token_ms) if result.first_token_ms is not None else None,
+    }
+
+
+def live_checks(config: Any, env: Mapping[str, str] = os.environ) -> list[dict[str, Any]]:
+    """One tiny request per configured model, all at once; never raises for a model's failure."""
+    import asyncio
+
+    from tierline.providers.openai import ProviderClient
+
+    async def run() -> list[dict[str, Any]]:
+        client = ProviderClient()
+        try:
+            return list(await asyncio.gather(*(_check_model(m, env, client) for m in config.models)))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def print_live(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        mark = {True: "ok  ", False: "FAIL", None: "skip"}[row["ok"]]
+        latency = f" {row['latency_ms']} ms" if row.get("latency_ms") is not None else ""
+        line = f"[{mark}] live {row['model']} ({row['tier']}, {row['api']}):{latency} {row['verdict']}"
+        if row.get("detail"):
+            line += f": {row['detail']}"
+        if row.get("todo"):
+            line += f" ({row['todo']})"
+        print(line)
