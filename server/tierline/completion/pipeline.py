@@ -23,7 +23,7 @@ from tierline.accounting.ledger import CallRow, utc_day
 from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.completion import downshift, postprocess
+from tierline.completion import downshift, hedging, postprocess
 from tierline.completion.explain import explain_position
 from tierline.completion.prompts import cut_window, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
@@ -185,7 +185,7 @@ class CompletionEngine:
                 continue
             if not state.attempts or state.attempts[-1].outcome == Outcome.SKIPPED_BUDGET:
                 state.note(f"{model.name}: {choice.reason}")
-            call = await self._attempt_held(hold, state, model, api_key)
+            model, call = await self._attempt_hedged(hold, state, walk, model, api_key)
             if call is None:
                 continue
             text = postprocess.clean(call.text, analysis.window, analysis.single_line)
@@ -260,6 +260,35 @@ class CompletionEngine:
             health.finished(model)
         health.record_success(model, result.latency_ms, result.first_token_ms)
         return result
+
+    async def _attempt_hedged(
+        self, hold: Hold, state: RequestState, walk: FallbackWalk, model: ModelSpec, api_key: str | None
+    ) -> tuple[ModelSpec, CallResult | None]:
+        """`_attempt_held`; past the model's tail latency, also the next model of its tier (with its
+        own budget hold, taken only if the hedge starts): the first good answer wins."""
+        assert state.analysis is not None
+        analysis = state.analysis
+        walk.called.add(model.name)
+        partner = walk.next_in_tier(model)
+        delay_ms = hedging.hedge_delay_ms(self.router.health.latency(model)) if partner else None
+        partner_key = self.keys.key_for(partner, quiet=True) if partner else None
+        if partner is None or delay_ms is None or isinstance(partner_key, MissingKey):
+            return model, await self._attempt_held(hold, state, model, api_key)
+        if not self.router.health.healthy(partner):
+            return model, await self._attempt_held(hold, state, model, api_key)
+
+        async def hedge() -> CallResult | None:
+            assert partner is not None and not isinstance(partner_key, MissingKey)
+            partner_hold = self.books.reserve(self._worst_case_usd(partner, analysis))
+            if isinstance(partner_hold, Refusal):
+                return None  # the budget has no room for a second call: wait for the first
+            walk.called.add(partner.name)
+            state.note(f"hedged to {partner.name}: {model.name} past {delay_ms:.0f} ms")
+            return await self._attempt_held(partner_hold, state, partner, partner_key)
+
+        primary = self._attempt_held(hold, state, model, api_key)
+        winner, call = await hedging.race(primary, delay_ms / 1000, hedge)
+        return (partner if winner == 1 else model), call
 
     def _set_aside(self, model: ModelSpec, error: Rejected) -> None:
         """A permanent refusal: no more calls to the model until its config changes; said once."""

@@ -91,11 +91,23 @@ class FallbackWalk:
     choices: list[Choice]
     invalid_in_tier: dict[str, int] = field(default_factory=dict)
     skipped_tiers: set[str] = field(default_factory=set)
+    # Models already called in this request (a hedge): not called again.
+    called: set[str] = field(default_factory=set)
 
     def __iter__(self) -> Iterator[Choice]:
         for choice in self.choices:
-            if choice.model.tier not in self.skipped_tiers:
+            if choice.model.tier not in self.skipped_tiers and choice.model.name not in self.called:
                 yield choice
+
+    def next_in_tier(self, model: ModelSpec) -> ModelSpec | None:
+        """The model after `model` in the plan, in the same tier and not called yet: a hedge's target."""
+        names = [c.model.name for c in self.choices]
+        if model.name not in names:
+            return None
+        for choice in self.choices[names.index(model.name) + 1 :]:
+            if choice.model.tier == model.tier and choice.model.name not in self.called:
+                return choice.model
+        return None
 
     def note_invalid(self, model: ModelSpec) -> None:
         """An invalid answer: after the retries a tier allows, the walk leaves that tier."""

@@ -1,0 +1,92 @@
+"""Hedged requests: a model that turns slow costs one hedge, not a slow answer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.test_providers_wire import Harness, config
+from tierline.completion import hedging
+from tierline.devtools.simulator import Simulator
+from tierline.routing.health import LatencyStats
+
+
+async def test_race_hedge_wins_and_the_primary_is_cancelled() -> None:
+    cancelled = asyncio.Event()
+
+    async def stuck() -> str | None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return None
+
+    async def quick() -> str | None:
+        return "hedge"
+
+    assert await hedging.race(stuck(), 0.0, quick) == (1, "hedge")
+    assert cancelled.is_set()
+
+
+async def test_race_primary_failing_early_does_not_hedge() -> None:
+    started = []
+
+    async def fails() -> str | None:
+        return None
+
+    async def hedge() -> str | None:
+        started.append(1)
+        return "x"
+
+    assert await hedging.race(fails(), 10.0, hedge) == (0, None)
+    assert started == []
+
+
+async def test_race_waits_for_the_hedge_when_the_primary_fails_after_it_started() -> None:
+    gate = asyncio.Event()
+
+    async def fails_later() -> str | None:
+        await gate.wait()
+        return None
+
+    async def hedge() -> str | None:
+        gate.set()
+        await asyncio.sleep(0)
+        return "hedge"
+
+    assert await hedging.race(fails_later(), 0.0, hedge) == (1, "hedge")
+
+
+def test_no_hedge_before_the_tail_is_known() -> None:
+    stats = LatencyStats()
+    for value in (100.0, 100.0, 100.0, 100.0):
+        stats.observe(value, 0.3, 0.0)
+    assert hedging.hedge_delay_ms(stats) is None
+    stats.observe(100.0, 0.3, 0.0)
+    assert hedging.hedge_delay_ms(stats) == 130.0  # p95 100 ms + 30 ms margin
+
+
+async def test_model_turning_slow_is_hedged_to_the_next_model_of_its_tier(simulator: Simulator, tmp_path: Path) -> None:
+    def model(name: str, price: float) -> dict[str, object]:
+        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
+                "input_per_mtok": price, "output_per_mtok": price}  # fmt: skip
+
+    simulator.set_behaviour("cheap-a", latency_ms=20)
+    simulator.set_behaviour("cheap-b", latency_ms=20)
+    h = Harness(config(tmp_path, model("cheap-a", 0.1), model("cheap-b", 0.2)))
+    try:
+        for _ in range(6):
+            routed = await h.keystroke()
+            assert routed.route is not None and routed.route["model"] == "cheap-a"
+        simulator.set_behaviour("cheap-a", latency_ms=60_000)  # far past any timeout of the test
+        slow = await h.keystroke()
+    finally:
+        await h.close()
+    assert slow.route is not None and slow.text
+    assert slow.route["model"] == "cheap-b"
+    outcomes = {(a["model"], a["outcome"]) for a in slow.route["attempts"]}
+    assert outcomes == {("cheap-a", "cancelled"), ("cheap-b", "ok")}
+    assert "hedged to cheap-b" in slow.route["reason"]
+    # The slow call's connection was closed, not left to run on.
+    await simulator.wait_for(lambda r: r["model"] == "vendor/cheap-a" and r["outcome"] == "disconnected")
