@@ -176,7 +176,7 @@ def text_completion_events(text: str = ANSWER) -> list[str]:
 def deepseek_fim(body: dict[str, Any], headers: dict[str, str]) -> Reply:
     if "prompt" not in body:
         return Reply(422, {"error": {"message": "Failed to deserialize the JSON body: missing field `prompt`"}})
-    last = {
+    last: dict[str, Any] = {
         "id": "cmpl-wire",
         "object": "text_completion",
         "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
