@@ -90,3 +90,25 @@ async def test_model_turning_slow_is_hedged_to_the_next_model_of_its_tier(simula
     assert "hedged to cheap-b" in slow.route["reason"]
     # The slow call's connection was closed, not left to run on.
     await simulator.wait_for(lambda r: r["model"] == "vendor/cheap-a" and r["outcome"] == "disconnected")
+
+
+async def test_a_model_that_lost_a_hedge_is_not_tried_first_on_the_next_request(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    def model(name: str, price: float) -> dict[str, object]:
+        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
+                "input_per_mtok": price, "output_per_mtok": price}  # fmt: skip
+
+    simulator.set_behaviour("cheap-a", latency_ms=20)
+    simulator.set_behaviour("cheap-b", latency_ms=20)
+    h = Harness(config(tmp_path, model("cheap-a", 0.1), model("cheap-b", 0.2)))
+    try:
+        for _ in range(6):
+            await h.keystroke()
+        simulator.set_behaviour("cheap-a", latency_ms=60_000)
+        hedged = await h.keystroke()
+        after = await h.keystroke()
+    finally:
+        await h.close()
+    assert hedged.route is not None and hedged.route["model"] == "cheap-b"
+    assert after.route is not None and [a["model"] for a in after.route["attempts"]] == ["cheap-b"]

@@ -286,9 +286,13 @@ class CompletionEngine:
             state.note(f"hedged to {partner.name}: {model.name} past {delay_ms:.0f} ms")
             return await self._attempt_held(partner_hold, state, partner, partner_key)
 
+        started = time.monotonic()
         primary = self._attempt_held(hold, state, model, api_key)
         winner, call = await hedging.race(primary, delay_ms / 1000, hedge)
-        return (partner if winner == 1 else model), call
+        if winner == 1 and call is not None:
+            self.router.health.record_hedge_lost(model, (time.monotonic() - started) * 1000)
+            return partner, call
+        return model, call
 
     def _set_aside(self, model: ModelSpec, error: Rejected) -> None:
         """A permanent refusal: no more calls to the model until its config changes; said once."""

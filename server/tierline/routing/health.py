@@ -259,6 +259,15 @@ class Health:
         # connection speaks for the whole endpoint.
         self._provider_breaker(model).on_failure(now, provider_wide, None)
 
+    def record_hedge_lost(self, model: ModelSpec, elapsed_ms: float) -> None:
+        """A hedge answered before this model did: it turned slow. It is taken as over the latency
+        budget until a probe (or a later answer) says otherwise, so the next requests do not each
+        wait out a hedge delay on it. No latency sample is invented: its tail stays what was seen."""
+        stats = self.latency(model)
+        budget = self.config.routing.latency_budget_ms
+        stats.ewma_ms = max(stats.ewma_ms or 0.0, elapsed_ms, budget + 1.0)
+        stats.last_sample_at = self.clock()
+
     def record_cancelled(self, model: ModelSpec) -> None:
         """A cancelled call says nothing about the model; a half-open probe may run again."""
         self.model_breakers.setdefault(model.name, Breaker()).probing = False
