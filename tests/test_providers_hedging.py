@@ -25,7 +25,7 @@ async def test_race_hedge_wins_and_the_primary_is_cancelled() -> None:
     async def quick() -> str | None:
         return "hedge"
 
-    assert await hedging.race(stuck(), 0.0, quick) == (1, "hedge")
+    assert await hedging.race(stuck(), hedging.HedgeAfter(0.0, None), asyncio.Event(), quick) == (1, "hedge")
     assert cancelled.is_set()
 
 
@@ -39,7 +39,7 @@ async def test_race_primary_failing_early_does_not_hedge() -> None:
         started.append(1)
         return "x"
 
-    assert await hedging.race(fails(), 10.0, hedge) == (0, None)
+    assert await hedging.race(fails(), hedging.HedgeAfter(10.0, 10.0), asyncio.Event(), hedge) == (0, None)
     assert started == []
 
 
@@ -55,16 +55,41 @@ async def test_race_waits_for_the_hedge_when_the_primary_fails_after_it_started(
         await asyncio.sleep(0)
         return "hedge"
 
-    assert await hedging.race(fails_later(), 0.0, hedge) == (1, "hedge")
+    assert await hedging.race(fails_later(), hedging.HedgeAfter(None, 0.0), asyncio.Event(), hedge) == (1, "hedge")
 
 
 def test_no_hedge_before_the_tail_is_known() -> None:
     stats = LatencyStats()
     for value in (100.0, 100.0, 100.0, 100.0):
-        stats.observe(value, 0.3, 0.0)
-    assert hedging.hedge_delay_ms(stats) is None
-    stats.observe(100.0, 0.3, 0.0)
-    assert hedging.hedge_delay_ms(stats) == 130.0  # p95 100 ms + 30 ms margin
+        stats.observe(value, 0.3, 0.0, first_token_ms=40.0)
+    assert hedging.hedge_after(stats) is None
+    stats.observe(100.0, 0.3, 0.0, first_token_ms=40.0)
+    # p95 + 30 ms (above p95 x 1.2 for these): first token by 70 ms, the answer by 130 ms.
+    assert hedging.hedge_after(stats) == hedging.HedgeAfter(0.07, 0.13)
+
+
+async def test_first_token_in_time_means_no_hedge_before_the_total_moment() -> None:
+    first_token = asyncio.Event()
+    release = asyncio.Event()
+    started = []
+
+    async def streaming() -> str | None:
+        first_token.set()
+        await release.wait()
+        return "primary"
+
+    async def hedge() -> str | None:
+        started.append(1)
+        return "hedge"
+
+    async def finish_soon() -> None:
+        await asyncio.sleep(0)
+        release.set()
+
+    asyncio.ensure_future(finish_soon())
+    # No total moment: once the first token is in, the primary is awaited.
+    assert await hedging.race(streaming(), hedging.HedgeAfter(5.0, None), first_token, hedge) == (0, "primary")
+    assert started == []
 
 
 async def test_model_turning_slow_is_hedged_to_the_next_model_of_its_tier(simulator: Simulator, tmp_path: Path) -> None:

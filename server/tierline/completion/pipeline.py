@@ -213,17 +213,28 @@ class CompletionEngine:
         return await self._walk(state, lower)
 
     async def _attempt_held(
-        self, hold: Hold, state: RequestState, model: ModelSpec, api_key: str | None
+        self,
+        hold: Hold,
+        state: RequestState,
+        model: ModelSpec,
+        api_key: str | None,
+        on_first_token: Callable[[], None] | None = None,
     ) -> CallResult | None:
         """`_attempt` within a budget hold: settled to the real cost, released (0) on failure or cancel."""
         call: CallResult | None = None
         try:
-            call = await self._attempt(state, model, api_key)
+            call = await self._attempt(state, model, api_key, on_first_token)
         finally:
             self.books.settle(hold, Charge.of_call(model, Outcome.OK, call).cost_usd if call is not None else 0.0)
         return call
 
-    async def _attempt(self, state: RequestState, model: ModelSpec, api_key: str | None) -> CallResult | None:
+    async def _attempt(
+        self,
+        state: RequestState,
+        model: ModelSpec,
+        api_key: str | None,
+        on_first_token: Callable[[], None] | None = None,
+    ) -> CallResult | None:
         """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
         assert state.analysis is not None
         health = self.router.health
@@ -234,6 +245,7 @@ class CompletionEngine:
             self.config.completion.max_tokens,
             state.analysis.single_line,
             postprocess.first_line_complete,
+            on_first_token,
         )
         started = time.monotonic()
         health.mark_probing(model)
@@ -270,9 +282,9 @@ class CompletionEngine:
         analysis = state.analysis
         walk.called.add(model.name)
         partner = walk.next_in_tier(model)
-        delay_ms = hedging.hedge_delay_ms(self.router.health.latency(model)) if partner else None
+        after = hedging.hedge_after(self.router.health.latency(model)) if partner else None
         partner_key = self.keys.key_for(partner, quiet=True) if partner else None
-        if partner is None or delay_ms is None or isinstance(partner_key, MissingKey):
+        if partner is None or after is None or isinstance(partner_key, MissingKey):
             return model, await self._attempt_held(hold, state, model, api_key)
         if not self.router.health.healthy(partner):
             return model, await self._attempt_held(hold, state, model, api_key)
@@ -283,12 +295,13 @@ class CompletionEngine:
             if isinstance(partner_hold, Refusal):
                 return None  # the budget has no room for a second call: wait for the first
             walk.called.add(partner.name)
-            state.note(f"hedged to {partner.name}: {model.name} past {delay_ms:.0f} ms")
+            state.note(f"hedged to {partner.name}: {model.name} past its tail latency")
             return await self._attempt_held(partner_hold, state, partner, partner_key)
 
         started = time.monotonic()
-        primary = self._attempt_held(hold, state, model, api_key)
-        winner, call = await hedging.race(primary, delay_ms / 1000, hedge)
+        first_token = asyncio.Event()
+        primary = self._attempt_held(hold, state, model, api_key, first_token.set)
+        winner, call = await hedging.race(primary, after, first_token, hedge)
         if winner == 1 and call is not None:
             self.router.health.record_hedge_lost(model, (time.monotonic() - started) * 1000)
             return partner, call

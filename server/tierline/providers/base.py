@@ -27,6 +27,8 @@ class CallRequest:
     single_line: bool
     # For single-line completions: stop reading once this says the first line is complete.
     line_complete: Callable[[str], bool] | None = None
+    # Called once, when the first token arrives (hedging waits on it).
+    on_first_token: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,8 @@ class ProviderClient:
                         reader.feed(event)
                         if reader.text and first_token_ms is None:
                             first_token_ms = (time.monotonic() - started) * 1000
+                            if call.on_first_token is not None:
+                                call.on_first_token()
                         if call.single_line and call.line_complete is not None and call.line_complete(reader.text):
                             stopped_early = True
                             break

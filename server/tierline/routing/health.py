@@ -40,6 +40,7 @@ class LatencyStats:
     in_flight: int = 0
     samples: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
     last_sample_at: float = 0.0
+    first_token_samples: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
 
     def observe(self, latency_ms: float, alpha: float, now: float, first_token_ms: float | None = None) -> None:
         if self.ewma_ms is None:
@@ -52,12 +53,19 @@ class LatencyStats:
             self.deviation_ms = (1 - alpha) * self.deviation_ms + alpha * abs(latency_ms - self.ewma_ms)
             self.ewma_ms = (1 - alpha) * self.ewma_ms + alpha * latency_ms
         if first_token_ms is not None:
+            self.first_token_samples.append(first_token_ms)
             previous = self.first_token_ewma_ms
             self.first_token_ewma_ms = (
                 first_token_ms if previous is None else (1 - alpha) * previous + alpha * first_token_ms
             )
         self.samples.append(latency_ms)
         self.last_sample_at = now
+
+    def first_token_p95_ms(self) -> float | None:
+        if not self.first_token_samples:
+            return None
+        ordered = sorted(self.first_token_samples)
+        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
     def p95_ms(self) -> float | None:
         if not self.samples:
