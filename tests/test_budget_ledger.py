@@ -57,7 +57,7 @@ def test_cached_input_is_priced_at_the_cached_price_and_kept_in_the_ledger(tmp_p
 
 def test_a_cost_the_provider_reported_wins_and_says_so():
     call = CallResult("x", 1000, 50, 0, True, 100.0, None)
-    object.__setattr__(call, "cost_usd", 0.000123)  # the providers' reported figure, when they send one
+    object.__setattr__(call, "cost_usd_reported", 0.000123)  # the providers' reported figure, when they send one
     charge = Charge.of_call(CHEAP, Outcome.OK, call)
     assert (charge.cost_usd, charge.cost_source) == (0.000123, "reported")
 

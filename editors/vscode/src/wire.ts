@@ -106,7 +106,8 @@ export interface ModelStats {
   p95_ms?: number | null;
   first_token_ewma_ms?: number | null;
   in_flight?: number;
-  breaker?: string;
+  breaker?: string; // closed | half_open | open | rejected
+  rejected?: string; // while the model is set aside: the provider's message, keys masked
 }
 
 export interface TodayStats {
