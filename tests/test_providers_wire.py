@@ -330,3 +330,22 @@ async def test_anthropic_request_shape(simulator: Simulator, harness: Any) -> No
     assert blocks[0]["cache_control"] == {"type": "ephemeral"} and "import os" in blocks[0]["text"]
     assert "cache_control" not in blocks[-1] and "<|cursor|>" in blocks[-1]["text"]
     assert "stream_options" not in sent["body"] and sent["body"]["max_tokens"] == 128
+
+
+async def test_ledger_rows_say_reported_or_estimated(simulator: Simulator, tmp_path: Path) -> None:
+    import sqlite3
+
+    for scenario in ("openrouter-chat", "deepseek-chat"):
+        h = Harness(config(tmp_path / scenario, model(simulator, scenario, scenario)))
+        assert (await h.keystroke()).text == ANSWER
+        await h.close()
+    rows = {}
+    for scenario in ("openrouter-chat", "deepseek-chat"):
+        with sqlite3.connect(tmp_path / scenario / "state" / "ledger.sqlite3") as db:
+            rows[scenario] = db.execute(
+                "SELECT tokens_in, cached_tokens_in, cost_usd, cost_source FROM calls WHERE outcome = 'ok'"
+            ).fetchall()
+    assert rows["openrouter-chat"] == [(100, 0, 0.0004213, "reported")]
+    ((tokens_in, cached, cost, source),) = rows["deepseek-chat"]
+    assert (tokens_in, cached, source) == (1500, 1280, "estimated")
+    assert cost == pytest.approx((220 * 2.0 + 1280 * 0.5 + 7 * 10.0) / 1e6, abs=1e-12)
