@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import BaseLanguageClient, LanguageClient
+from pygls.lsp.client import BaseLanguageClient, LanguageClient  # type: ignore[attr-defined,unused-ignore]
 
 
 def initialize_params(
