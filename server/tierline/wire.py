@@ -56,6 +56,16 @@ class Outcome(_WireEnum):
     REJECTED = "rejected"  # a permanent provider error (400, 401, 402, 403, 404, 413, 422)
 
 
+class Fate(_WireEnum):
+    """What became of a shown completion: the ledger's `fates.fate` column (docs/acceptance.md)."""
+
+    SHOWN = "shown"  # shown, nothing reported yet
+    ACCEPTED = "accepted"  # accepted whole (Tab)
+    PARTIAL = "partial"  # accepted in part (word, line)
+    DISMISSED = "dismissed"  # the editor reported an explicit dismissal
+    IGNORED = "ignored"  # another completion replaced it, or the document closed, with no acceptance
+
+
 # A failed model call: everything but these.
 NOT_FAILURES: frozenset[str] = frozenset({Outcome.OK, Outcome.CANCELLED, Outcome.SKIPPED_BUDGET})
 
@@ -116,11 +126,23 @@ class ExplainResult(TypedDict):
     excluded: bool
 
 
+class AcceptanceStats(TypedDict):
+    """`tierline.stats` `acceptance`: what became of the completions shown (overall or one tier)."""
+
+    shown: int
+    accepted: int  # accepted whole or in part
+    rate: float  # accepted / shown, 0 when nothing was shown
+    accepted_chars: int
+    retained_chars: int  # accepted characters still in the document a while later
+    cost_per_accepted_char_usd: float | None  # spend / accepted_chars; None before the first acceptance
+
+
 class TierStats(TypedDict):
     requests: int
     model_calls: int
     cache_hits: int
     spend_usd: float
+    acceptance: NotRequired[AcceptanceStats]
 
 
 class ModelStats(TypedDict, total=False):
@@ -178,10 +200,13 @@ class StatsResult(TypedDict):
     budget: BudgetStats
     escalate_next: bool
     warnings: list[str]
+    acceptance: NotRequired[AcceptanceStats]
 
 
 __all__ = [
     "CMD_ACCEPTED",
+    "AcceptanceStats",
+    "Fate",
     "CMD_CLEAR_CACHE",
     "CMD_ESCALATE",
     "CMD_EXPLAIN",

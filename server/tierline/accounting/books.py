@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.budget import Budget, Hooks
 from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import AnswerCache, CachedAnswer
@@ -34,6 +35,7 @@ class Books:
         self._faults: dict[str, str] = {}
         self.cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
         self.ledger = Ledger(config.ledger.dir)
+        self.fates = FateLedger(config.ledger.dir)
         self.budget = self._open_budget(config)
 
     # -- configuration -------------------------------------------------------------------------
@@ -49,6 +51,8 @@ class Books:
         if new.ledger.dir != old.ledger.dir:
             self._guard("ledger", self.ledger.close, None)
             self.ledger = Ledger(new.ledger.dir)
+            self._guard("ledger", self.fates.close, None)
+            self.fates = FateLedger(new.ledger.dir)
             self._faults.pop("ledger", None)
         if (new.ledger.dir, new.budget.store, new.budget.user) != (old.ledger.dir, old.budget.store, old.budget.user):
             self._guard("budget", self.budget.close, None)
@@ -99,6 +103,10 @@ class Books:
     def today(self) -> dict[str, Any]:
         return self.summary(utc_day())
 
+    def with_fates(self, action: Callable[[FateLedger], T], fallback: T) -> T:
+        """Run an action on the `fates` table (accounting/acceptance.py); a fault is the ledger's."""
+        return self._guard("ledger", lambda: action(self.fates), fallback)
+
     @property
     def warnings(self) -> list[str]:
         return list(self._faults.values())
@@ -107,6 +115,7 @@ class Books:
         self._guard("cache", self.cache.close, None)
         self._guard("ledger", self.ledger.close, None)
         self._guard("budget", self.budget.close, None)
+        self._guard("ledger", self.fates.close, None)
 
     # -- faults --------------------------------------------------------------------------------
     def _guard(self, store: str, action: Callable[[], T], fallback: T) -> T:

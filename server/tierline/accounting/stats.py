@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from tierline.accounting.acceptance import empty_acceptance, empty_summary
 from tierline.accounting.books import Books
 from tierline.config import Config
 from tierline.wire import BudgetStats, ModelStats, StatsResult
@@ -22,6 +23,11 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         row.update(live.get(name, {"ewma_ms": None, "p95_ms": None}))
         by_model[name] = row  # type: ignore[assignment]
     budget = cast(BudgetStats, books.budget_status()) or fallback_budget(config)
+    acceptance = books.with_fates(lambda fates: fates.summary(), None) or empty_summary()
+    by_tier = {
+        tier: {**row, "acceptance": acceptance["by_tier"].get(tier, empty_acceptance())}
+        for tier, row in summary["by_tier"].items()
+    }
     return {
         "requests": summary["requests"],
         "model_calls": summary["model_calls"],
@@ -29,7 +35,7 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         "spend_usd": summary["spend_usd"],
         "premium_baseline_usd": summary["premium_baseline_usd"],
         "savings_pct": summary["savings_pct"],
-        "by_tier": summary["by_tier"],
+        "by_tier": by_tier,  # type: ignore[typeddict-item]
         "by_model": by_model,
         "today": {
             "requests": today["requests"],
@@ -40,6 +46,7 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         "budget": budget,
         "escalate_next": router.tiers.escalate_next,
         "warnings": books.warnings,
+        "acceptance": acceptance["overall"],
     }
 
 

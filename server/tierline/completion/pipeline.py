@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from tierline.accounting.acceptance import AcceptanceTracker, ShownRow
 from tierline.accounting.books import Books
 from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import CachedAnswer, cache_key
@@ -61,6 +62,7 @@ class CompletionEngine:
         self.keys = KeyRing(env, notify_user)
         self.books = Books(config, notify_user)
         self.sessions = DocumentSessions()
+        self.acceptance = AcceptanceTracker(self.books.with_fates)
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
@@ -103,6 +105,7 @@ class CompletionEngine:
         if rest is not None and shown is not None:
             self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
             typed = Answer(rest, shown.model, shown.tier, cached=True)
+            self.acceptance.continued(document.uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
 
         # 3. Debounce automatic requests to the rhythm of the typing.
@@ -398,6 +401,11 @@ class CompletionEngine:
         self.sessions.show(
             uri, ShownCompletion(state.cursor.offset, state.surroundings.before, answer.text, answer.model, answer.tier)
         )
+        score = state.analysis.score if state.analysis else None
+        row = ShownRow(
+            state.request_id, state.language, answer.tier, answer.model, score, answer.cached, len(answer.text)
+        )
+        self.acceptance.shown(row, uri, state.cursor.offset, answer.text)
 
     # -- commands ------------------------------------------------------------------------------
     def explain(self, document: Document, offset: int) -> ExplainResult:

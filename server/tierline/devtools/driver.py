@@ -30,6 +30,7 @@ def initialize_params(
 class Completion:
     text: str | None
     route: dict[str, Any] | None
+    command: dict[str, Any] | None = None  # the item's command: what the editor runs on acceptance
 
 
 @dataclass
@@ -126,7 +127,12 @@ class EditorSession:
             text = text.value
         # The server notifies before it answers, so the route is already here.
         route = self.routes[-1] if len(self.routes) > before else None
-        return Completion(text, route)
+        item_command = items[0].command if items else None
+        command = None
+        if item_command is not None:
+            arguments = _plain(list(item_command.arguments or []))
+            command = {"title": item_command.title, "command": item_command.command, "arguments": arguments}
+        return Completion(text, route, command)
 
     async def command(self, name: str, *arguments: Any) -> Any:
         result = await self.client.workspace_execute_command_async(

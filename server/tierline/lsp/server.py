@@ -22,6 +22,7 @@ from tierline.completion.request import CursorRequest
 from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
 from tierline.config.trust import TrustError, TrustStore
 from tierline.wire import (
+    CMD_ACCEPTED,
     CMD_CLEAR_CACHE,
     CMD_ESCALATE,
     CMD_EXPLAIN,
@@ -178,10 +179,15 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
         else:
             document.apply_change(None, None, change.text, ls.encoding)
     document.version = params.text_document.version
+    if ls.engine is not None:
+        ls.engine.acceptance.document_changed(document.uri, document.source)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: TierlineServer, params: types.DidCloseTextDocumentParams) -> None:
+    closing = ls.documents.get(params.text_document.uri)
+    if closing is not None and ls.engine is not None:
+        ls.engine.acceptance.document_closing(closing.uri, closing.source)
     ls.documents.close(params.text_document.uri)
     if ls.engine is not None:
         ls.engine.forget(params.text_document.uri)
@@ -213,7 +219,14 @@ async def inline_completion(
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
-    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=routed.text, range=here)])
+    # Accepting runs the item's command (VS Code, Neovim 0.12, any LSP client): the fate is recorded.
+    accepted = None
+    if routed.route is not None:
+        accepted = types.Command(
+            title="tierline: accepted", command=CMD_ACCEPTED, arguments=[routed.route["request_id"]]
+        )
+    item = types.InlineCompletionItem(insert_text=routed.text, range=here, command=accepted)
+    return types.InlineCompletionList(items=[item])
 
 
 @server.command(CMD_EXPLAIN)
@@ -241,6 +254,14 @@ def _explain_args(ls: TierlineServer, args: tuple[Any, ...]) -> tuple[Document, 
     if line >= len(document.line_starts):
         raise JsonRpcInvalidParams(f"tierline.explain: line {line} is past the end ({len(document.line_starts)} lines)")
     return document, line, character
+
+
+@server.command(CMD_ACCEPTED)
+def accepted(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    """`[request_id]` or `[request_id, {"kind": "word"|"line", "chars": N}]` (accounting/acceptance.py)."""
+    if ls.engine is None:
+        return {"recorded": False, "reason": "not initialized"}
+    return ls.engine.acceptance.report(args)
 
 
 @server.command(CMD_STATS)

@@ -1,0 +1,414 @@
+"""What became of each completion shown: one fate per request, in the ledger's SQLite file, never code.
+
+A completion the server answers is *shown* (a row in ``fates``). The editor runs
+``tierline.accepted`` with ``[request_id]`` when the user accepts it whole, or with
+``[request_id, {"kind": "word"|"line", "chars": N}]`` for a partial acceptance; tierline's own
+plugins may also send ``{"kind": "dismiss"}``. A shown completion that another one replaces (or
+whose document closes) with no acceptance is *ignored*.
+
+A while after an acceptance (``RETENTION_S``, or when the document closes), the accepted text is
+looked for around where it went in: the characters still there are *retained*. The text needed
+for that check lives in memory only, for the few acceptances still waiting for it; the table
+holds counts.
+
+``FateLedger`` is the SQL; ``AcceptanceTracker`` is what the server calls, through ``Books`` so
+that a broken ledger never costs an answer; ``acceptance_summary`` is what `tierline.stats`,
+`tierline report` and `tierline calibrate` read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tierline.accounting.ledger import Ledger, utc_day
+from tierline.config.paths import private_dir
+from tierline.wire import AcceptanceStats, Fate
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS fates (
+    request_id TEXT PRIMARY KEY,
+    ts REAL NOT NULL,
+    day TEXT NOT NULL,
+    language TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    model TEXT NOT NULL,
+    score REAL,
+    cached INTEGER NOT NULL,
+    shown_chars INTEGER NOT NULL,
+    fate TEXT NOT NULL,
+    accepted_chars INTEGER NOT NULL DEFAULT 0,
+    retained_chars INTEGER,
+    decided_ts REAL
+);
+CREATE INDEX IF NOT EXISTS fates_day ON fates(day);
+"""
+
+# How long after an acceptance its text is looked for again ("still there a while later").
+RETENTION_S = 30.0
+# Acceptances waiting for the retention check, and shown completions remembered for it.
+MAX_REMEMBERED = 512
+# A run of fewer matching characters is chance (spaces, brackets), not the accepted text.
+MIN_RETAINED_RUN = 4
+# Partial kinds an editor may send; "dismiss" is tierline's own plugins' extension.
+PARTIAL_KINDS = ("word", "line")
+DISMISS = "dismiss"
+MAX_REQUEST_ID = 64
+MAX_CHARS = 1_000_000
+
+ACCEPTED_FATES = (Fate.ACCEPTED.value, Fate.PARTIAL.value)
+
+
+class BadAcceptance(ValueError):
+    """`tierline.accepted` called with arguments that are not `[request_id]` or `[request_id, {kind, chars}]`."""
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    """One shown completion: what the ledger keeps of it (counts, never the text)."""
+
+    request_id: str
+    language: str
+    tier: str
+    model: str
+    score: float | None
+    cached: bool
+    shown_chars: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """One `tierline.accepted` call, checked: whole (kind None), partial (word/line), or dismiss."""
+
+    request_id: str
+    kind: str | None = None
+    chars: int = 0
+
+
+def parse_report(arguments: Sequence[Any]) -> Report:
+    """The command's arguments, checked (they come from the editor: any JSON at all)."""
+    if not arguments or not isinstance(arguments[0], str) or not 0 < len(arguments[0]) <= MAX_REQUEST_ID:
+        raise BadAcceptance("tierline.accepted takes [request_id] or [request_id, {kind, chars}]")
+    request_id = arguments[0]
+    if len(arguments) < 2 or arguments[1] is None:
+        return Report(request_id)
+    detail = arguments[1]
+    if hasattr(detail, "_asdict"):  # pygls may hand a JSON object over as a named tuple
+        detail = detail._asdict()
+    if not isinstance(detail, Mapping):
+        raise BadAcceptance("tierline.accepted: the second argument must be {kind, chars}")
+    kind = detail.get("kind")
+    if kind == DISMISS:
+        return Report(request_id, DISMISS)
+    if kind not in PARTIAL_KINDS:
+        raise BadAcceptance(f"tierline.accepted: kind must be one of word, line, {DISMISS}; got {kind!r}")
+    chars = detail.get("chars")
+    if isinstance(chars, bool) or not isinstance(chars, int) or not 0 <= chars <= MAX_CHARS:
+        raise BadAcceptance(f"tierline.accepted: chars must be a whole number >= 0, got {chars!r}")
+    return Report(request_id, str(kind), chars)
+
+
+class FateLedger:
+    """The `fates` table, in the ledger's file (its own connection; the ledger owns `calls`)."""
+
+    def __init__(self, directory: Path):
+        self.path = directory / Ledger.FILENAME
+        self._directory = directory
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            private_dir(self._directory)
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        return self._db
+
+    def shown(self, row: ShownRow, timestamp: float) -> None:
+        self._conn().execute(
+            "INSERT OR IGNORE INTO fates (request_id, ts, day, language, tier, model, score, cached, shown_chars, fate)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                row.request_id,
+                timestamp,
+                utc_day(timestamp),
+                row.language,
+                row.tier,
+                row.model,
+                row.score,
+                int(row.cached),
+                row.shown_chars,
+                Fate.SHOWN.value,
+            ),
+        )
+
+    def accepted(self, report: Report, timestamp: float) -> tuple[int, int] | None:
+        """Record an acceptance; (accepted_chars, shown_chars) after it, None for an unknown request.
+
+        A whole acceptance takes every shown character; partial ones add up (capped at what was
+        shown) and never undo a whole one."""
+        db = self._conn()
+        found = db.execute(
+            "SELECT fate, accepted_chars, shown_chars FROM fates WHERE request_id = ?", (report.request_id,)
+        ).fetchone()
+        if found is None:
+            return None
+        fate, accepted_chars, shown_chars = found
+        if report.kind is None:
+            fate, accepted_chars = Fate.ACCEPTED.value, shown_chars
+        elif fate != Fate.ACCEPTED.value:
+            accepted_chars = min(shown_chars, accepted_chars + report.chars)
+            fate = Fate.ACCEPTED.value if accepted_chars >= shown_chars else Fate.PARTIAL.value
+        db.execute(
+            "UPDATE fates SET fate = ?, accepted_chars = ?, decided_ts = ? WHERE request_id = ?",
+            (fate, accepted_chars, timestamp, report.request_id),
+        )
+        return int(accepted_chars), int(shown_chars)
+
+    def settle(self, request_id: str, fate: Fate, timestamp: float) -> None:
+        """Dismissed or ignored, unless something was accepted already."""
+        self._conn().execute(
+            "UPDATE fates SET fate = ?, decided_ts = ? WHERE request_id = ? AND fate = ?",
+            (fate.value, timestamp, request_id, Fate.SHOWN.value),
+        )
+
+    def retained(self, request_id: str, chars: int) -> None:
+        self._conn().execute("UPDATE fates SET retained_chars = ? WHERE request_id = ?", (chars, request_id))
+
+    def rows(self, since_ts: float = 0.0) -> list[dict[str, Any]]:
+        """Every fate since a time, for calibration: score, tier, language, fate, chars."""
+        cursor = self._conn().execute(
+            "SELECT request_id, ts, language, tier, model, score, cached, shown_chars, fate, accepted_chars,"
+            " retained_chars FROM fates WHERE ts >= ? ORDER BY ts",
+            (since_ts,),
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor]
+
+    def summary(self, day: str | None = None) -> dict[str, Any]:
+        """Acceptance overall and by tier, model and language, with spend from `calls`."""
+        return acceptance_summary(self._conn(), day)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading it back
+
+
+def acceptance_figures(shown: int, accepted: int, chars: tuple[int, int], spend_usd: float) -> AcceptanceStats:
+    """The contract's shape from counts; ``chars`` is (accepted, retained)."""
+    accepted_chars, retained_chars = chars
+    return {
+        "shown": shown,
+        "accepted": accepted,
+        "rate": round(accepted / shown, 4) if shown else 0.0,
+        "accepted_chars": accepted_chars,
+        "retained_chars": retained_chars,
+        "cost_per_accepted_char_usd": round(spend_usd / accepted_chars, 10) if accepted_chars else None,
+    }
+
+
+def empty_acceptance() -> AcceptanceStats:
+    return acceptance_figures(0, 0, (0, 0), 0.0)
+
+
+def _spend_by(db: sqlite3.Connection, column: str, where: str, args: tuple[Any, ...]) -> dict[str, float]:
+    try:
+        rows = db.execute(f"SELECT {column}, COALESCE(SUM(cost_usd), 0) FROM calls {where} GROUP BY {column}", args)
+        return {str(key): float(spend) for key, spend in rows}
+    except sqlite3.OperationalError:  # no calls table yet: nothing spent
+        return {}
+
+
+def acceptance_summary(db: sqlite3.Connection, day: str | None = None) -> dict[str, Any]:
+    """{"overall": AcceptanceStats, "by_tier"|"by_model"|"by_language": {name: AcceptanceStats}}.
+
+    Cost per accepted character is everything spent (every call, failed ones too) over the
+    characters accepted: what an accepted character really cost."""
+    where, args = ("WHERE day = ?", (day,)) if day else ("", ())
+    out: dict[str, Any] = {}
+    for group in ("tier", "model", "language"):
+        spend = _spend_by(db, group, where, args)
+        table: dict[str, AcceptanceStats] = {}
+        for key, shown, accepted, accepted_chars, retained_chars in db.execute(
+            f"SELECT {group}, COUNT(*), SUM(fate IN (?, ?)), SUM(accepted_chars), SUM(COALESCE(retained_chars, 0))"
+            f" FROM fates {where} GROUP BY {group}",
+            (*ACCEPTED_FATES, *args),
+        ):
+            table[str(key)] = acceptance_figures(
+                shown, accepted or 0, (accepted_chars or 0, retained_chars or 0), spend.get(str(key), 0.0)
+            )
+        out[f"by_{group}"] = table
+    total_spend = sum(_spend_by(db, "tier", where, args).values())
+    shown, accepted, accepted_chars, retained_chars = db.execute(
+        f"SELECT COUNT(*), SUM(fate IN (?, ?)), SUM(accepted_chars), SUM(COALESCE(retained_chars, 0)) FROM fates {where}",
+        (*ACCEPTED_FATES, *args),
+    ).fetchone()
+    out["overall"] = acceptance_figures(shown, accepted or 0, (accepted_chars or 0, retained_chars or 0), total_spend)
+    return out
+
+
+def empty_summary() -> dict[str, Any]:
+    return {"overall": empty_acceptance(), "by_tier": {}, "by_model": {}, "by_language": {}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+def retained_chars(accepted_text: str, source: bytes, offset: int) -> int:
+    """How many of the accepted characters are still around where they went in.
+
+    Counts the characters of runs of at least ``MIN_RETAINED_RUN`` (or the whole text, when
+    shorter) found, in order, in the code near ``offset`` (edits before it move it a little)."""
+    if not accepted_text:
+        return 0
+    raw = accepted_text.encode("utf-8")
+    reach = 2 * len(raw) + 256
+    window = source[max(0, offset - reach) : offset + reach].decode("utf-8", errors="replace")
+    matcher = difflib.SequenceMatcher(None, accepted_text, window, autojunk=False)
+    least = min(MIN_RETAINED_RUN, len(accepted_text))
+    return sum(block.size for block in matcher.get_matching_blocks() if block.size >= least)
+
+
+@dataclass
+class _Shown:
+    uri: str
+    offset: int
+    text: str
+    at: float
+
+
+@dataclass
+class _Waiting:
+    request_id: str
+    uri: str
+    offset: int
+    text: str
+    due: float
+
+
+Guard = Callable[[Callable[["FateLedger"], T], T], T]
+
+
+class AcceptanceTracker:
+    """The server's side: shown, accepted (whole, partial), dismissed, ignored, retained.
+
+    ``guard(action, fallback)`` runs ``action(fate_ledger)`` and turns a store fault into the
+    fallback (``Books.with_fates``): bookkeeping never costs an answer."""
+
+    def __init__(self, guard: Guard[Any], clock: Callable[[], float] = time.time, retention_s: float = RETENTION_S):
+        self._guard = guard
+        self._clock = clock
+        self.retention_s = retention_s
+        self._shown: OrderedDict[str, _Shown] = OrderedDict()
+        self._latest: dict[str, str] = {}  # uri -> request_id last shown there
+        self._aliases: dict[str, str] = {}  # typed-through request -> the request first shown
+        self._waiting: list[_Waiting] = []
+
+    # -- from the pipeline ----------------------------------------------------------------------
+    def shown(self, row: ShownRow, uri: str, offset: int, text: str) -> None:
+        now = self._clock()
+        self._supersede(uri, now)
+        self._latest[uri] = row.request_id
+        self._shown[row.request_id] = _Shown(uri, offset, text, now)
+        while len(self._shown) > MAX_REMEMBERED:
+            self._shown.popitem(last=False)
+        self._guard(lambda fates: fates.shown(row, now), None)
+
+    def continued(self, uri: str, request_id: str) -> None:
+        """A typed-through request shows the rest of the completion last shown in ``uri``: its
+        acceptance is the first one's (one fate per completion, not per keystroke)."""
+        original = self._latest.get(uri)
+        if original is None:
+            return
+        self._aliases[request_id] = self._aliases.get(original, original)
+        while len(self._aliases) > MAX_REMEMBERED:
+            self._aliases.pop(next(iter(self._aliases)))
+
+    # -- from the editor ------------------------------------------------------------------------
+    def report(self, arguments: Sequence[Any]) -> dict[str, Any]:
+        """`tierline.accepted`: record it; says whether the request was known."""
+        report = parse_report(arguments)
+        request_id = self._aliases.get(report.request_id, report.request_id)
+        report = Report(request_id, report.kind, report.chars)
+        now = self._clock()
+        if report.kind == DISMISS:
+            self._guard(lambda fates: fates.settle(request_id, Fate.DISMISSED, now), None)
+            self._forget(request_id)
+            return {"recorded": True, "request_id": request_id, "fate": Fate.DISMISSED.value}
+        result = self._guard(lambda fates: fates.accepted(report, now), None)
+        if result is None:
+            return {"recorded": False, "request_id": request_id, "reason": "unknown request (or the ledger is down)"}
+        accepted_chars, _ = result
+        shown = self._shown.get(request_id)
+        if shown is not None:
+            self._waiting = [w for w in self._waiting if w.request_id != request_id]
+            self._waiting.append(
+                _Waiting(request_id, shown.uri, shown.offset, shown.text[:accepted_chars], now + self.retention_s)
+            )
+            del self._waiting[:-MAX_REMEMBERED]
+        return {"recorded": True, "request_id": request_id, "accepted_chars": accepted_chars}
+
+    # -- from the documents ---------------------------------------------------------------------
+    def document_changed(self, uri: str, source: bytes) -> None:
+        """Measure retention of acceptances in ``uri`` whose time has come."""
+        if self._waiting:
+            self._check(uri, source, force=False)
+
+    def document_closing(self, uri: str, source: bytes) -> None:
+        """The last look at the document: measure every acceptance waiting in it; what was shown
+        and never accepted was ignored."""
+        self._check(uri, source, force=True)
+        self._supersede(uri, self._clock())
+        self._latest.pop(uri, None)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _supersede(self, uri: str, now: float) -> None:
+        previous = self._latest.get(uri)
+        if previous is not None:
+            self._guard(lambda fates: fates.settle(previous, Fate.IGNORED, now), None)
+
+    def _forget(self, request_id: str) -> None:
+        self._shown.pop(request_id, None)
+        self._waiting = [w for w in self._waiting if w.request_id != request_id]
+
+    def _check(self, uri: str, source: bytes, *, force: bool) -> None:
+        now = self._clock()
+        due = [w for w in self._waiting if w.uri == uri and (force or now >= w.due)]
+        if not due:
+            return
+        self._waiting = [w for w in self._waiting if w not in due]
+        for waiting in due:
+            self._record_retained(waiting.request_id, retained_chars(waiting.text, source, waiting.offset))
+
+    def _record_retained(self, request_id: str, kept: int) -> None:
+        self._guard(lambda fates: fates.retained(request_id, kept), None)
+
+
+__all__ = [
+    "RETENTION_S",
+    "AcceptanceTracker",
+    "BadAcceptance",
+    "FateLedger",
+    "Report",
+    "ShownRow",
+    "acceptance_figures",
+    "acceptance_summary",
+    "empty_acceptance",
+    "empty_summary",
+    "parse_report",
+    "retained_chars",
+]
