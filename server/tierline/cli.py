@@ -19,6 +19,7 @@ Start here:
   tierline score app.py:12:5    why a cursor position goes to which tier
   tierline estimate [PATH]      what tierline would cost on a repository, before you give it a key
   tierline report               what completions cost, per tier and model, vs all-premium
+  tierline calibrate            thresholds proposed from what you accepted (--apply writes them)
   tierline serve                the language server on stdio (your editor starts this)
 """
 
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--per-day", type=int, default=300, metavar="N", help="completions a day for the monthly figure (default 300)"
     )
+
+    calibrate = commands.add_parser("calibrate", help="thresholds proposed from what was accepted (shares, parity)")
+    calibrate.add_argument("--json", action="store_true", help="print JSON")
+    calibrate.add_argument("--apply", action="store_true", help="write the per-language thresholds to your config")
+    calibrate.add_argument("--days", type=int, default=14, help="how many recent days to read (default 14)")
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
@@ -108,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from tierline.commands.trust import run_trust
 
         return run_trust(args.path, list_all=args.list, revoke=args.revoke)
+    if command == "calibrate":
+        from tierline.commands.calibrate import run_calibrate
+
+        return run_calibrate(as_json=args.json, apply=args.apply, days=args.days)
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 

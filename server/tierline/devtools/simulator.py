@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 from tierline import config as tl_config
 from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
 from tierline.devtools.corpus import corpus_completion
+from tierline.devtools.quality import QualityModel
 
 FAULTS: tuple[str, ...] = (
     "rate_limit",
@@ -677,6 +678,7 @@ class Simulator:
         self._connections: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
         self.base_url = ""
+        self.quality = QualityModel()  # the simulated user's verdicts (devtools/quality.py)
 
     # -- control
 
@@ -819,6 +821,10 @@ class Simulator:
             result = await self._answer(connection, parsed, behaviour, record["id"])
         except OSError:  # ConnectionResetError, BrokenPipeError: the client left while we wrote
             result = _Outcome("disconnected", None, False)
+        if result.outcome == "ok" and behaviour.answer is None:
+            verdict = self.quality.judge(parsed.model, parsed.prefix, parsed.suffix, parsed.language)
+            tag = f"tl_{model_tag(parsed.model)}_{_answer_hash(parsed.model, parsed.prefix, parsed.suffix)}"
+            record["quality"] = {**verdict.as_record(), "answer_tag": tag}
         self._close_record(record, result)
         return result.keep_alive
 
