@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.ledger import Ledger, utc_day
 from tierline.config import ConfigError, load_config
 
@@ -95,6 +96,52 @@ def format_summary(summary: dict[str, Any], title: str) -> str:
     return "\n".join(out)
 
 
+def format_acceptance(acceptance: dict[str, Any], title: str) -> str:
+    """What became of the completions shown, per tier, model and language (accounting/acceptance.py)."""
+    out = [title]
+    headers = ["shown", "accepted", "rate", "accepted chars", "retained chars", "cost / accepted char"]
+    for group in ("tier", "model", "language"):
+        rows = []
+        for name, row in sorted(acceptance[f"by_{group}"].items(), key=lambda kv: _tier_order(kv[0])):
+            cost = row["cost_per_accepted_char_usd"]
+            rows.append(
+                [
+                    name,
+                    row["shown"],
+                    row["accepted"],
+                    f"{row['rate']:.0%}",
+                    row["accepted_chars"],
+                    row["retained_chars"],
+                    f"${cost:.8f}" if cost is not None else "-",
+                ]
+            )
+        if rows:
+            out.append(render_table([group, *headers], rows))
+            out.append("")
+    overall = acceptance["overall"]
+    cost = overall["cost_per_accepted_char_usd"]
+    out.append(
+        f"shown {overall['shown']}, accepted {overall['accepted']} ({overall['rate']:.0%}), "
+        f"{overall['accepted_chars']} characters accepted, {overall['retained_chars']} retained; "
+        f"cost per accepted character {f'${cost:.8f}' if cost is not None else '-'}"
+    )
+    return "\n".join(out)
+
+
+def _tier_order(name: str) -> tuple[int, str]:
+    order = ("cheap", "mid", "premium")
+    return (order.index(name) if name in order else 9, name)
+
+
+def acceptance_report(ledger_dir: Any) -> dict[str, Any]:
+    """{"all_time": ..., "today": ...} acceptance summaries from the ledger's fates table."""
+    fates = FateLedger(ledger_dir)
+    try:
+        return {"all_time": fates.summary(), "today": fates.summary(utc_day())}
+    finally:
+        fates.close()
+
+
 def print_report(as_json: bool = False, html: str | None = None, team: bool = False) -> int:
     try:
         config = load_config()
@@ -124,6 +171,7 @@ def print_report(as_json: bool = False, html: str | None = None, team: bool = Fa
             "today": ledger.summary(utc_day()),
             "daily": ledger.daily(),
             "by_language": ledger.by_language(),
+            "acceptance": acceptance_report(config.ledger.dir),
         }
     except Exception as error:  # a corrupt or unreadable ledger: say so in one line, no traceback
         print(
@@ -147,6 +195,8 @@ def print_report(as_json: bool = False, html: str | None = None, team: bool = Fa
         print(format_summary(report["today"], f"Today ({utc_day()} UTC)"))
         print()
         print(format_summary(report["all_time"], "All time"))
+        print()
+        print(format_acceptance(report["acceptance"]["all_time"], "Acceptance, all time"))
         print(f"\nledger: {ledger.path}")
     return 0
 
