@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from tierline.config import load_config
-from tierline.devtools.quality import verdict_for
 
 from .conftest import FIXTURES
 
@@ -45,7 +44,7 @@ async def play_session(editor, simulator, tmp_path: Path) -> dict[str, int]:
             if not completion.text:
                 continue
             counts["shown"] += 1
-            if verdict_for(simulator.requests, completion.text):
+            if simulator.quality.verdict_for(completion.text):
                 counts["accepted"] += 1
                 await editor.command("tierline.accepted", *completion.command["arguments"])
     return counts

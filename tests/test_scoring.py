@@ -258,6 +258,17 @@ def test_python_stdlib_is_the_running_interpreters() -> None:
 
 # --- score, contributions, tiers
 
+KINDS = {
+    "in_comment",
+    "in_string",
+    "in_imports",
+    "in_test",
+    "signature_line",
+    "after_block",
+    "end_of_statement",
+    "system_ops",
+}
+
 
 def test_contributions_add_up_to_the_score_and_stay_in_range() -> None:
     extreme = Features("python", 50, 500, 100, 300, 80, 10**6)
@@ -266,9 +277,10 @@ def test_contributions_add_up_to_the_score_and_stay_in_range() -> None:
     assert score(nothing) == 0.0
     typical = features_at("python/unix_events.py", end_of(load("python/unix_events.py")[0], "import signal"))
     parts = contributions(typical)
-    assert set(parts) == {"nesting_depth", "system_imports", "external_imports", "imports", "context_tokens"}
-    assert sum(parts.values()) == pytest.approx(score(typical))
-    assert all(v >= 0 for v in parts.values())
+    assert set(parts) == {"nesting_depth", "system_imports", "external_imports", "imports", "context_tokens"} | KINDS
+    assert max(0.0, min(1.0, sum(parts.values()))) == pytest.approx(score(typical))
+    # Kinds of position (analysis/position_kind.py) take from the score; the code terms add to it.
+    assert all(v >= 0 for name, v in parts.items() if name not in KINDS - {"system_ops"})
 
 
 def test_features_as_dict_has_the_contract_keys() -> None:
@@ -281,6 +293,7 @@ def test_features_as_dict_has_the_contract_keys() -> None:
         "external_imports": 1,
         "system_imports": 1,
         "context_tokens": 400,
+        **dict.fromkeys(KINDS, 0),
     }
     assert ImportSummary().imports == 0
 

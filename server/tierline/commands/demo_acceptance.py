@@ -9,7 +9,6 @@ from typing import Any
 from tierline.commands.report import render_table
 from tierline.config import default_config
 from tierline.devtools.driver import EditorSession
-from tierline.devtools.quality import verdict_for
 from tierline.devtools.simulator import Simulator
 from tierline.routing.calibration import MIN_SAMPLES
 
@@ -22,7 +21,7 @@ async def simulated_user_accepts(session: EditorSession, simulator: Simulator, r
         if not request_id or not text or request_id in seen:
             continue
         seen.add(request_id)
-        row["accepted"] = bool(verdict_for(simulator.requests, text))
+        row["accepted"] = bool(simulator.quality.verdict_for(text))
         if row["accepted"]:
             await session.command("tierline.accepted", request_id)
 

@@ -10,6 +10,7 @@ No LSP types here: `lsp/server.py` converts positions to byte offsets and the re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -156,7 +157,7 @@ class CompletionEngine:
         )
         # Secrets become placeholders here, before the cache key, the cost estimate and the call.
         window, redaction = self.privacy.redact(window)
-        code = document.code_at(offset)
+        code = dataclasses.replace(document.code_at(offset), path=document.uri)  # test files are told by name
         features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
         return Analysis(window, features, scoring.score(features), redaction)
 

@@ -31,6 +31,7 @@ PER_LEVEL = 0.06
 PER_TRICKY = 0.06
 MAX_TRICKY = 6
 TRICKY_LINES = 15
+MAX_VERDICTS = 100_000
 TRICKY = re.compile(
     r"<<|>>|&\^|\^=|\batomic|\bunsafe\b|\bMutex\b|\bmutex\b|\block\(|\bmmap\b|\bsyscall|\bptr\b|\*mut\b|"
     r"\bcompare_exchange|\bCAS\b|\bvolatile\b|\bmemcpy\b|\bioctl\b|\bfutex\b"
@@ -83,6 +84,7 @@ class QualityModel:
     skills: dict[str, float] = field(default_factory=dict)  # model id or registry name -> skill
     language_offsets: dict[str, float] = field(default_factory=dict)
     seed: str = "tierline"
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # answer tag -> the latest verdict
 
     def skill(self, model_id: str) -> float:
         last = model_id.rstrip("/").rsplit("/", 1)[-1]
@@ -104,6 +106,23 @@ class QualityModel:
         draw = _unit(self.seed, model_id, prefix[-400:], suffix[:200])
         return Verdict(skill, difficulty, probability, draw < probability)
 
+    def record(self, tag: str, model_id: str, prefix: str, suffix: str, language: str | None) -> Verdict:
+        """Judge an answer the simulator sent and remember the verdict under its tag."""
+        verdict = self.judge(model_id, prefix, suffix, language)
+        self.verdicts.pop(tag, None)
+        self.verdicts[tag] = verdict
+        while len(self.verdicts) > MAX_VERDICTS:
+            self.verdicts.pop(next(iter(self.verdicts)))
+        return verdict
+
+    def verdict_for(self, text: str) -> bool | None:
+        """The simulated user's verdict on a shown completion: that of the latest answer whose tag
+        (``tl_<model>_<hash>``) occurs in the text; None when no answer matches."""
+        for tag in reversed(self.verdicts):
+            if tag in text:
+                return self.verdicts[tag].accept
+        return None
+
     def configure(self, fields: Mapping[str, Any]) -> None:
         """From the admin endpoint: {"skills": {...}, "language_offsets": {...}, "seed": "..."}."""
         for name in ("skills", "language_offsets"):
@@ -121,14 +140,4 @@ class QualityModel:
             self.seed = fields["seed"]
 
 
-def verdict_for(records: list[dict[str, Any]], text: str) -> bool | None:
-    """The simulated user's verdict on a shown completion: that of the latest simulator record
-    whose answer (``tl_<model>_<hash>``) occurs in the text; None when no record matches."""
-    for record in reversed(records):
-        quality = record.get("quality")
-        if quality and quality["answer_tag"] in text:
-            return bool(quality["accept"])
-    return None
-
-
-__all__ = ["QualityModel", "Verdict", "verdict_for"]
+__all__ = ["QualityModel", "Verdict"]

@@ -678,7 +678,7 @@ class Simulator:
         self._connections: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
         self.base_url = ""
-        self.quality = QualityModel()  # the simulated user's verdicts (devtools/quality.py)
+        self.quality = QualityModel()  # the simulated user's verdict on each answer (devtools/quality.py)
 
     # -- control
 
@@ -822,9 +822,8 @@ class Simulator:
         except OSError:  # ConnectionResetError, BrokenPipeError: the client left while we wrote
             result = _Outcome("disconnected", None, False)
         if result.outcome == "ok" and behaviour.answer is None:
-            verdict = self.quality.judge(parsed.model, parsed.prefix, parsed.suffix, parsed.language)
             tag = f"tl_{model_tag(parsed.model)}_{_answer_hash(parsed.model, parsed.prefix, parsed.suffix)}"
-            record["quality"] = {**verdict.as_record(), "answer_tag": tag}
+            self.quality.record(tag, parsed.model, parsed.prefix, parsed.suffix, parsed.language)
         self._close_record(record, result)
         return result.keep_alive
 
