@@ -101,3 +101,28 @@ def _sim_models(simulator) -> list[dict]:
     from tierline.devtools.simulator import sim_config
 
     return sim_config(simulator.base_url)["models"]
+
+
+async def test_auto_calibrate_applies_the_proposal_once_a_day_and_uses_it_at_once(start_editor, simulator, tmp_path):
+    chat_only = {"models": [{**m, "api": "chat"} for m in _sim_models(simulator)]}
+    simulator.quality.configure({"language_offsets": {"go": HIDDEN_GO_OFFSET}})
+    first = await start_editor(chat_only)
+    await play_session(first, simulator, tmp_path)
+    await first.client.shutdown_session()
+
+    editor = await start_editor({**chat_only, "routing": {"auto_calibrate": True}})
+    uri = (tmp_path / "work" / "again.py").as_uri()
+    editor.open(uri, "def add(a, b):\n    \n", "python")
+    await editor.complete(uri, 1, 4)  # the first shown completion of the day runs it
+    explained = await editor.command("tierline.explain", uri, {"line": 1, "character": 4})
+
+    config_path = tmp_path / "tierline-1.toml"
+    config = load_config(None, {"TIERLINE_CONFIG": str(config_path)})
+    assert config.routing.thresholds_for("go").mid == 0.30
+    assert config.routing.thresholds_for("python").mid == 0.40
+    assert any("auto-calibrated" in m and "go mid 0.35 -> 0.30" in m for m in editor.messages), editor.messages
+    assert "< mid 0.40" in explained["reason"]  # in use at once, no restart
+    assert (tmp_path / "state" / "auto-calibrated-on").read_text().strip()
+
+    await editor.complete(uri, 1, 4)  # not twice a day
+    assert sum("auto-calibrated" in m for m in editor.messages) == 1

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from tierline.commands.calibrate import CalibrationError, apply_thresholds, with_language_thresholds
 from tierline.config import Thresholds, load_config
+from tierline.config.writing import CalibrationError, apply_thresholds, with_language_thresholds
 from tierline.routing.calibration import (
     MARGIN,
     MIN_SAMPLES,

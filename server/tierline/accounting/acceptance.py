@@ -193,6 +193,17 @@ class FateLedger:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor]
 
+    def costs_by_request(self, since_ts: float = 0.0) -> dict[str, float]:
+        """What each request cost (all its calls), from the ledger's `calls` table."""
+        try:
+            rows = self._conn().execute(
+                "SELECT request_id, COALESCE(SUM(cost_usd), 0) FROM calls WHERE ts >= ? GROUP BY request_id",
+                (since_ts,),
+            )
+            return {str(request_id): float(cost) for request_id, cost in rows}
+        except sqlite3.OperationalError:  # no calls table yet
+            return {}
+
     def summary(self, day: str | None = None) -> dict[str, Any]:
         """Acceptance overall and by tier, model and language, with spend from `calls`."""
         return acceptance_summary(self._conn(), day)

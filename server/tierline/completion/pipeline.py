@@ -36,6 +36,7 @@ from tierline.providers.base import CallRequest, CallResult, Provider, ProviderE
 from tierline.providers.errors import advice
 from tierline.providers.keys import KeyRing, MissingKey
 from tierline.providers.openai import ProviderClient
+from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.router import Router
 from tierline.wire import ExplainResult, Outcome, StatsResult
@@ -64,6 +65,7 @@ class CompletionEngine:
         self.books = Books(config, notify_user)
         self.sessions = DocumentSessions()
         self.acceptance = AcceptanceTracker(self.books.with_fates)
+        self.auto_calibration = AutoCalibration()
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
@@ -73,6 +75,9 @@ class CompletionEngine:
     @property
     def config(self) -> Config:
         return self._config
+
+    def notify_user(self, level: str, text: str) -> None:
+        self._notify(level, text)
 
     def reconfigure(self, config: Config) -> None:
         old, self._config = self._config, config
@@ -407,6 +412,7 @@ class CompletionEngine:
             state.request_id, state.language, answer.tier, answer.model, score, answer.cached, len(answer.text)
         )
         self.acceptance.shown(row, uri, state.cursor.offset, answer.text)
+        self.auto_calibration.maybe_run(self)
 
     # -- commands ------------------------------------------------------------------------------
     def explain(self, document: Document, offset: int) -> ExplainResult:

@@ -76,6 +76,12 @@ def _string(source: str, key: str, value: Any, choices: tuple[str, ...] | None =
     return value
 
 
+def _boolean(source: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(source, key, f"must be true or false, got {value!r}")
+    return value
+
+
 def _table(source: str, key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(source, key, f"must be a table, got {value!r}")
@@ -298,6 +304,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
             ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", 0.3), 0.01, 1.0),
             thresholds=default_thresholds,
             languages=language_thresholds,
+            auto_calibrate=_boolean(source, "routing.auto_calibrate", routing.get("auto_calibrate", False)),
         ),
         cache=CacheConfig(
             ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0),

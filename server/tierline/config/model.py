@@ -83,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
         "ewma_alpha": 0.3,
         "thresholds": {"mid": 0.35, "premium": 0.70},
         "languages": {},
+        "auto_calibrate": False,
     },
     "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
     # store: "local" (SQLite in the state dir, every process of this user) or "redis://HOST:PORT/DB" (a team).
@@ -170,6 +171,8 @@ class RoutingConfig:
     thresholds: Thresholds = Thresholds()
     # Per-language thresholds (`[routing.languages.python] thresholds`), e.g. from `tierline calibrate`.
     languages: Mapping[str, Thresholds] = field(default_factory=dict)
+    # Apply `tierline calibrate`'s parity proposal once a day (routing/auto_calibration.py).
+    auto_calibrate: bool = False
 
     def thresholds_for(self, language: str) -> Thresholds:
         return self.languages.get(language, self.thresholds)
