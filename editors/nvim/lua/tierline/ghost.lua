@@ -297,6 +297,22 @@ local function on_cursor_moved(st)
   cancel_inflight(st)
 end
 
+--- Tell the server what became of a suggestion: run the item's `tierline.accepted` command with
+--- its arguments, plus `{kind, chars}` for a partial accept or a dismissal (docs/acceptance.md).
+---@param s tierline.Suggestion
+---@param detail? {kind: string, chars?: integer}
+local function report(s, detail)
+  local command = type(s.item) == "table" and s.item.command or nil
+  if type(command) ~= "table" or command.command ~= "tierline.accepted" then
+    return
+  end
+  local arguments = vim.deepcopy(command.arguments or {})
+  if detail then
+    arguments[#arguments + 1] = detail
+  end
+  pcall(lsp.execute, command.command, arguments, function() end)
+end
+
 function M.dismiss(bufnr)
   local st = M.states[bufnr or api.nvim_get_current_buf()]
   if not st then
@@ -305,6 +321,9 @@ function M.dismiss(bufnr)
   stop_timer(st)
   cancel_inflight(st)
   local had = st.sugg ~= nil
+  if had then
+    report(st.sugg, { kind = "dismiss" })
+  end
   clear(st)
   return had
 end
@@ -355,6 +374,7 @@ function M.accept(what, bufnr)
   local new_row = s.row + #lines - 1
   local new_col = (#lines == 1 and s.col or 0) + #lines[#lines]
   api.nvim_win_set_cursor(0, { new_row + 1, new_col })
+  report(s, (not full) and { kind = what, chars = vim.fn.strchars(piece) } or nil)
   if full then
     st.sugg = nil -- TextChangedI will ask for the next one
   else

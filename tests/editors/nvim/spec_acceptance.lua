@@ -1,0 +1,104 @@
+-- Accepting in Neovim reaches the server's acceptance stats under the right tier: <Tab>, word, line, dismiss.
+local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
+
+H.run(function()
+  local bufnr = H.start()
+  local lsp = require("tierline.lsp")
+
+  local routes = {}
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "TierlineDidRoute",
+    callback = function(args)
+      routes[#routes + 1] = args.data
+    end,
+  })
+
+  --- tierline.stats, waited for.
+  local function stats()
+    local got
+    lsp.execute("tierline.stats", {}, function(err, result)
+      got = err and { error = err } or result
+    end, bufnr)
+    local result = H.wait(10000, function()
+      return got
+    end, "tierline.stats")
+    H.truthy(not result.error, "tierline.stats answered")
+    return result
+  end
+
+  --- Ask tierline.stats again each time an answer arrives, until one satisfies `pred`.
+  local function stats_until(pred, what)
+    local latest, pending = nil, false
+    return H.wait(10000, function()
+      if latest and not latest.error and pred(latest) then
+        return latest
+      end
+      if not pending then
+        pending = true
+        lsp.execute("tierline.stats", {}, function(err, result)
+          latest, pending = err and { error = err } or result, false
+        end, bufnr)
+      end
+    end, what)
+  end
+
+  --- Type on a new line, wait for the ghost text and its didRoute; returns ghost, route.
+  local function suggestion(typed)
+    local before = #routes
+    H.new_line(bufnr)
+    H.feed(typed)
+    local ghost = H.wait_ghost(bufnr)
+    local route = H.wait(5000, function()
+      return #routes > before and routes[#routes] or nil
+    end, "tierline/didRoute")
+    return ghost, route
+  end
+
+  H.test("<Tab> accepts: the stats count it accepted under the tier that answered", function()
+    local ghost, route = suggestion("accepted = ")
+    H.feed("<Tab>")
+    local s = stats_until(function(s)
+      return s.acceptance.accepted == 1
+    end, "one acceptance in tierline.stats")
+    local tier = s.by_tier[route.tier].acceptance
+    H.eq(1, tier.shown, "shown under " .. route.tier)
+    H.eq(1, tier.accepted, "accepted under " .. route.tier)
+    H.eq(vim.fn.strchars(ghost), tier.accepted_chars, "accepted characters")
+    H.truthy(tier.cost_per_accepted_char_usd > 0, "cost per accepted character")
+    H.to_normal()
+  end)
+
+  H.test("word then line accepts add up as one partially accepted completion", function()
+    local before = stats().acceptance
+    local ghost = suggestion("partial = ")
+    H.feed("<M-w>")
+    local word = ghost:match("^%s*[%w_]+") or ghost:match("^%s*[^%w_%s]+")
+    local s = stats_until(function(s)
+      return s.acceptance.accepted == before.accepted + 1
+    end, "the word accept in tierline.stats")
+    H.eq(before.accepted_chars + vim.fn.strchars(word), s.acceptance.accepted_chars, "characters of the word")
+    H.feed("<M-l>")
+    local after = stats_until(function(s)
+      return s.acceptance.accepted_chars > before.accepted_chars + vim.fn.strchars(word)
+    end, "the line accept in tierline.stats")
+    H.eq(before.accepted + 1, after.acceptance.accepted, "still one accepted completion")
+    H.eq(before.accepted_chars + vim.fn.strchars(ghost:match("^[^\n]*")), after.acceptance.accepted_chars, "the whole line")
+    H.to_normal()
+  end)
+
+  H.test("dismissing is shown, not accepted", function()
+    local before = stats().acceptance
+    suggestion("dismissed = ")
+    H.feed("<C-]>")
+    H.wait(5000, function()
+      return H.ghost(bufnr) == nil
+    end, "the ghost text gone")
+    local s = stats_until(function(s)
+      return s.acceptance.shown == before.shown + 1
+    end, "one more shown")
+    H.eq(before.accepted, s.acceptance.accepted, "nothing more accepted")
+    H.to_normal()
+  end)
+
+  H.no_server_errors()
+end)
