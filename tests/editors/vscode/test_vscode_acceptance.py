@@ -1,0 +1,44 @@
+"""Accepting a completion with Tab in real VS Code (code-server) shows up in the server's stats as
+accepted, under the tier that answered. Reuses test_vscode.py's code-server and simulator setup."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from test_vscode import _run_node, _workspace, vscode  # noqa: F401  (the fixture)
+
+
+def test_tab_acceptance_is_counted_under_the_tier_that_answered(vscode: dict[str, Any]) -> None:  # noqa: F811
+    tmp = vscode["tmp"]
+    workspace = _workspace(tmp, "ws-accept", vscode["sim_config"], None)
+    result, _ = _run_node(
+        vscode,
+        "ui_acceptance.cjs",
+        {"TIERLINE_E2E_WORKSPACE": str(workspace), "TIERLINE_E2E_PROFILE": str(tmp / "chromium-accept")},
+        timeout=240,
+    )
+    print(json.dumps(result, indent=2))
+    assert "error" not in result, f"UI test failed: {result.get('error')}\nsteps: {result.get('steps')}"
+    assert result["acceptedLine"] and "tl_" in result["acceptedLine"], result
+    tier = re.search(r"(cheap|mid|premium) · ", result["statusText"])
+    assert tier, result["statusText"]
+
+    # The stats the server keeps in its ledger (the same numbers tierline.stats reports).
+    report = subprocess.run(
+        [sys.executable, "-m", "tierline", "report", "--json"],
+        env=dict(vscode["env"], TIERLINE_CONFIG=str(Path(workspace) / ".tierline.toml")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    acceptance = json.loads(report.stdout)["acceptance"]["all_time"]
+    by_tier = acceptance["by_tier"][tier.group(1)]
+    assert by_tier["accepted"] == 1, acceptance
+    assert by_tier["accepted_chars"] == len(result["ghostText"].split("\n")[0]), (by_tier, result["ghostText"])
+    assert acceptance["overall"]["accepted"] == 1

@@ -1,0 +1,72 @@
+// Accepting with Tab in real VS Code runs the item's tierline.accepted command: opens sample.py,
+// types, waits for the ghost text, presses Tab, reads the line and the status bar (tier · model).
+// test_vscode_acceptance.py then checks the server's stats count it accepted under that tier.
+//
+//   node ui_acceptance.cjs   (configured by environment, see e2e_lib.cjs)
+"use strict";
+const { env, launch, finish, outputPath } = require("./e2e_lib.cjs");
+
+const GHOST = ".ghost-text-decoration, .ghost-text";
+const STATUS = '.statusbar-item[id*="tierline"]';
+const clean = (s) => (s || "").replace(/\u00a0/g, " ");
+
+async function main() {
+  const result = { steps: [] };
+  const step = (m) => result.steps.push(`${new Date().toISOString()} ${m}`);
+  const context = await launch(env("TIERLINE_E2E_PROFILE"));
+  const page = context.pages()[0] || (await context.newPage());
+  try {
+    await page.goto(`${env("TIERLINE_E2E_URL")}/?folder=${encodeURIComponent(env("TIERLINE_E2E_WORKSPACE"))}`);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    await page.locator(STATUS).first().waitFor({ timeout: 60000 });
+    step("workbench and extension up");
+
+    await page.locator(".monaco-workbench").click({ position: { x: 700, y: 300 } }).catch(() => undefined);
+    await page.keyboard.press("Control+P");
+    await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30000 });
+    await page.keyboard.type("sample.py");
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.py"]', { timeout: 30000 });
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => l.textContent.replace(/\u00a0/g, " ").includes("def main")),
+      null,
+      { timeout: 30000 },
+    );
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("Backspace");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("accepted = ", { delay: 40 });
+    await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes("tl_")), GHOST, {
+      timeout: 30000,
+    });
+    result.ghostText = clean(await page.$$eval(GHOST, (els) => els.map((e) => e.textContent).join("\n")));
+    // The route's tier and model reach the status bar with didRoute.
+    await page.waitForFunction((sel) => / · /.test(document.querySelector(sel)?.textContent || ""), STATUS, { timeout: 30000 });
+    result.statusText = clean(await page.locator(STATUS).first().textContent());
+    step(`ghost ${result.ghostText}; status ${result.statusText}`);
+
+    await page.keyboard.press("Tab");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => /accepted = .*tl_/.test(l.textContent.replace(/\u00a0/g, " "))),
+      null,
+      { timeout: 15000 },
+    );
+    result.acceptedLine = (await page.$$eval(".monaco-editor .view-line", (els) => els.map((e) => e.textContent.replace(/\u00a0/g, " ")))).find(
+      (l) => /accepted = .*tl_/.test(l),
+    );
+    result.screenshot = outputPath("accepted-with-tab.png");
+    await page.screenshot({ path: result.screenshot });
+    step(`accepted: ${result.acceptedLine}`);
+    await context.close();
+    finish(result, 0);
+  } catch (err) {
+    result.error = String((err && err.stack) || err);
+    result.failureScreenshot = outputPath("acceptance-failure.png");
+    await page.screenshot({ path: result.failureScreenshot }).catch(() => undefined);
+    await context.close().catch(() => undefined);
+    finish(result, 1);
+  }
+}
+
+main().catch((err) => finish({ error: String((err && err.stack) || err) }, 2));
