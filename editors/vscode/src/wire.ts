@@ -86,11 +86,22 @@ export interface ExplainResult {
   excluded: boolean;
 }
 
+/** `tierline.stats` `acceptance` (overall and per tier): what became of the completions shown. */
+export interface AcceptanceStats {
+  shown: number;
+  accepted: number;
+  rate: number;
+  accepted_chars: number;
+  retained_chars: number;
+  cost_per_accepted_char_usd: number | null;
+}
+
 export interface TierStats {
   requests: number;
   model_calls: number;
   cache_hits: number;
   spend_usd: number;
+  acceptance?: AcceptanceStats;
 }
 
 export interface ModelStats {
@@ -151,6 +162,7 @@ export interface StatsResult {
   escalate_next: boolean;
   /** Storage faults (cache, ledger) the server worked around; non-empty = warning state. */
   warnings: string[];
+  acceptance?: AcceptanceStats;
 }
 
 // --- reading a route: the facts the contract implies --------------------------------------------
