@@ -33,7 +33,19 @@ local function insert_piece(item, what)
   local lines = vim.split(piece, "\n", { plain = true })
   vim.api.nvim_buf_set_text(0, row - 1, col, row - 1, col, lines)
   vim.api.nvim_win_set_cursor(0, { row - 1 + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
-  return true
+  return piece
+end
+
+--- A partial accept replaces Neovim's own (which would run the item's command): report it with
+--- `{kind, chars}` (docs/acceptance.md).
+local function report_partial(item, what, piece)
+  local command = item.command
+  if not piece or type(command) ~= "table" or command.command ~= "tierline.accepted" then
+    return
+  end
+  local arguments = vim.deepcopy(command.arguments or {})
+  arguments[#arguments + 1] = { kind = what, chars = vim.fn.strchars(piece) }
+  pcall(require("tierline.lsp").execute, command.command, arguments, function() end)
 end
 
 ---@param what? "all"|"word"|"line"
@@ -41,7 +53,7 @@ function M.accept(what)
   local opts = {}
   if what == "word" or what == "line" then
     opts.on_accept = function(item)
-      insert_piece(item, what)
+      report_partial(item, what, insert_piece(item, what))
     end
   end
   local ok, accepted = pcall(ic().get, opts)
