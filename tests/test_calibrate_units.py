@@ -137,3 +137,13 @@ def test_an_empty_inline_languages_table_is_replaced():
         "ewma_alpha": 0.3,
         "languages": {"go": {"thresholds": {"mid": 0.3, "premium": 0.7}}},
     }
+
+
+def test_a_hostile_language_name_from_the_ledger_is_never_written():
+    from tierline.config import default_config
+    from tierline.routing.auto_calibration import daily_changes
+
+    hostile = 'go"]\n[[models]]'
+    rows = samples("cheap", 80, 40, score=0.2, language=hostile) + samples("mid", 60, 54, score=0.5, language=hostile)
+    rows += samples("cheap", 80, 40, score=0.2) + samples("mid", 60, 54, score=0.5)
+    assert daily_changes(default_config(), rows) == {"go": Thresholds(0.30, 0.70)}

@@ -19,7 +19,7 @@ from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.ledger import Ledger
 from tierline.commands.report import render_table
 from tierline.config import Config, ConfigError, load_config
-from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path
+from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
 from tierline.routing.calibration import Proposal, propose, samples_from
 
 DEFAULT_DAYS = 14
@@ -113,7 +113,7 @@ def run_calibrate(*, as_json: bool = False, apply: bool = False, days: int = DEF
     except sqlite3.Error as error:
         print(f"tierline calibrate: cannot read the ledger in {config.ledger.dir}: {error}", file=sys.stderr)
         return 2
-    changes = {p.language: p.parity for p in proposals if p.changed}
+    changes = {p.language: p.parity for p in proposals if p.changed and writable_language(p.language)}
     target = user_config_path()
     applied = False
     if apply and changes:

@@ -26,6 +26,11 @@ from tierline.config.model import DEFAULTS, ConfigError, Thresholds
 _LANGUAGE_NAME = re.compile(r"^[a-z0-9_+-]{1,32}$")
 
 
+def writable_language(name: str) -> bool:
+    """A language name safe to write as a TOML table key (the ledger could hold anything)."""
+    return bool(_LANGUAGE_NAME.match(name))
+
+
 class CalibrationError(Exception):
     """The proposal cannot be written (unreadable config, or the result would not load)."""
 

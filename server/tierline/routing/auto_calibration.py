@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from tierline.accounting.ledger import utc_day
 from tierline.config import Config, Thresholds
-from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path
+from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
 from tierline.routing.calibration import Sample, propose, samples_from
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,7 +49,7 @@ def mark(directory: Path, now: float) -> None:
 def daily_changes(config: Config, samples: list[Sample]) -> dict[str, Thresholds]:
     """The languages whose mid threshold the parity proposal moves, and to what."""
     proposals = propose(samples, config.routing.languages, config.routing.thresholds)
-    return {p.language: p.parity for p in proposals if p.changed}
+    return {p.language: p.parity for p in proposals if p.changed and writable_language(p.language)}
 
 
 def with_languages(config: Config, changes: dict[str, Thresholds]) -> Config:
