@@ -30,11 +30,15 @@ def test_a_hidden_language_offset_makes_every_position_of_that_language_harder()
     assert quality.judge(CHEAP, EASY, "", "python").probability == before
 
 
-def test_verdicts_are_deterministic_and_found_by_the_answer_tag():
+def test_verdicts_are_deterministic_and_found_by_the_text_shown():
     first, second = QualityModel(), QualityModel()
-    verdicts = [first.record(f"tl_x_{i:04x}", CHEAP, f"x = {i}\n", "", "python").accept for i in range(200)]
-    again = [second.record(f"tl_x_{i:04x}", CHEAP, f"x = {i}\n", "", "python").accept for i in range(200)]
+    answers = [f"```python\n    result = tl_x_{i:04x}(value)\n```" for i in range(200)]
+    verdicts = [first.record(a, CHEAP, f"x = {i}\n", "", "python").accept for i, a in enumerate(answers)]
+    again = [second.record(a, CHEAP, f"x = {i}\n", "", "python").accept for i, a in enumerate(answers)]
     assert verdicts == again
     assert 0.6 < sum(verdicts) / len(verdicts) < 1.0
+    # The server shows the answer cleaned: no fence, its own indentation.
     assert first.verdict_for("result = tl_x_0007(value)") == verdicts[7]
-    assert first.verdict_for("no tag here") is None
+    assert first.verdict_for("tl_x_0007(value)") == verdicts[7]  # typed through "result = "
+    assert first.verdict_for("something else") is None
+    assert first.verdict_for("   ") is None

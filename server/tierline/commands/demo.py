@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tierline.commands.demo_acceptance import acceptance_demo, acceptance_lines
 from tierline.commands.demo_replay import (
     ReplayResult,
     find_fixtures,
@@ -220,6 +221,7 @@ def run_demo(as_json: bool = False) -> int:
     fixtures = find_fixtures()
     with tempfile.TemporaryDirectory(prefix="tierline-demo-") as tmp:
         result = asyncio.run(_session(Path(tmp), fixtures))
+        result["acceptance"] = asyncio.run(acceptance_demo(Path(tmp)))
     if as_json:
         print(json.dumps(result, indent=2))
         return 0
@@ -262,4 +264,5 @@ def run_demo(as_json: bool = False) -> int:
         print(render_replay(result["replay"]))
     else:
         print("\n(fixtures/ not found: the replayed session needs a checkout of the repository)")
+    print("\n".join(["", *acceptance_lines(result["acceptance"]["stats"], result["acceptance"]["calibration"])]))
     return 0 if rows and all(r["text"] for r in rows) else 1

@@ -1,5 +1,7 @@
-"""The demo's acceptance block: the simulated user (devtools/quality.py) accepts what it likes,
-then the demo shows acceptance per tier and what `tierline calibrate` would propose."""
+"""The demo's acceptance block: its own short session (own simulator, server and ledger, so the
+routing table and the replay above keep their figures) over generated Python and Go, where the
+simulated user (devtools/quality.py) accepts what it likes; then acceptance per tier and what
+`tierline calibrate` would propose from that ledger."""
 
 from __future__ import annotations
 
@@ -8,24 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tierline.commands.report import render_table
-from tierline.config import DEFAULT_MODELS, default_config
+from tierline.config import default_config
 from tierline.devtools.driver import EditorSession
-from tierline.devtools.simulator import Simulator
+from tierline.devtools.simulator import Simulator, sim_config, write_toml
 from tierline.routing.calibration import MIN_SAMPLES
-
-
-async def simulated_user_accepts(session: EditorSession, simulator: Simulator, rows: list[dict[str, Any]]) -> None:
-    """Accept (`tierline.accepted`) each shown completion the simulated user likes; marks rows."""
-    seen: set[str] = set()
-    for row in rows:
-        request_id, text = row.get("request_id"), row.get("text")
-        if not request_id or not text or request_id in seen:
-            continue
-        seen.add(request_id)
-        row["accepted"] = bool(simulator.quality.verdict_for(text))
-        if row["accepted"]:
-            await session.command("tierline.accepted", request_id)
-
 
 # The practice session: generated Python and Go functions, one completion at the end of each
 # statement line; the simulated user finds this Go harder than its score says (a hidden offset).
@@ -72,12 +60,33 @@ def practice_go(seed: int = 2) -> str:
     return "\n".join(out) + "\n"
 
 
+async def acceptance_demo(workdir: Path) -> dict[str, Any]:
+    """The practice session in its own simulator, server and ledger: {"stats", "calibration"}."""
+    simulator = Simulator()
+    base_url = await simulator.start()
+    simulator.quality.configure({"language_offsets": {"go": HIDDEN_GO_OFFSET}})
+    config_path = workdir / "acceptance.toml"
+    config = sim_config(base_url, cache_dir=str(workdir / "acceptance-cache"), ledger_dir=str(workdir / "acceptance"))
+    config["completion"]["debounce_ms"] = 0
+    write_toml(config, config_path)
+    session = await EditorSession.start(
+        {
+            "TIERLINE_CONFIG": str(config_path),
+            "XDG_CACHE_HOME": str(workdir / "xdg-cache"),
+            "XDG_STATE_HOME": str(workdir / "xdg-state"),
+        }
+    )
+    try:
+        stats = await practice_session(session, simulator, workdir)
+    finally:
+        await session.stop()
+        await simulator.stop()
+    return {"stats": stats, "calibration": calibration_preview(workdir / "acceptance")}
+
+
 async def practice_session(session: EditorSession, simulator: Simulator, workdir: Path) -> dict[str, Any]:
     """Complete at the end of each statement line of the practice files, accept what the simulated
     user likes; returns tierline.stats after it."""
-    simulator.quality.configure({"language_offsets": {"go": HIDDEN_GO_OFFSET}})
-    for model in ["*", *(spec["model"] for spec in DEFAULT_MODELS)]:
-        simulator.set_behaviour(model, latency_ms=0)  # hundreds of requests: no simulated latency
     for name, text, language in (("practice.py", practice_python(), "python"), ("practice.go", practice_go(), "go")):
         uri = (workdir / name).as_uri()
         session.open(uri, text, language)

@@ -31,7 +31,7 @@ PER_LEVEL = 0.06
 PER_TRICKY = 0.06
 MAX_TRICKY = 6
 TRICKY_LINES = 15
-MAX_VERDICTS = 100_000
+MAX_VERDICTS = 20_000
 TRICKY = re.compile(
     r"<<|>>|&\^|\^=|\batomic|\bunsafe\b|\bMutex\b|\bmutex\b|\block\(|\bmmap\b|\bsyscall|\bptr\b|\*mut\b|"
     r"\bcompare_exchange|\bCAS\b|\bvolatile\b|\bmemcpy\b|\bioctl\b|\bfutex\b"
@@ -55,6 +55,11 @@ def _unit(*parts: str) -> float:
     """A number in [0, 1) from text: the simulated user's die."""
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _squeezed(text: str) -> str:
+    """Text without whitespace: the server re-indents and trims what it shows."""
+    return "".join(text.split())
 
 
 def sigmoid(x: float) -> float:
@@ -84,7 +89,7 @@ class QualityModel:
     skills: dict[str, float] = field(default_factory=dict)  # model id or registry name -> skill
     language_offsets: dict[str, float] = field(default_factory=dict)
     seed: str = "tierline"
-    verdicts: dict[str, Verdict] = field(default_factory=dict)  # answer tag -> the latest verdict
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # answer sent (no whitespace) -> verdict
 
     def skill(self, model_id: str) -> float:
         last = model_id.rstrip("/").rsplit("/", 1)[-1]
@@ -106,21 +111,25 @@ class QualityModel:
         draw = _unit(self.seed, model_id, prefix[-400:], suffix[:200])
         return Verdict(skill, difficulty, probability, draw < probability)
 
-    def record(self, tag: str, model_id: str, prefix: str, suffix: str, language: str | None) -> Verdict:
-        """Judge an answer the simulator sent and remember the verdict under its tag."""
+    def record(self, answer: str, model_id: str, prefix: str, suffix: str, language: str | None) -> Verdict:
+        """Judge an answer the simulator sent and remember the verdict under its text."""
         verdict = self.judge(model_id, prefix, suffix, language)
-        self.verdicts.pop(tag, None)
-        self.verdicts[tag] = verdict
+        key = _squeezed(answer)
+        self.verdicts.pop(key, None)
+        self.verdicts[key] = verdict
         while len(self.verdicts) > MAX_VERDICTS:
             self.verdicts.pop(next(iter(self.verdicts)))
         return verdict
 
     def verdict_for(self, text: str) -> bool | None:
-        """The simulated user's verdict on a shown completion: that of the latest answer whose tag
-        (``tl_<model>_<hash>``) occurs in the text; None when no answer matches."""
-        for tag in reversed(self.verdicts):
-            if tag in text:
-                return self.verdicts[tag].accept
+        """The simulated user's verdict on a shown completion: that of the latest answer sent that
+        holds it (the server shows a cleaned part of what the model sent); None when none does."""
+        shown = _squeezed(text)
+        if not shown:
+            return None
+        for answer in reversed(self.verdicts):
+            if shown in answer:
+                return self.verdicts[answer].accept
         return None
 
     def configure(self, fields: Mapping[str, Any]) -> None:

@@ -821,9 +821,10 @@ class Simulator:
             result = await self._answer(connection, parsed, behaviour, record["id"])
         except OSError:  # ConnectionResetError, BrokenPipeError: the client left while we wrote
             result = _Outcome("disconnected", None, False)
-        if result.outcome == "ok" and behaviour.answer is None:
-            tag = f"tl_{model_tag(parsed.model)}_{_answer_hash(parsed.model, parsed.prefix, parsed.suffix)}"
-            self.quality.record(tag, parsed.model, parsed.prefix, parsed.suffix, parsed.language)
+        if result.outcome == "ok":
+            self.quality.record(
+                answer_text(parsed, behaviour), parsed.model, parsed.prefix, parsed.suffix, parsed.language
+            )
         self._close_record(record, result)
         return result.keep_alive
 
