@@ -55,7 +55,7 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
     contributions = result["contributions"]
     for name, value in features.items():
         part = contributions.get(name)
-        share = f"+{part:.3f}" if part is not None else ""
+        share = f"{part + 0.0:+.3f}" if part is not None else ""  # + 0.0: no "-0.000"
         print(f"    {name:<18} {value!s:<12} {share}")
     if prompt is not None:
         print_prompt(prompt)
