@@ -131,9 +131,14 @@ def contributions(features: Features) -> dict[str, float]:
     return {name: weight * min(max(float(values[name]), 0.0), cap) / cap for name, weight, cap in _TERMS}
 
 
+# The code terms add up to 1.5, so many positions saturate. They stop a hair under 1.0: a threshold
+# of 1.0 then means "never this tier" (as `tierline estimate` and users setting 1.0 expect).
+MAX_SCORE = 1.0 - 1e-9
+
+
 def score(features: Features) -> float:
-    """Difficulty of the completion in [0, 1]."""
-    return min(1.0, max(0.0, sum(contributions(features).values())))
+    """Difficulty of the completion in [0, 1)."""
+    return min(MAX_SCORE, max(0.0, sum(contributions(features).values())))
 
 
 @dataclass(frozen=True)
