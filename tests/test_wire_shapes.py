@@ -2,17 +2,20 @@
 
 The real server (pytest-lsp over stdio, the simulator over HTTP) produces each `tierline/didRoute`
 shape it can send: a model answer, a cache hit, a typed-through completion (score null), all models
-failed, a budget skip, a downshift, an escalated request; and `tierline.stats` answers, one with a
+failed, a budget skip, a downshift, an escalated request, an excluded file (`.env`: score null,
+nothing sent), a model that rejected the request for good (a 401 from a provider's documented wire
+format, the next model answering); and `tierline.stats` answers: a fresh server's, one with a
 storage fault in `warnings` plus the `window/showMessage` that announced it, one at 80 % of the
-budget plus its warning. Shapes the server cannot produce yet (excluded, rejected: other work in progress) are built from the wire contract
-(`tierline.wire`) and marked `"source": "contract"`.
+budget plus its warning, one with a model set aside (`breaker: "rejected"`). Every shape is the
+server's own; each holds exactly the fields of the wire contract (`tierline.wire`).
 
 The shapes go to a JSON file that is fed to
   - the VS Code extension's status bar and report code (`editors/vscode/test/shapes.test.ts`,
     node:test, bundled by esbuild), and
   - the Neovim plugin's statusline and stats code (`tests/wire_shapes_render.lua`, headless nvim),
 which must render each one without error and show its key facts: tier, model or "no model", cost,
-"typed", "cached", "excluded", "downshifted from ...", "... rejected", and the warning state.
+"typed", "cached", "excluded", "downshifted from ...", "... rejected", a set-aside model's
+"rejected" breaker, and the warning state.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import pytest
 
 from tierline.commands.demo import SIMPLE_PY
 from tierline.devtools.simulator import sim_config
-from tierline.wire import NOT_FAILURES, Outcome, Tier
+from tierline.wire import NOT_FAILURES, DidRoute, ModelStats, Outcome, StatsResult, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 EXT_DIR = ROOT / "editors" / "vscode"
@@ -39,6 +42,7 @@ RENDER_LUA = Path(__file__).resolve().parent / "wire_shapes_render.lua"
 OUTPUT = ROOT / "test-output" / "wire_shapes.json"
 
 SIMPLE_CURSOR = (5, 4)  # inside `def add(a, b):`, on the indented blank line
+SECRET = "sk-test-DO-NOT-LEAK-7c1d0e9f"  # the key the rejecting provider echoes back
 
 _shapes: dict[str, Any] = {}
 
@@ -74,10 +78,15 @@ def expected_warning(route: dict[str, Any] | None, stats: dict[str, Any] | None)
     return failed or budget or bool(stats and stats.get("warnings"))
 
 
-def _route_case(name: str, source: str, route: dict[str, Any], stats: dict[str, Any] | None) -> dict[str, Any]:
+def set_aside(stats: dict[str, Any] | None) -> dict[str, str]:
+    """The models a stats answer says are set aside (a permanent provider error), with why."""
+    by_model = (stats or {}).get("by_model", {})
+    return {name: row["rejected"] for name, row in by_model.items() if row.get("breaker") == "rejected"}
+
+
+def _route_case(name: str, route: dict[str, Any], stats: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "name": name,
-        "source": source,
         "route": route,
         "stats": stats,
         "facts": expected_facts(route),
@@ -85,37 +94,31 @@ def _route_case(name: str, source: str, route: dict[str, Any], stats: dict[str, 
     }
 
 
-def contract_route(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A didRoute built from a server-produced one and the wire contract's fields (`DidRoute`)."""
-    route = {**base, **changes}
-    assert set(route) == set(base), "a contract shape must keep exactly the DidRoute fields"
-    return route
-
-
 async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
     editor = await start_editor()
+    fresh = await editor.command("tierline.stats")
     uri = _open(editor, tmp_path, "utils.py")
 
     answered = await editor.complete(uri, *SIMPLE_CURSOR)
     assert answered.text and answered.route and answered.route["model"] and not answered.route["cached"]
-    cases.append(_route_case("model answer", "server", answered.route, await editor.command("tierline.stats")))
+    cases.append(_route_case("model answer", answered.route, await editor.command("tierline.stats")))
 
     hit = await editor.complete(uri, *SIMPLE_CURSOR)
     assert hit.route and hit.route["cached"] is True and hit.route["score"] is not None
-    cases.append(_route_case("cache hit", "server", hit.route, await editor.command("tierline.stats")))
+    cases.append(_route_case("cache hit", hit.route, await editor.command("tierline.stats")))
 
     typed = answered.text[:3]
     editor.type_text(uri, *SIMPLE_CURSOR, typed)
     through = await editor.complete(uri, SIMPLE_CURSOR[0], SIMPLE_CURSOR[1] + len(typed))
     assert through.route and _is_typed_through(through.route), through.route
-    cases.append(_route_case("typed-through", "server", through.route, await editor.command("tierline.stats")))
+    cases.append(_route_case("typed-through", through.route, await editor.command("tierline.stats")))
 
     await editor.command("tierline.escalate")
     other = _open(editor, tmp_path, "other.py", SIMPLE_PY.replace("add", "plus"))
     escalated = await editor.complete(other, *SIMPLE_CURSOR)
     assert escalated.route and escalated.route["tier"] == Tier.PREMIUM and "escalated" in escalated.route["reason"]
-    cases.append(_route_case("escalated", "server", escalated.route, await editor.command("tierline.stats")))
+    cases.append(_route_case("escalated", escalated.route, await editor.command("tierline.stats")))
 
     simulator.set_behaviour("*", fault="server_error")
     third = _open(editor, tmp_path, "third.py", SIMPLE_PY.replace("add", "total"))
@@ -123,14 +126,14 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     simulator.reset()
     assert failed.text is None and failed.route and failed.route["model"] is None
     assert failed.route["attempts"] and all(a["outcome"] == Outcome.SERVER_ERROR for a in failed.route["attempts"])
-    cases.append(_route_case("all models failed", "server", failed.route, await editor.command("tierline.stats")))
+    cases.append(_route_case("all models failed", failed.route, await editor.command("tierline.stats")))
 
     budget_editor = await start_editor({"budget": {"daily_usd": 0.0000001}})
     budget_uri = _open(budget_editor, tmp_path, "budget.py", SIMPLE_PY.replace("add", "capped"))
     skipped = await budget_editor.complete(budget_uri, *SIMPLE_CURSOR)
     assert skipped.text is None and skipped.route
     assert skipped.route["attempts"][0]["outcome"] == Outcome.SKIPPED_BUDGET
-    cases.append(_route_case("budget skip", "server", skipped.route, await budget_editor.command("tierline.stats")))
+    cases.append(_route_case("budget skip", skipped.route, await budget_editor.command("tierline.stats")))
 
     # The budget moves a premium request down to mid (cap between their worst cases); a cap that fits
     # ten cheap calls warns once at 80 %. Each with its own state directory: its own spend.
@@ -144,7 +147,7 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     money = await start_editor({**premium_everywhere, **down_state, "budget": {"daily_usd": cap}})
     down = await money.complete(_open(money, tmp_path, "down.py", SIMPLE_PY.replace("add", "down")), *SIMPLE_CURSOR)
     assert down.route and down.route["downshifted"] == Tier.PREMIUM.value and down.route["tier"] == Tier.MID.value
-    cases.append(_route_case("downshifted", "server", down.route, None))
+    cases.append(_route_case("downshifted", down.route, None))
 
     cheap = next(m for m in sim_config(simulator.base_url)["models"] if m["name"] == "deepseek-v4-flash")
     ten_calls = 10 * (tokens * cheap["input_per_mtok"] + 128 * cheap["output_per_mtok"]) / 1_000_000
@@ -168,39 +171,38 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     warned = [m for m in warn.shown_messages if "of the daily budget used" in m.message]
     assert len(warned) == 1, warn.messages
 
-    # Built from the contract until the server produces them (issues 8, 9).
-    base = answered.route
-    cases.append(
-        _route_case(
-            "excluded",
-            "contract",
-            contract_route(
-                base, score=None, model=None, cost_usd=0.0, attempts=[], excluded=True, reason="excluded by [privacy]"
-            ),
-            None,
-        )
+    # A built-in exclude: nothing is analysed, nothing sent.
+    before = len(simulator.requests)
+    excluded = await editor.complete(_open(editor, tmp_path, ".env", "API_TOKEN=\n"), 0, 10)
+    assert excluded.text is None and excluded.route and excluded.route["excluded"] is True
+    assert excluded.route["score"] is None and excluded.route["model"] is None and not excluded.route["attempts"]
+    assert len(simulator.requests) == before, "an excluded file reached a provider"
+    cases.append(_route_case("excluded", excluded.route, await editor.command("tierline.stats")))
+
+    # A permanent refusal: the cheapest cheap model answers 401 (OpenAI's documented bad-key reply,
+    # echoing the key), the next one answers; the first is set aside, as the stats say.
+    bad_key = {
+        "name": "bad-key",
+        "tier": Tier.CHEAP.value,
+        "base_url": f"{simulator.base_url.removesuffix('/v1')}/_wire/openai-bad-key/v1",
+        "model": "gpt-4.1-nano",
+        "api_key_env": "TEST_PROVIDER_KEY",
+        "input_per_mtok": 0.01,
+        "output_per_mtok": 0.01,
+    }
+    refused = await start_editor(
+        {"routing": {"thresholds": {"mid": 1.0, "premium": 1.0}}, "models": [bad_key, cheap]},
+        env={"TEST_PROVIDER_KEY": SECRET},
     )
-    cases.append(
-        _route_case(
-            "rejected",
-            "contract",
-            contract_route(
-                base,
-                tier=Tier.MID.value,
-                model="claude-haiku",
-                attempts=[
-                    {
-                        "model": "claude-sonnet",
-                        "outcome": Outcome.REJECTED.value,
-                        "latency_ms": 12.0,
-                        "detail": "401 invalid x-api-key sk-...MASKED",
-                    },
-                    {"model": "claude-haiku", "outcome": Outcome.OK.value, "latency_ms": 310.5},
-                ],
-            ),
-            None,
-        )
+    rejected = await refused.complete(
+        _open(refused, tmp_path, "refused.py", SIMPLE_PY.replace("add", "refused")), *SIMPLE_CURSOR
     )
+    assert rejected.text and rejected.route and rejected.route["model"] == cheap["name"], rejected.route
+    assert [a["outcome"] for a in rejected.route["attempts"]] == [Outcome.REJECTED, Outcome.OK], rejected.route
+    refused_stats = await refused.command("tierline.stats")
+    assert set_aside(refused_stats) == {"bad-key": rejected.route["attempts"][0]["detail"]}, refused_stats
+    assert SECRET not in json.dumps([rejected.route, refused_stats])
+    cases.append(_route_case("rejected", rejected.route, refused_stats))
 
     # A storage fault: the cache directory sits below a regular file, so it cannot be created.
     blocker = tmp_path / "not-a-directory"
@@ -211,18 +213,23 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     assert served.text, "a storage fault cost the answer"
     broken_stats = await broken.command("tierline.stats")
     assert broken_stats["warnings"], broken_stats
-    cases.append(_route_case("served with a broken cache", "server", served.route, broken_stats))
+    cases.append(_route_case("served with a broken cache", served.route, broken_stats))
     storage_messages = [m for m in broken.shown_messages if int(m.type) == 2 and "cache" in m.message]
     assert storage_messages, broken.messages
     budget_messages = [m for m in budget_editor.shown_messages if "budget" in m.message]
     assert budget_messages, budget_editor.messages
 
     stats = [
-        {"name": "stats", "source": "server", "stats": cases[0]["stats"], "warning": False},
-        {"name": "stats with a storage fault", "source": "server", "stats": broken_stats, "warning": True},
-        {"name": "stats at 80 % of the budget", "source": "server", "stats": near_cap, "warning": True},
-        {"name": "stats of an older server", "source": "contract", "stats": {"requests": 0}, "warning": False},
+        {"name": "stats of a fresh server", "stats": fresh, "warning": False},
+        {"name": "stats", "stats": cases[0]["stats"], "warning": False},
+        {"name": "stats with a storage fault", "stats": broken_stats, "warning": True},
+        {"name": "stats at 80 % of the budget", "stats": near_cap, "warning": True},
+        # A model set aside is told once (an error message) and in the report; the status bar
+        # warns on the request it failed, not on every later one.
+        {"name": "stats with a model set aside", "stats": refused_stats, "warning": False},
     ]
+    for case in stats:
+        case["set_aside"] = set_aside(case["stats"])
     messages = [{"type": int(m.type), "message": m.message, "storage": True} for m in storage_messages]
     messages += [{"type": int(m.type), "message": m.message, "storage": False} for m in budget_messages + warned]
     return {"routes": cases, "stats": stats, "messages": messages}
@@ -240,15 +247,33 @@ async def shapes(start_editor: Any, simulator: Any, tmp_path: Path) -> Path:
     return path
 
 
+ROUTE_SHAPES = {
+    "model answer",
+    "cache hit",
+    "typed-through",
+    "escalated",
+    "all models failed",
+    "budget skip",
+    "downshifted",
+    "excluded",
+    "rejected",
+    "served with a broken cache",
+}
+
+
 async def test_the_server_produces_every_shape(shapes: Path) -> None:
     data = json.loads(shapes.read_text())
-    names = {c["name"] for c in data["routes"] if c["source"] == "server"}
-    assert names >= {"model answer", "cache hit", "typed-through", "escalated", "all models failed", "budget skip"}
+    assert {c["name"] for c in data["routes"]} == ROUTE_SHAPES
     for case in data["routes"]:
-        route = case["route"]
-        assert set(route) >= {"request_id", "score", "model", "excluded", "redactions", "downshifted", "uri"}, case
+        assert set(case["route"]) == _keys(DidRoute), case["name"]
+        assert set(case["route"]["position"]) == {"line", "character"}, case["name"]
+    for case in data["stats"]:
+        assert set(case["stats"]) == _keys(StatsResult), case["name"]
+        for name, row in case["stats"]["by_model"].items():
+            assert set(row) <= _keys(ModelStats), (case["name"], name)
     typed = next(c for c in data["routes"] if c["name"] == "typed-through")
     assert typed["route"]["score"] is None  # the shape that crashed the VS Code status bar
+    assert any(c["set_aside"] for c in data["stats"])
 
 
 def _node() -> tuple[str, dict[str, str]]:

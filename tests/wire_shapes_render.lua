@@ -51,7 +51,7 @@ local function fresh_status()
 end
 
 for _, case in ipairs(data.routes) do
-  test(("%s (%s): statusline and stats window"):format(case.name, case.source), function()
+  test(("%s: statusline and stats window"):format(case.name), function()
     local status, stats = fresh_status()
     local route = case.route
     status.on_route(route, nil) -- then the plugin asks for tierline.stats, as after every didRoute
@@ -85,7 +85,7 @@ for _, case in ipairs(data.routes) do
 end
 
 for _, case in ipairs(data.stats) do
-  test(("%s (%s): statusline warning state and stats window"):format(case.name, case.source), function()
+  test(("%s: statusline warning state and stats window"):format(case.name), function()
     local status, stats = fresh_status()
     status.on_stats(case.stats)
     local line = status.render()
@@ -98,6 +98,17 @@ for _, case in ipairs(data.stats) do
     local warnings = type(case.stats.warnings) == "table" and case.stats.warnings or {}
     for _, w in ipairs(warnings) do
       has(text, "WARNING storage: " .. w, "stats window")
+    end
+    for model in pairs(case.set_aside) do
+      local row
+      for _, l in ipairs(vim.split(text, "\n")) do
+        if l:sub(1, #model + 1) == model .. " " then
+          row = l
+        end
+      end
+      if not row or not row:find("rejected", 1, true) then
+        error(("stats window has no row saying %s is rejected:\n%s"):format(model, text))
+      end
     end
     has(text, "Today", "stats window")
   end)

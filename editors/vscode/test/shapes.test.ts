@@ -1,6 +1,6 @@
 // Every wire shape the server sends, fed to the status bar and report code (node:test). The shapes
-// come from tests/test_wire_shapes.py (the real server against the simulator, plus shapes built
-// from the wire contract), in the JSON file named by TIERLINE_WIRE_SHAPES.
+// come from tests/test_wire_shapes.py (the real server against the simulator), in the JSON file
+// named by TIERLINE_WIRE_SHAPES.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -10,7 +10,6 @@ import { isStorageFault } from "../src/wire";
 
 interface RouteCase {
   name: string;
-  source: "server" | "contract";
   route: Route;
   stats: Stats | null;
   facts: string[];
@@ -19,9 +18,10 @@ interface RouteCase {
 
 interface StatsCase {
   name: string;
-  source: "server" | "contract";
   stats: Stats;
   warning: boolean;
+  /** Models set aside (breaker "rejected"), with the provider's message. */
+  set_aside: Record<string, string>;
 }
 
 interface MessageCase {
@@ -44,7 +44,7 @@ test("the shapes file is there", { skip: file ? false : "run through tests/test_
 });
 
 for (const c of shapes.routes) {
-  test(`${c.name} (${c.source}): status bar, tooltip and report`, () => {
+  test(`${c.name}: status bar, tooltip and report`, () => {
     const stats = c.stats ?? undefined;
     const view = statusView({ serverDown: undefined, route: c.route, stats, escalatePending: false });
     for (const fact of c.facts) {
@@ -67,13 +67,19 @@ for (const c of shapes.routes) {
 }
 
 for (const c of shapes.stats) {
-  test(`${c.name} (${c.source}): status bar warning state and report`, () => {
+  test(`${c.name}: status bar warning state and report`, () => {
     const view = statusView({ serverDown: undefined, route: undefined, stats: c.stats, escalatePending: false });
     assert.equal(view.warning, c.warning, `${view.text}: ${view.reasons.join("; ")}`);
     const html = reportHtml({ stats: c.stats, route: undefined, cspSource: "vscode-webview://x", nonce: "n" });
     for (const w of c.stats.warnings ?? []) {
       assert.ok(view.reasons.includes(`Storage: ${w}`), view.reasons.join("; "));
       assert.ok(html.includes(`Storage: ${escapeHtml(w)}`), "the report does not show the storage fault");
+    }
+    for (const [model, why] of Object.entries(c.set_aside)) {
+      const row = html.split("\n").find((r) => r.includes(`<th scope="row">${escapeHtml(model)}</th>`));
+      assert.ok(row, `the report has no row for ${model}`);
+      assert.ok(row.includes("<td>rejected</td>"), `the report's row for ${model} does not say it is rejected: ${row}`);
+      assert.ok(row.includes(escapeHtml(why)), `the report's row for ${model} does not say why: ${row}`);
     }
     assert.ok(html.includes("Tierline report"));
   });
