@@ -199,8 +199,10 @@ def render_replay(replay: ReplayResult) -> str:
     ]
     for tier in ("cheap", "mid", "premium"):
         row = replay["by_tier"].get(tier, {"requests": 0, "model_calls": 0, "cache_hits": 0, "spend_usd": 0.0})
-        label = f"{tier} ({row['model_calls']} calls)"
-        out.append(f"  {label:<22} {bar(row['spend_usd'], scale):<{CHART_WIDTH}} ${row['spend_usd']:.4f}")
+        out.append(
+            f"  {tier:<22} {bar(row['spend_usd'], scale):<{CHART_WIDTH}} ${row['spend_usd']:.4f}"
+            f"  ({row['model_calls']} calls)"
+        )
     out.append(f"  {'tierline, total':<22} {bar(replay['spend_usd'], scale):<{CHART_WIDTH}} ${replay['spend_usd']:.4f}")
     out.append(
         f"  {'all premium':<22} {bar(replay['premium_baseline_usd'], scale):<{CHART_WIDTH}} "
