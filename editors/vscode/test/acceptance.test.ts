@@ -79,7 +79,7 @@ test("report: nothing shown yet, an older server without acceptance, hostile nam
 });
 
 const fromServer = process.env.TIERLINE_ACCEPTANCE_STATS;
-test("report: a real server's tierline.stats after one acceptance", { skip: !fromServer && "TIERLINE_ACCEPTANCE_STATS not set" }, () => {
+test("report: a real server's tierline.stats after acceptances", { skip: !fromServer && "TIERLINE_ACCEPTANCE_STATS not set" }, () => {
   const { stats: real, tier, model, language } = JSON.parse(readFileSync(fromServer as string, "utf8"));
   const html = reportHtml({ stats: real, route: undefined, cspSource: "", nonce: "n" });
   const expect = (a: { shown: number; accepted: number; rate: number; accepted_chars: number; retained_chars: number; cost_per_accepted_char_usd: number | null }) => [
