@@ -201,6 +201,8 @@ class StatsResult(TypedDict):
     escalate_next: bool
     warnings: list[str]
     acceptance: NotRequired[AcceptanceStats]
+    acceptance_by_model: NotRequired[dict[str, AcceptanceStats]]  # model name -> its completions' fates
+    acceptance_by_language: NotRequired[dict[str, AcceptanceStats]]  # languageId -> its completions' fates
 
 
 __all__ = [

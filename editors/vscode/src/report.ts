@@ -1,5 +1,6 @@
 // The report webview's HTML: per-tier and per-model tables and an inline SVG chart of spend
 // against all-premium. No script and no external resource; a strict Content-Security-Policy.
+import { acceptanceHtml } from "./acceptance";
 import { Route, Stats, describeRoute, ms, saved, usd } from "./format";
 
 export function escapeHtml(text: unknown): string {
@@ -162,6 +163,7 @@ ${last}
 ${chart(bars)}
 ${table("By tier", "tier", s.by_tier)}
 ${table("By model", "model", s.by_model)}
+${acceptanceHtml(s)}
 </body>
 </html>`;
 }

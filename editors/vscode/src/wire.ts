@@ -163,6 +163,9 @@ export interface StatsResult {
   /** Storage faults (cache, ledger) the server worked around; non-empty = warning state. */
   warnings: string[];
   acceptance?: AcceptanceStats;
+  /** Acceptance per model name and per languageId (same shape as `acceptance`). */
+  acceptance_by_model?: Record<string, AcceptanceStats>;
+  acceptance_by_language?: Record<string, AcceptanceStats>;
 }
 
 // --- reading a route: the facts the contract implies --------------------------------------------

@@ -47,6 +47,8 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
         "escalate_next": router.tiers.escalate_next,
         "warnings": books.warnings,
         "acceptance": acceptance["overall"],
+        "acceptance_by_model": acceptance["by_model"],
+        "acceptance_by_language": acceptance["by_language"],
     }
 
 

@@ -100,5 +100,43 @@ H.run(function()
     H.to_normal()
   end)
 
+  H.test(":TierlineStats shows the acceptance per tier, model and language", function()
+    local s = stats()
+    vim.cmd("TierlineStats")
+    local win = H.wait(10000, function()
+      for _, w in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(w).relative ~= "" then
+          return w
+        end
+      end
+    end, "the stats float")
+    local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+    H.out("# stats float:")
+    for _, l in ipairs(lines) do
+      H.out("#   " .. l)
+    end
+    local text = "\n" .. table.concat(lines, "\n") .. "\n"
+    --- The row `name  shown  accepted  rate%  accepted_chars` of an acceptance.
+    local function shows(name, a, what)
+      local row = ("\n%s%%s+%d%%s+%d%%s+%d%%%%%%s+%d%%s"):format(
+        vim.pesc(name), a.shown, a.accepted, math.floor(a.rate * 100 + 0.5), a.accepted_chars)
+      H.truthy(text:find(row), what .. " row for " .. name .. ": " .. row)
+    end
+    H.truthy(text:find("\naccepted by tier ", 1, true), "an 'accepted by tier' table")
+    for tier, row in pairs(s.by_tier) do
+      shows(tier, row.acceptance, "tier")
+    end
+    for model, a in pairs(s.acceptance_by_model) do
+      shows(model, a, "model")
+    end
+    shows("python", s.acceptance_by_language.python, "language")
+    H.truthy(s.acceptance.accepted >= 2, "the accepts above are counted")
+    vim.api.nvim_set_current_win(win)
+    H.feed("q")
+    H.wait(5000, function()
+      return not vim.api.nvim_win_is_valid(win)
+    end, "q to close the float")
+  end)
+
   H.no_server_errors()
 end)

@@ -131,6 +131,85 @@ local function table_lines(title, rows, order, wanted)
   return out
 end
 
+--- Cost per accepted character: two significant digits (0.0000005 -> "$0.0000005"), "-" before
+--- the first acceptance (the server sends null).
+local function per_char(v)
+  if type(v) ~= "number" then
+    return "-"
+  end
+  if v == 0 then
+    return "$0"
+  end
+  local decimals = math.min(10, math.max(2, 1 - math.floor(math.log10(math.abs(v)))))
+  local text = ("%." .. decimals .. "f"):format(v):gsub("0+$", ""):gsub("%.$", "")
+  return "$" .. text
+end
+
+local function rate(v)
+  return type(v) == "number" and ("%d%%"):format(math.floor(v * 100 + 0.5)) or "-"
+end
+
+local ACCEPTANCE_COLUMNS = { "shown", "accepted", "rate", "accepted_chars", "retained_chars", "cost_per_accepted_char" }
+
+--- One acceptance (wire.ACCEPTANCE_FIELDS) as the cells of its row, already formatted.
+local function acceptance_row(a)
+  return {
+    shown = num(a.shown),
+    accepted = num(a.accepted),
+    rate = rate(a.rate),
+    accepted_chars = num(a.accepted_chars),
+    retained_chars = num(a.retained_chars),
+    cost_per_accepted_char = per_char(a.cost_per_accepted_char_usd),
+  }
+end
+
+local function acceptance_rows(by_name)
+  local rows = {}
+  for name, a in pairs(type(by_name) == "table" and by_name or {}) do
+    if type(a) == "table" then
+      rows[name] = acceptance_row(a)
+    end
+  end
+  return rows
+end
+
+--- What became of the completions shown: overall, then per tier, model and language. Nothing
+--- from a server that sends no `acceptance`.
+local function acceptance_lines(s)
+  local overall = s.acceptance
+  if type(overall) ~= "table" then
+    return {}
+  end
+  if type(overall.shown) ~= "number" or overall.shown == 0 then
+    return { "", "Accepted  no completions shown yet" }
+  end
+  local lines = {
+    "",
+    ("Accepted  %s of %s shown (%s)   %s chars accepted, %s retained   %s per accepted char"):format(
+      num(overall.accepted), num(overall.shown), rate(overall.rate), num(overall.accepted_chars),
+      num(overall.retained_chars), per_char(overall.cost_per_accepted_char_usd)),
+  }
+  local by_tier = {}
+  for tier, row in pairs(type(s.by_tier) == "table" and s.by_tier or {}) do
+    if type(row) == "table" then
+      by_tier[tier] = row.acceptance
+    end
+  end
+  local wire = require("tierline.wire")
+  for _, group in ipairs({
+    { "accepted by tier", by_tier, TIER_ORDER },
+    { "accepted by model", s[wire.ACCEPTANCE_BY.model] },
+    { "accepted by language", s[wire.ACCEPTANCE_BY.language] },
+  }) do
+    local rows = acceptance_rows(group[2])
+    if not vim.tbl_isempty(rows) then
+      lines[#lines + 1] = ""
+      vim.list_extend(lines, table_lines(group[1], rows, group[3], ACCEPTANCE_COLUMNS))
+    end
+  end
+  return lines
+end
+
 --- The lines of the stats window.
 ---@param s table the tierline.stats answer
 ---@param route? table the last tierline/didRoute params
@@ -161,6 +240,7 @@ function M.format(s, route)
   vim.list_extend(lines, table_lines("tier", s.by_tier, TIER_ORDER, TIER_COLUMNS))
   lines[#lines + 1] = ""
   vim.list_extend(lines, table_lines("model", s.by_model, nil, MODEL_COLUMNS))
+  vim.list_extend(lines, acceptance_lines(s))
   return lines
 end
 

