@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tierline.accounting.ledger import Ledger, utc_day
-from tierline.config.paths import private_dir
+from tierline.accounting.ledger import Ledger, open_ledger_file, utc_day
 from tierline.wire import AcceptanceStats, Fate
 
 T = TypeVar("T")
@@ -126,10 +125,7 @@ class FateLedger:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            private_dir(self._directory)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
+            self._db = open_ledger_file(self._directory, SCHEMA)
         return self._db
 
     def shown(self, row: ShownRow, timestamp: float) -> None:

@@ -75,11 +75,7 @@ class Ledger:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            private_dir(self._directory)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db = open_ledger_file(self._directory, SCHEMA)
             present = {name for _, name, *_ in self._db.execute("PRAGMA table_info(calls)")}
             for name, kind in ADDED_COLUMNS.items():
                 if name not in present:
@@ -208,3 +204,14 @@ class Ledger:
 
 def savings_pct(spend: float, baseline: float) -> float:
     return round(100.0 * (1 - spend / baseline), 1) if baseline > 0 else 0.0
+
+
+def open_ledger_file(directory: Path, schema: str) -> sqlite3.Connection:
+    """A connection to the ledger's SQLite file (its directory created 0700), with `schema` applied.
+    The calls table and the fates table each open their own, on the same file."""
+    private_dir(directory)
+    db = sqlite3.connect(str(directory / Ledger.FILENAME), isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(schema)
+    return db
