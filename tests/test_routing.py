@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tierline.config import DEFAULTS, deep_merge, parse_config
-from tierline.routing.health import COOLDOWN_S, PROBE_INTERVAL_S
+from tierline.routing.health import COOLDOWN_S, PROBE_INTERVAL_S, STABLE_S
 from tierline.routing.router import Router
 from tierline.routing.tiers import LANGUAGE_ESCALATION_S
 
@@ -153,6 +153,8 @@ def test_slow_model_gets_a_probe_now_and_then_to_see_recovery():
     assert router.health.due_probe("cheap") is None  # one probe per interval
     router.health.record_success(cheaper, 150)
     router.health.record_success(cheaper, 150)
+    assert names(router.order_tier("cheap", "python"))[0] == "pricier"  # fast, not yet for long
+    clock.now += STABLE_S
     router.health.record_success(cheaper, 150)
     assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
 
@@ -186,14 +188,17 @@ def test_stats_show_ewma_and_p95_per_model():
 
 
 def test_one_answer_far_over_the_budget_moves_traffic_off_at_once():
-    router, _ = router_for(TWO_CHEAP, latency_budget_ms=1000)
+    router, clock = router_for(TWO_CHEAP, latency_budget_ms=1000)
     cheaper, pricier = router.config.models[:2]
     for _ in range(5):
         router.health.record_success(cheaper, 150)
         router.health.record_success(pricier, 180)
     router.health.record_success(cheaper, 1500)  # brownout: 10x slower
     assert names(router.order_tier("cheap", "python"))[0] == "pricier"
-    router.health.record_success(cheaper, 150)  # one fast probe after recovery brings it back
+    router.health.record_success(cheaper, 150)  # a fast probe after recovery...
+    assert names(router.order_tier("cheap", "python"))[0] == "pricier"
+    clock.now += STABLE_S
+    router.health.record_success(cheaper, 150)  # ...and still fast STABLE_S later brings it back
     assert names(router.order_tier("cheap", "python"))[0] == "cheaper"
 
 

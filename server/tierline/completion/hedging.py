@@ -23,7 +23,7 @@ T = TypeVar("T")
 MIN_SAMPLES = 5
 # Above p95, by this factor and at least this margin: jitter alone does not fire a hedge.
 TAIL_FACTOR = 1.2
-TAIL_MARGIN_MS = 30.0
+TAIL_MARGIN_MS = 50.0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,21 @@ MAX_COOLDOWN_S = 30.0
 PROVIDER_FAILURES_TO_OPEN = 4
 # A model passed over for being slow gets one request now and then, so recovery is seen.
 PROBE_INTERVAL_S = 3.0
+# A model that lost a hedge (no slow answer seen: it may be one hung call) is probed with the very
+# next request, in the background: a fault on one request then costs a request or two on a dearer
+# model, not a whole probe interval.
+FIRST_PROBE_S = 0.0
+# A slowdown confirmed by a slow answer ends only when the model has answered fast for this long
+# (several probes in a row), as a load balancer's healthy threshold: a model flapping between slow
+# and fast phases shorter than this is not sent traffic in each fast phase, only to cost a slow
+# request when it turns slow again. While its probes stay slow they come less often, up to this.
+STABLE_S = 8.0
+MAX_PROBE_INTERVAL_S = 12.0
+# Flap damping (as routers damp a flapping route): a model that turns slow again within this long
+# of coming back is held off, still probed, for HOLD_DOWN_S, doubling with each relapse in a row.
+RELAPSE_WINDOW_S = 60.0
+HOLD_DOWN_S = 20.0
+MAX_HOLD_DOWN_S = 300.0
 TAIL_SAMPLES = 50
 # A permanent refusal sets a model aside until its config changes; no credit (402) or no access
 # (403) may be fixed outside tierline (a top-up, a grant), so those are tried again after this.
@@ -41,6 +56,9 @@ class LatencyStats:
     samples: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
     last_sample_at: float = 0.0
     first_token_samples: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
+    # When each sample above was taken (same order), so a slow spell's samples can be forgotten.
+    sample_times: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
+    first_token_times: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_SAMPLES))
 
     def observe(self, latency_ms: float, alpha: float, now: float, first_token_ms: float | None = None) -> None:
         if self.ewma_ms is None:
@@ -54,12 +72,24 @@ class LatencyStats:
             self.ewma_ms = (1 - alpha) * self.ewma_ms + alpha * latency_ms
         if first_token_ms is not None:
             self.first_token_samples.append(first_token_ms)
+            self.first_token_times.append(now)
             previous = self.first_token_ewma_ms
             self.first_token_ewma_ms = (
                 first_token_ms if previous is None else (1 - alpha) * previous + alpha * first_token_ms
             )
         self.samples.append(latency_ms)
+        self.sample_times.append(now)
         self.last_sample_at = now
+
+    def forget_between(self, start: float, end: float) -> None:
+        """Drop the samples taken from `start` up to (not including) `end`."""
+        for values, times in ((self.samples, self.sample_times), (self.first_token_samples, self.first_token_times)):
+            kept = [(v, t) for v, t in zip(values, times, strict=True) if not start <= t < end]
+            values.clear()
+            times.clear()
+            for v, t in kept:
+                values.append(v)
+                times.append(t)
 
     def first_token_p95_ms(self) -> float | None:
         if not self.first_token_samples:
@@ -117,6 +147,48 @@ class Breaker:
             self.opened_times += 1
 
 
+@dataclass
+class Damping:
+    """A model's slow spells: when it last turned slow and came back, whether a slow answer confirmed
+    it (a lost hedge alone may be one hung call), since when it has answered fast, how often it
+    relapsed, and how often it is probed while it stays slow."""
+
+    demoted_at: float | None = None
+    back_at: float | None = None
+    confirmed: bool = False
+    fast_since: float | None = None
+    relapses: int = 0
+    hold_until: float = 0.0
+    probe_interval_s: float = PROBE_INTERVAL_S
+
+    def turned_slow(self, now: float, confirmed: bool) -> None:
+        back_since = None if self.back_at is None else max(self.back_at, self.hold_until)
+        if back_since is not None and now - back_since < RELAPSE_WINDOW_S:
+            self.relapses += 1
+            self.hold_until = now + min(MAX_HOLD_DOWN_S, HOLD_DOWN_S * 2 ** (self.relapses - 1))
+        else:
+            self.relapses = 0
+        self.demoted_at, self.confirmed, self.fast_since = now, confirmed, None
+        self.probe_interval_s = PROBE_INTERVAL_S
+
+    def answered_while_off(self, now: float, slow: bool) -> None:
+        """An answer (a probe's) while the model is passed over as slow."""
+        if slow:
+            if self.confirmed:
+                self.probe_interval_s = min(MAX_PROBE_INTERVAL_S, self.probe_interval_s * 2)
+            self.confirmed, self.fast_since = True, None
+            return
+        self.probe_interval_s = PROBE_INTERVAL_S
+        if self.fast_since is None:
+            self.fast_since = now
+        if now - self.fast_since >= STABLE_S:
+            self.confirmed = False
+
+    def holds(self, now: float) -> bool:
+        """Kept off whatever its latest answers say: a confirmed slowdown not yet stably over, or a hold."""
+        return self.confirmed or now < self.hold_until
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A model set aside after a permanent refusal: what the provider said, until when."""
@@ -139,13 +211,14 @@ class Health:
         self.provider_breakers: dict[str, Breaker] = {}
         self._last_probe_at: dict[str, float] = {}
         self.rejections: dict[str, Rejection] = {}
+        self.damping: dict[str, Damping] = {}
 
     def reconfigure(self, config: Config) -> None:
         """New config: keep what was learned about models that are still there; a model whose
         config changed gets another chance after a permanent refusal."""
         self.config = config
         names = {m.name for m in config.models}
-        for table in (self.model_latency, self.model_breakers):
+        for table in (self.model_latency, self.model_breakers, self.damping):
             for name in [n for n in table if n not in names]:
                 del table[name]
         current = {m.name: repr(m) for m in config.models}
@@ -182,7 +255,31 @@ class Health:
             estimate = self.provider_latency.get(model.provider, LatencyStats()).ewma_ms
         if estimate is None:
             return None
+        if self.held(model):
+            estimate = max(estimate, self.config.routing.latency_budget_ms + 1.0)
         return estimate * (1 + 0.25 * own.in_flight)
+
+    def held(self, model: ModelSpec) -> bool:
+        """Kept off as over the budget after a slowdown (until stably fast) or a relapse (a hold)."""
+        damping = self.damping.get(model.name)
+        return damping is not None and damping.holds(self.clock())
+
+    def _off(self, model: ModelSpec) -> bool:
+        """Passed over as slow: its average over the latency budget, or held."""
+        ewma = self.latency(model).ewma_ms
+        return (ewma is not None and ewma > self.config.routing.latency_budget_ms) or self.held(model)
+
+    def _note_transition(self, model: ModelSpec, was_off: bool, now: float, confirmed: bool) -> None:
+        """A model turning slow or coming back: flap damping, probes, and its tail forgets the spell."""
+        off = self._off(model)
+        damping = self.damping.setdefault(model.name, Damping())
+        if off and not was_off:
+            damping.turned_slow(now, confirmed)
+        elif was_off and not off:
+            damping.back_at = now
+            if damping.demoted_at is not None:
+                # The slow spell's answers (probes) do not set the hedge moments once it is fast again.
+                self.latency(model).forget_between(damping.demoted_at, now)
 
     def _provider_breaker(self, model: ModelSpec) -> Breaker:
         # A flat cooldown: a refused connection costs a millisecond to retry, and a provider back
@@ -221,8 +318,12 @@ class Health:
             expected = self.expected_ms(model)
             if expected is None or expected <= budget or not self.healthy(model):
                 continue
-            last = max(self._last_probe_at.get(model.name, 0.0), self.latency(model).last_sample_at)
-            if now - last >= PROBE_INTERVAL_S:
+            last_probe = self._last_probe_at.get(model.name, 0.0)
+            last = max(last_probe, self.latency(model).last_sample_at)
+            damping = self.damping.get(model.name, Damping())
+            # A lost hedge, no slow answer seen yet: probe with the next request.
+            first = damping.demoted_at is not None and last_probe < damping.demoted_at and not damping.confirmed
+            if now - last >= (FIRST_PROBE_S if first else damping.probe_interval_s):
                 self._last_probe_at[model.name] = now
                 return model
         return None
@@ -237,11 +338,15 @@ class Health:
     def record_success(self, model: ModelSpec, latency_ms: float, first_token_ms: float | None = None) -> None:
         now, alpha = self.clock(), self.config.routing.ewma_alpha
         budget = self.config.routing.latency_budget_ms
+        was_off = self._off(model)
+        if was_off:
+            self.damping.setdefault(model.name, Damping()).answered_while_off(now, latency_ms > budget)
         for stats in (self.latency(model), self.provider_latency.setdefault(model.provider, LatencyStats())):
             # One answer over the budget and far above the average is a brownout: leave now,
             # rather than pay for a second slow answer while the average catches up.
             jump = stats.ewma_ms is not None and latency_ms > budget and latency_ms > 2 * stats.ewma_ms
             stats.observe(latency_ms, 1.0 if jump else alpha, now, first_token_ms)
+        self._note_transition(model, was_off, now, confirmed=latency_ms > budget)
         self.model_breakers.setdefault(model.name, Breaker()).on_success()
         self._provider_breaker(model).on_success()
 
@@ -257,7 +362,9 @@ class Health:
         open_now = outcome in (Outcome.RATE_LIMITED, Outcome.TIMEOUT)
         if outcome == Outcome.TIMEOUT:
             # A timeout is a latency sample too: the model was at least this slow.
+            was_off = self._off(model)
             self.latency(model).observe(latency_ms, self.config.routing.ewma_alpha, now)
+            self._note_transition(model, was_off, now, confirmed=False)
         breaker = self.model_breakers.setdefault(model.name, Breaker())
         breaker.on_failure(now, open_now, retry_after_s)
         if outcome == Outcome.RATE_LIMITED:
@@ -273,8 +380,10 @@ class Health:
         wait out a hedge delay on it. No latency sample is invented: its tail stays what was seen."""
         stats = self.latency(model)
         budget = self.config.routing.latency_budget_ms
+        was_off = self._off(model)
         stats.ewma_ms = max(stats.ewma_ms or 0.0, elapsed_ms, budget + 1.0)
-        stats.last_sample_at = self.clock()
+        stats.last_sample_at = now = self.clock()
+        self._note_transition(model, was_off, now, confirmed=False)
 
     def record_cancelled(self, model: ModelSpec) -> None:
         """A cancelled call says nothing about the model; a half-open probe may run again."""
