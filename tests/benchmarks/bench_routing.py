@@ -680,6 +680,8 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
         "extra_attempts": upstream - n,
         "extra_pct": 100.0 * (upstream - n) / n if n else 0.0,
         "spend_usd": spend_usd(records),
+        # Time-based scenarios give a faster router more requests (and more spend): also per request.
+        "spend_usd_per_100": 100 * spend_usd(records) / n if n else 0.0,
         "served_by": {p: sum(1 for r in rows if r["served"] == p) for p in ORDER},
         "not_cheap_tier": sum(1 for r in rows if r.get("tier") not in (None, "cheap")),
     }
@@ -767,6 +769,7 @@ def render(summary: dict[str, Any]) -> str:
         "failed",
         "extra att.",
         "spend $",
+        "$/100 req",
         "A/B/C/D served",
         "degr. window",
         "degr. served >10",
@@ -799,6 +802,7 @@ def render(summary: dict[str, Any]) -> str:
                     str(m["failed"]),
                     f"{m['extra_attempts']} ({m['extra_pct']:.1f}%)",
                     f"{m['spend_usd']:.5f}",
+                    f"{m['spend_usd_per_100']:.5f}",
                     served,
                     m.get("degraded_window_served", "-"),
                     fmt(m.get("degraded_served_pct"), ".1f")
@@ -887,6 +891,31 @@ def evaluate_targets(s: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{ll['p99_degraded_ms']:.0f}); after recovery {m['p95_after_recovery_ms']:.1f} vs "
                 f"{ll['p95_after_recovery_ms']:.1f} ms",
             )
+    both = {n: r for n, r in sc.items() if n != "typing" and "tierline" in r and "litellm" in r}
+    if both:
+        p99 = {n: (r["tierline"]["p99_ms"], r["litellm"]["p99_ms"]) for n, r in both.items()}
+        add(
+            "p99 <= LiteLLM Router's in every scenario",
+            all(t <= ll for t, ll in p99.values()),
+            ", ".join(f"{n} {t:.0f} vs {ll:.0f} ms" for n, (t, ll) in p99.items()),
+        )
+        spend = {n: (r["tierline"], r["litellm"]) for n, r in both.items()}
+        add(
+            "spend <= LiteLLM Router's in every scenario",
+            all(t["spend_usd"] <= ll["spend_usd"] for t, ll in spend.values()),
+            ", ".join(
+                f"{n} ${t['spend_usd']:.5f} vs ${ll['spend_usd']:.5f} "
+                f"(per 100 requests ${t['spend_usd_per_100']:.5f} vs ${ll['spend_usd_per_100']:.5f})"
+                for n, (t, ll) in spend.items()
+            ),
+        )
+    if "steady" in sc:
+        m = sc["steady"]["tierline"]
+        add(
+            "<= 5 % extra calls in the steady scenario (hedges)",
+            m["extra_pct"] <= 5.0,
+            f"{m['extra_attempts']} extra of {m['requests']} = {m['extra_pct']:.1f}%",
+        )
     back = {name: sc[name]["tierline"].get("return_s") for name in ("brownout", "outage") if name in sc}
     if back:
         add(
