@@ -19,7 +19,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,10 @@ import pytest
 from tierline.commands.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
 from tierline.wire import AcceptanceStats, StatsResult
 
+from .nvim_headless import run_lua
+
 ROOT = Path(__file__).resolve().parent.parent
 EXT_DIR = ROOT / "editors" / "vscode"
-PLUGIN = ROOT / "editors" / "nvim"
 RENDER_LUA = Path(__file__).resolve().parent / "acceptance_stats_render.lua"
 
 SIMPLE_CURSOR = (5, 4)
@@ -181,27 +181,8 @@ def _write(served: dict[str, Any], tmp_path: Path) -> Path:
 async def test_neovim_stats_window_shows_acceptance(served: dict[str, Any], tmp_path: Path) -> None:
     from tierline import wire
 
-    nvim = Path(sys.executable).parent / "nvim"
-    if not nvim.is_file():
-        pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
     path = _write(served, tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d")
-    )
-    env.update(TIERLINE_ACCEPTANCE_STATS=str(path), TIERLINE_PLUGIN=str(PLUGIN))
-    run = subprocess.run(
-        [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(RENDER_LUA)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = run.stdout + run.stderr
-    print(output)
-    failed = [line for line in output.splitlines() if line.startswith("not ok")]
-    assert run.returncode == 0 and not failed, output
+    output = run_lua(RENDER_LUA, tmp_path, TIERLINE_ACCEPTANCE_STATS=str(path))
     rows = len(json.loads(path.read_text())["expected_rows"])
     assert rows >= 2 + 2 + 2  # two tiers, at least two models, two languages
     assert f"# {rows + 3} passed, 0 failed" in output, output

