@@ -49,9 +49,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "retry-after",
         "the Retry-After header is never parsed",
-        "providers/openai.py",
-        "parse_retry_after(retry_after)",
-        "None",
+        "providers/errors.py",
+        "RateLimited(detail, parse_retry_after(retry_after), status=status)",
+        "RateLimited(detail, None, status=status)",
         (B + "test_a_rate_limit_carries_the_providers_retry_after",),
     ),
     Mutation(
@@ -146,7 +146,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "invalid-served",
         "a junk answer (prose, fences only) is served",
         "completion/pipeline.py",
-        "if problem is not None:",
+        "if problem is not None or restored is None:",
         "if False:",
         ("tests/test_faults_end_to_end.py",),
     ),
@@ -173,8 +173,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "baseline-output",
         "the all-premium baseline leaves out output tokens (savings understated)",
         "completion/pipeline.py",
-        "premium[0].cost_usd(tokens_in, tokens_out)",
-        "premium[0].cost_usd(tokens_in, 0)",
+        "premium[0].cost_usd(tokens_in, tokens_out, cached_in)",
+        "premium[0].cost_usd(tokens_in, 0, cached_in)",
         (B + "test_cost_is_input_tokens_at_the_input_price_plus_output_tokens_at_the_output_price",),
     ),
     Mutation(
