@@ -12,24 +12,9 @@ local file = assert(io.open(path, "r"))
 local data = vim.json.decode(file:read("*a")) -- JSON null becomes vim.NIL, as in the LSP client
 file:close()
 
-local passed, failed = 0, 0
-local function out(line)
-  io.stdout:write(line .. "\n")
-end
-
-local function test(name, fn)
-  local ok, err = xpcall(fn, debug.traceback)
-  if ok then
-    passed = passed + 1
-    out("ok - " .. name)
-  else
-    failed = failed + 1
-    out("not ok - " .. name)
-    for line in tostring(err):gmatch("[^\n]+") do
-      out("#   " .. line)
-    end
-  end
-end
+-- The TAP harness beside this script.
+local tap = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "lua_tap.lua")
+local out, test = tap.out, tap.test
 
 local lines = require("tierline.stats").format(data.stats, nil)
 for _, line in ipairs(lines) do
@@ -92,5 +77,4 @@ end)
 
 local wire = require("tierline.wire")
 out("# mirror " .. vim.json.encode({ fields = wire.ACCEPTANCE_FIELDS, by = wire.ACCEPTANCE_BY }))
-out(("# %d passed, %d failed"):format(passed, failed))
-os.exit(failed == 0 and 0 or 1)
+tap.finish()

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,10 +25,10 @@ import pytest
 from tierline.commands.demo import LOADER_CURSOR, NESTED_PY, SIMPLE_PY
 from tierline.wire import AcceptanceStats, StatsResult
 
+from .node_tests import run_node_test
 from .nvim_headless import run_lua
 
 ROOT = Path(__file__).resolve().parent.parent
-EXT_DIR = ROOT / "editors" / "vscode"
 RENDER_LUA = Path(__file__).resolve().parent / "acceptance_stats_render.lua"
 
 SIMPLE_CURSOR = (5, 4)
@@ -193,36 +190,8 @@ async def test_neovim_stats_window_shows_acceptance(served: dict[str, Any], tmp_
     assert set(mirror["by"].values()) <= set(wire.StatsResult.__annotations__)
 
 
-def _node() -> tuple[str, dict[str, str]]:
-    """node from the editor-test setup (tests/editors/vscode/setup.sh) or PATH; skip without it."""
-    env_file = Path(os.environ.get("TIERLINE_E2E_DIR", ROOT / ".e2e")) / "vscode-setup.env"
-    candidates = [ROOT / ".e2e" / "bin" / "node"]
-    if env_file.is_file():
-        candidates[:0] = [Path(line[5:]) for line in env_file.read_text().splitlines() if line.startswith("NODE=")]
-    node = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("node")
-    if node is None:
-        pytest.skip("no node (run tests/editors/vscode/setup.sh): the VS Code report is not checked")
-    if not (EXT_DIR / "node_modules" / "esbuild").is_dir():
-        pytest.skip("editors/vscode/node_modules is missing (npm ci): the VS Code report is not checked")
-    return node, dict(os.environ, PATH=os.pathsep.join([str(Path(node).parent), os.environ.get("PATH", "")]))
-
-
 async def test_vscode_report_shows_acceptance(served: dict[str, Any], tmp_path: Path) -> None:
-    node, env = _node()
     path = _write(served, tmp_path)
-    build = subprocess.run(
-        [node, "esbuild.mjs", "--tests"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    run = subprocess.run(
-        [node, "--test", "--test-reporter=tap", "dist-test/acceptance.test.js"],
-        cwd=EXT_DIR,
-        env=dict(env, TIERLINE_ACCEPTANCE_STATS=str(path)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    print(run.stdout)
-    assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
-    assert re.search(r"^ok \d+ - report: a real server's tierline.stats", run.stdout, re.M), run.stdout
-    assert re.search(r"^# skipped 0$", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout
+    stdout = run_node_test("acceptance.test.js", TIERLINE_ACCEPTANCE_STATS=str(path))
+    assert re.search(r"^ok \d+ - report: a real server's tierline.stats", stdout, re.M), stdout
+    assert re.search(r"^# skipped 0$", stdout, re.M) and re.search(r"^# fail 0$", stdout, re.M), stdout

@@ -21,9 +21,7 @@ which must render each one without error and show its key facts: tier, model or 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +33,7 @@ from tierline.commands.demo import SIMPLE_PY
 from tierline.devtools.simulator import sim_config
 from tierline.wire import NOT_FAILURES, DidRoute, ModelStats, Outcome, StatsResult, Tier
 
+from .node_tests import run_node_test
 from .nvim_headless import run_lua
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,41 +277,11 @@ async def test_the_server_produces_every_shape(shapes: Path) -> None:
     assert any(c["set_aside"] for c in data["stats"])
 
 
-def _node() -> tuple[str, dict[str, str]]:
-    env_file = Path(os.environ.get("TIERLINE_E2E_DIR", ROOT / ".e2e")) / "vscode-setup.env"
-    candidates = [ROOT / ".e2e" / "bin" / "node"]
-    if env_file.is_file():
-        for line in env_file.read_text().splitlines():
-            if line.startswith("NODE="):
-                candidates.insert(0, Path(line.partition("=")[2]))
-    node = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("node")
-    if node is None:
-        pytest.skip("no node (run tests/editors/vscode/setup.sh): the VS Code side is not checked")
-    if not (EXT_DIR / "node_modules" / "esbuild").is_dir():
-        pytest.skip("editors/vscode/node_modules is missing (npm ci): the VS Code side is not checked")
-    path = os.pathsep.join([str(Path(node).parent), os.environ.get("PATH", "")])
-    return node, dict(os.environ, PATH=path)
-
-
 async def test_vscode_status_bar_and_report_render_every_shape(shapes: Path) -> None:
-    node, env = _node()
-    build = subprocess.run(
-        [node, "esbuild.mjs", "--tests"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    run = subprocess.run(
-        [node, "--test", "--test-reporter=tap", "dist-test/shapes.test.js"],
-        cwd=EXT_DIR,
-        env=dict(env, TIERLINE_WIRE_SHAPES=str(shapes)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    print(run.stdout)
-    assert run.returncode == 0, f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
+    stdout = run_node_test("shapes.test.js", TIERLINE_WIRE_SHAPES=str(shapes))
     cases = len(json.loads(shapes.read_text())["routes"])
-    passed = re.search(r"^# pass (\d+)$", run.stdout, re.M)
-    assert passed and int(passed.group(1)) >= cases and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout
+    passed = re.search(r"^# pass (\d+)$", stdout, re.M)
+    assert passed and int(passed.group(1)) >= cases and re.search(r"^# fail 0$", stdout, re.M), stdout
 
 
 async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_path: Path) -> None:

@@ -16,24 +16,9 @@ vim.lsp.get_clients = function()
   return { { name = "tierline" } }
 end
 
-local passed, failed = 0, 0
-local function out(line)
-  io.stdout:write(line .. "\n")
-end
-
-local function test(name, fn)
-  local ok, err = xpcall(fn, debug.traceback)
-  if ok then
-    passed = passed + 1
-    out("ok - " .. name)
-  else
-    failed = failed + 1
-    out("not ok - " .. name)
-    for line in tostring(err):gmatch("[^\n]+") do
-      out("#   " .. line)
-    end
-  end
-end
+-- The TAP harness beside this script.
+local tap = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "lua_tap.lua")
+local out, test = tap.out, tap.test
 
 local function has(text, needle, what)
   if not text:find(needle, 1, true) then
@@ -128,5 +113,4 @@ for _, case in ipairs(data.messages) do
   end)
 end
 
-out(("# %d passed, %d failed"):format(passed, failed))
-os.exit(failed == 0 and 0 or 1)
+tap.finish()
