@@ -887,18 +887,22 @@ class Simulator:
             content[0] = content[0][: len(content[0]) // 2]
         if behaviour.fault == "cut_stream":
             content, closing = content[: max(1, len(content) // 2)], []
-        # The first chunk went out at ttft; the last content chunk lands at latency_ms.
+        # The first chunk went out at ttft; the last content chunk lands at latency_ms. Each chunk
+        # waits for its own moment on one clock: a sleep per gap would add each sleep's overshoot
+        # (~1 ms a wake-up), and a streamed answer would end later than the same answer whole.
         rest_s = max(0.0, behaviour.latency_ms - behaviour.ttft_ms) / 1000
         gap_s = rest_s / (len(content) - 1) if len(content) > 1 else 0.0
+        clock = asyncio.get_running_loop().time
+        first_at = clock()
         await connection.start_event_stream()
         for index, event in enumerate(content):
-            if index and await connection.wait_or_disconnect(gap_s):
+            if index and await connection.wait_or_disconnect(first_at + index * gap_s - clock()):
                 return _Outcome("disconnected", 200, False)
             await connection.send_event(event)
         if behaviour.fault == "cut_stream":
             connection.close()  # no [DONE], no terminating chunk
             return _Outcome("cut_stream", 200, False)
-        if len(content) <= 1 and await connection.wait_or_disconnect(rest_s):
+        if len(content) <= 1 and await connection.wait_or_disconnect(first_at + rest_s - clock()):
             return _Outcome("disconnected", 200, False)
         for event in [*closing, "[DONE]"]:
             await connection.send_event(event)
