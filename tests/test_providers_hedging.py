@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.test_providers_wire import Harness, config
 from tierline.completion import hedging
+from tierline.completion.prompts import prompt_tokens
 from tierline.devtools.simulator import Simulator
 from tierline.routing.health import LatencyStats
+from tierline.wire import Outcome
 
 
 async def test_race_hedge_wins_and_the_primary_is_cancelled() -> None:
@@ -137,3 +141,60 @@ async def test_a_model_that_lost_a_hedge_is_not_tried_first_on_the_next_request(
         await h.close()
     assert hedged.route is not None and hedged.route["model"] == "cheap-b"
     assert after.route is not None and [a["model"] for a in after.route["attempts"]] == ["cheap-b"]
+
+
+async def test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """Providers bill a call they took even when tierline cancels it: the ledger row and the
+    budget carry the prompt and the tokens that arrived, at the model's prices, as estimated."""
+
+    def model(name: str, price: float) -> dict[str, object]:
+        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
+                "input_per_mtok": price, "output_per_mtok": 2 * price}  # fmt: skip
+
+    for name in ("cheap-a", "cheap-b"):
+        simulator.set_behaviour(name, latency_ms=20, answer="    return sum(values)")
+    h = Harness(config(tmp_path, model("cheap-a", 0.25), model("cheap-b", 0.5)))
+    try:
+        for _ in range(6):
+            await h.keystroke()
+        # The first word at once, the rest far past the hedge moment.
+        simulator.set_behaviour("cheap-a", latency_ms=60_000, ttft_ms=0)
+        h.charges.clear()
+        spent_before = h.engine.books.spent_today()
+        hedged = await h.keystroke()
+        window = h.engine.analyse(h.last_document, len(h.last_document.source)).window
+        spent = h.engine.books.spent_today() - spent_before
+    finally:
+        await h.close()
+    assert hedged.route is not None and hedged.route["model"] == "cheap-b", (hedged.route, h.charges)
+    assert [c.outcome for c in h.charges] == [Outcome.CANCELLED, Outcome.OK], (hedged.route, h.charges)
+    cancelled = next(c for c in h.charges if c.outcome == Outcome.CANCELLED)
+    answered = next(c for c in h.charges if c.outcome == Outcome.OK)
+    # "    return" arrived: 10 characters, 3 tokens at 3.5 characters a token.
+    assert (cancelled.model, cancelled.tokens_in, cancelled.tokens_out) == ("cheap-a", prompt_tokens(window), 3)
+    assert cancelled.cost_usd == pytest.approx((prompt_tokens(window) * 0.25 + 3 * 0.5) / 1e6, abs=1e-15)
+    assert cancelled.cost_source == "estimated" and answered.cost_source == "usage"
+    assert spent == pytest.approx(cancelled.cost_usd + answered.cost_usd, abs=1e-9)
+
+
+async def test_a_call_the_provider_never_answered_costs_nothing(simulator: Simulator, tmp_path: Path) -> None:
+    def model(name: str) -> dict[str, object]:
+        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
+                "input_per_mtok": 1.0, "output_per_mtok": 1.0}  # fmt: skip
+
+    simulator.set_behaviour("cheap-a", latency_ms=20)
+    simulator.set_behaviour("cheap-b", latency_ms=20)
+    h = Harness(config(tmp_path, model("cheap-a"), model("cheap-b")))
+    try:
+        for _ in range(6):
+            await h.keystroke()
+        simulator.set_behaviour("cheap-a", fault="hang")  # no status line, no token
+        h.charges.clear()
+        hedged = await h.keystroke()
+    finally:
+        await h.close()
+    assert hedged.route is not None and hedged.route["model"] == "cheap-b"
+    cancelled = next(c for c in h.charges if c.outcome == Outcome.CANCELLED)
+    assert (cancelled.tokens_in, cancelled.tokens_out, cancelled.cost_usd) == (0, 0, 0.0)

@@ -1,11 +1,15 @@
-"""Remote endpoints go through the user's proxy (HTTP(S)_PROXY, NO_PROXY); loopback ones never do."""
+"""Remote endpoints go through the user's proxy (HTTP(S)_PROXY, NO_PROXY); loopback ones never do.
+HTTPS goes through the proxy as a CONNECT tunnel, checked against `SSL_CERT_FILE` (a corporate CA)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ssl
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.test_providers_wire import ANSWER, Harness, config
 from tierline.devtools.simulator import Simulator
@@ -107,3 +111,165 @@ def test_loopback_names() -> None:
         and is_loopback("http://[::1]:1/v1")
     )
     assert not is_loopback("https://api.openai.com/v1")
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+async def _splice(
+    a: tuple[asyncio.StreamReader, asyncio.StreamWriter], b: tuple[asyncio.StreamReader, asyncio.StreamWriter]
+) -> None:
+    await asyncio.gather(_pipe(a[0], b[1]), _pipe(b[0], a[1]))
+
+
+class TlsFront:
+    """An HTTPS server for `models.example.test` (its certificate signed by a private CA, as a
+    corporate one would be) in front of the simulator."""
+
+    def __init__(self, upstream: tuple[str, int], ca: trustme.CA):
+        self.upstream = upstream
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("models.example.test").configure_cert(self.context)
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.context)
+        return "127.0.0.1", self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _splice((reader, writer), await asyncio.open_connection(*self.upstream))
+
+
+class TunnelProxy:
+    """A proxy that answers `CONNECT host:port` by tunnelling the bytes to one place, logging what
+    it was asked for (it never sees inside the TLS)."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.seen: list[str] = []
+        self.refuse = False  # answer 407, as a proxy that wants credentials does
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        method, target, _ = head.split("\r\n", 1)[0].split(" ")
+        self.seen.append(f"{method} {target}")
+        if self.refuse:
+            writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        if method != "CONNECT":
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        upstream = await asyncio.open_connection(*self.target)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await _splice((reader, writer), upstream)
+
+
+@pytest.fixture
+async def tunnel(simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """HTTPS_PROXY -> a CONNECT proxy -> TLS for models.example.test -> the simulator; the CA in
+    SSL_CERT_FILE only."""
+    ca = trustme.CA()
+    ca_file = tmp_path / "corporate-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    host, port = simulator.base_url.split("//")[1].split("/")[0].split(":")
+    front = TlsFront((host, int(port)), ca)
+    proxy = TunnelProxy(await front.start())
+    monkeypatch.setenv("HTTPS_PROXY", await proxy.start())
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    yield proxy
+    await proxy.stop()
+    await front.stop()
+
+
+def _remote_https(timeout_ms: int = 10_000) -> dict[str, object]:
+    return {
+        "name": "remote",
+        "tier": "cheap",
+        "base_url": "https://models.example.test/_wire/openai-chat/v1",
+        "model": "m",
+        "api_key_env": "TEST_KEY",
+        "timeout_ms": timeout_ms,
+    }
+
+
+async def test_https_endpoint_goes_through_the_proxy_as_a_connect_tunnel(tunnel: TunnelProxy, tmp_path: Path) -> None:
+    h = Harness(config(tmp_path, _remote_https()))
+    try:
+        routed = await h.keystroke()
+    finally:
+        await h.close()
+    assert routed.text == ANSWER
+    assert tunnel.seen == ["CONNECT models.example.test:443"]
+
+
+async def test_https_certificate_not_signed_by_a_trusted_ca_is_refused(
+    tunnel: TunnelProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    h = Harness(config(tmp_path, _remote_https()))
+    try:
+        routed = await h.keystroke()
+    finally:
+        await h.close()
+    assert routed.text is None
+    assert routed.route is not None and [a["outcome"] for a in routed.route["attempts"]] == ["server_error"]
+    assert "the server's certificate is not trusted" in routed.route["attempts"][0]["detail"]
+    assert tunnel.seen == ["CONNECT models.example.test:443"]
+
+
+async def test_no_proxy_sends_a_listed_host_around_the_proxy(
+    tunnel: TunnelProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # models.example.test is reserved (RFC 2606) and resolves nowhere: going direct, the call fails.
+    monkeypatch.setenv("NO_PROXY", "localhost,.example.test")
+    h = Harness(config(tmp_path, _remote_https(timeout_ms=3_000)))
+    try:
+        routed = await h.keystroke()
+    finally:
+        await h.close()
+    assert tunnel.seen == []
+    assert routed.text is None
+
+
+async def test_a_proxy_that_refuses_the_tunnel_is_named_with_its_answer(tunnel: TunnelProxy, tmp_path: Path) -> None:
+    tunnel.refuse = True
+    h = Harness(config(tmp_path, _remote_https()))
+    try:
+        routed = await h.keystroke()
+    finally:
+        await h.close()
+    assert routed.text is None and routed.route is not None
+    detail = routed.route["attempts"][0]["detail"]
+    assert "the proxy refused it" in detail and "407" in detail
+    assert "127.0.0.1" not in detail  # the proxy's address (and any credentials in it) stays out

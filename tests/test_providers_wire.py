@@ -77,6 +77,7 @@ class Harness:
         self.version += 1
         source = text.replace("values)", f"values{self.version})", 1).encode()
         document = Document("file:///t.py", "python", self.version, source, parser=languages.parser_for("python"))
+        self.last_document = document
         return await self.engine.complete(CursorRequest(document, len(source)))
 
     async def close(self) -> None:

@@ -38,7 +38,7 @@ ADDED_COLUMNS = {
     "cost_source": "TEXT NOT NULL DEFAULT 'estimated'",
     "redactions": "INTEGER NOT NULL DEFAULT 0",
 }
-COST_SOURCES: tuple[str, ...] = ("reported", "estimated")
+COST_SOURCES: tuple[str, ...] = ("reported", "usage", "estimated")
 
 
 def utc_day(timestamp: float | None = None) -> str:
@@ -61,7 +61,7 @@ class CallRow:
     outcome: str
     cached: bool
     cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
-    cost_source: str = "estimated"  # "reported" by the provider, or "estimated" from tokens x prices
+    cost_source: str = "estimated"  # "reported" by the provider, "usage" (its tokens x prices) or "estimated"
     redactions: int = 0  # secrets replaced by placeholders in the prompt (the count, never a secret)
 
 

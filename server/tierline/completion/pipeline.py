@@ -27,12 +27,20 @@ from tierline.analysis import scoring
 from tierline.analysis.documents import Document
 from tierline.completion import downshift, hedging, postprocess
 from tierline.completion.explain import explain_position
-from tierline.completion.prompts import cut_window, prompt_tokens
+from tierline.completion.prompts import cut_window, estimate_tokens, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import DocumentSessions, ShownCompletion, Surroundings, debounce_s, typed_through
 from tierline.config import Config, ModelSpec
 from tierline.privacy.gate import PrivacyGate
-from tierline.providers.base import CallRequest, CallResult, Provider, ProviderError, Rejected
+from tierline.providers.base import (
+    CallProgress,
+    CallRequest,
+    CallResult,
+    Provider,
+    ProviderError,
+    ProviderTimeout,
+    Rejected,
+)
 from tierline.providers.errors import advice
 from tierline.providers.keys import KeyRing, MissingKey
 from tierline.providers.openai import ProviderClient
@@ -229,12 +237,15 @@ class CompletionEngine:
         api_key: str | None,
         on_first_token: Callable[[], None] | None = None,
     ) -> CallResult | None:
-        """`_attempt` within a budget hold: settled to the real cost, released (0) on failure or cancel."""
+        """`_attempt` within a budget hold: settled to the real cost; on failure released (0), on a
+        call tierline hung up on settled to what the provider bills for it (estimated)."""
         call: CallResult | None = None
+        progress = CallProgress()
         try:
-            call = await self._attempt(state, model, api_key, on_first_token)
+            call = await self._attempt(state, model, api_key, on_first_token, progress)
         finally:
-            self.books.settle(hold, Charge.of_call(model, Outcome.OK, call).cost_usd if call is not None else 0.0)
+            cost = Charge.of_call(model, Outcome.OK, call).cost_usd if call is not None else progress.charged_usd
+            self.books.settle(hold, cost)
         return call
 
     async def _attempt(
@@ -243,6 +254,7 @@ class CompletionEngine:
         model: ModelSpec,
         api_key: str | None,
         on_first_token: Callable[[], None] | None = None,
+        progress: CallProgress | None = None,
     ) -> CallResult | None:
         """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
         assert state.analysis is not None
@@ -255,6 +267,7 @@ class CompletionEngine:
             state.analysis.single_line,
             postprocess.first_line_complete,
             on_first_token,
+            progress or CallProgress(),
         )
         started = time.monotonic()
         health.mark_probing(model)
@@ -268,14 +281,15 @@ class CompletionEngine:
             else:
                 health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
             state.add_attempt(model, error.outcome, latency, error.detail)
-            self._record(state, Charge.without_call(model, error.outcome, latency))
+            hung_up = isinstance(error, ProviderTimeout)  # tierline ended it; a failing provider bills nothing
+            self._record(state, self._unanswered_charge(call, error.outcome, latency, hung_up))
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
             return None
         except asyncio.CancelledError:
             latency = (time.monotonic() - started) * 1000
             health.record_cancelled(model)
             state.add_attempt(model, Outcome.CANCELLED, latency)
-            self._record(state, Charge.without_call(model, Outcome.CANCELLED, latency))
+            self._record(state, self._unanswered_charge(call, Outcome.CANCELLED, latency, True))
             raise
         finally:
             health.finished(model)
@@ -380,6 +394,18 @@ class CompletionEngine:
                 redactions=state.analysis.redaction.count if state.analysis else 0,
             )
         )
+
+    @staticmethod
+    def _unanswered_charge(call: CallRequest, outcome: Outcome, latency_ms: float, hung_up: bool) -> Charge:
+        """A call with no answer costs nothing, unless tierline hung up on it after the provider
+        took it: then the prompt and the tokens already sent, estimated (kept on `call.progress`
+        for the budget hold)."""
+        if not (hung_up and call.progress.accepted):
+            return Charge.without_call(call.model, outcome, latency_ms)
+        tokens = (prompt_tokens(call.window), estimate_tokens(call.progress.text))
+        charge = Charge.hung_up(call.model, outcome, latency_ms, tokens)
+        call.progress.charged_usd = charge.cost_usd
+        return charge
 
     def baseline_cost(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
         """The same tokens at the premium tier's first model's prices (its cached-input price too)."""

@@ -72,7 +72,9 @@ class Charge:
     cost_usd: float = 0.0
     cached: bool = False
     cached_tokens_in: int = 0
-    cost_source: str = "estimated"  # "reported" when the provider said what the call cost
+    # "reported": the provider said what the call cost; "usage": its token counts x the model's
+    # prices; "estimated": tierline's own count (no usage sent, an early stop, a call hung up on).
+    cost_source: str = "estimated"
 
     @staticmethod
     def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
@@ -94,8 +96,16 @@ class Charge:
             call.tokens_out,
             cost,
             cached_tokens_in=call.cached_tokens_in,
-            cost_source="reported" if reported is not None else "estimated",
+            cost_source="reported" if reported is not None else "usage" if call.usage_reported else "estimated",
         )
+
+    @staticmethod
+    def hung_up(model: ModelSpec, outcome: Outcome, latency_ms: float, tokens: tuple[int, int]) -> Charge:
+        """A call tierline ended (cancelled, timed out) after the provider took it: providers bill
+        the prompt they read and the tokens they sent, so the row carries them, estimated."""
+        tokens_in, tokens_out = tokens
+        cost = model.cost_usd(tokens_in, tokens_out)
+        return Charge(model.tier, model.name, outcome, latency_ms, tokens_in, tokens_out, cost)
 
     @staticmethod
     def without_call(model: ModelSpec, outcome: Outcome, latency_ms: float = 0.0) -> Charge:

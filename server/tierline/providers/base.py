@@ -8,12 +8,22 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from tierline.completion.prompts import PromptWindow
 from tierline.config import ModelSpec
 from tierline.wire import Outcome
+
+
+@dataclass
+class CallProgress:
+    """How far a call got, for the one that never returns a result: a call tierline hangs up on
+    (cancelled, timed out) after the provider took it is billed for the prompt and what it sent."""
+
+    accepted: bool = False  # the provider answered 200 and began its answer
+    text: str = ""  # what had arrived when the call ended
+    charged_usd: float = 0.0  # what the ledger charged for it when tierline hung up
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class CallRequest:
     line_complete: Callable[[str], bool] | None = None
     # Called once, when the first token arrives (hedging waits on it).
     on_first_token: Callable[[], None] | None = None
+    progress: CallProgress = field(default_factory=CallProgress)
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,7 @@ class ProviderClient:
                 if response.status_code != 200:
                     body = await _read_capped(response)
                     raise error_from_status(response.status_code, body, _retry_after(response.headers), secrets)
+                call.progress.accepted = True
                 reported_cost = _header_cost(response.headers.get(LITELLM_COST_HEADER))
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # A server that ignores `stream`: one JSON document.
@@ -140,6 +141,7 @@ class ProviderClient:
                         if event is None:
                             continue
                         reader.feed(event)
+                        call.progress.text = reader.text
                         if reader.text and first_token_ms is None:
                             first_token_ms = (time.monotonic() - started) * 1000
                             if call.on_first_token is not None:
@@ -155,11 +157,33 @@ class ProviderClient:
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(type(exc).__name__) from None
         except httpx.ConnectError as exc:
-            raise ServerError(f"connection failed: {type(exc).__name__}", provider_wide=True) from None
+            why = _connect_failure(exc)
+            raise ServerError(f"connection failed: {type(exc).__name__}{why}", provider_wide=True) from None
+        except httpx.ProxyError as exc:
+            # The proxy's own status line ("407 Proxy Authentication Required"); never its URL.
+            raise ServerError(
+                f"connection failed: the proxy refused it ({str(exc)[:120]})", provider_wide=True
+            ) from None
         except httpx.TransportError as exc:
             # A body cut before its end (no terminating chunk) lands here: not a clean end.
             raise ServerError(f"connection failed: {type(exc).__name__}") from None
         return _result(call, reader, (started, first_token_ms), reported_cost)
+
+
+def _connect_failure(exc: Exception) -> str:
+    """Why a connection failed, when a user can act on it: a certificate no trusted authority signed
+    (a corporate CA missing from the trust store)."""
+    import ssl
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f" (the server's certificate is not trusted: {cause.verify_message}; "
+                "add your CA to SSL_CERT_FILE or the system trust store)"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ""
 
 
 def _result(
@@ -181,7 +205,7 @@ def _result(
         tokens_in=tokens_in,
         tokens_out=tokens_out,
         cached_tokens_in=min(usage.cached_in, tokens_in) if usage else 0,
-        usage_reported=usage is not None and bool(usage.tokens_in or usage.tokens_out),
+        usage_reported=usage is not None and bool(usage.tokens_in and usage.tokens_out),
         latency_ms=(time.monotonic() - started) * 1000,
         first_token_ms=first_token_ms,
         finish_reason=reader.finish_reason,
