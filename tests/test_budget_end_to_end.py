@@ -71,7 +71,7 @@ def assert_money_adds_up(tmp_path: Path, cap: float) -> int:
     paid = [r for r in rows if r[4] == "ok"]
     for _model, tokens_in, tokens_out, cost, _outcome, source in paid:
         assert to_nano(cost) == tokens_in * 140 + tokens_out * 280  # nano-USD per token
-        assert source == "estimated"  # the simulator reports tokens, not a cost
+        assert source == "usage"  # the simulator reports tokens, not a cost
     total = sum(to_nano(r[3]) for r in rows)
     assert total == sum(r[1] * 140 + r[2] * 280 for r in paid)
     assert total <= to_nano(cap)

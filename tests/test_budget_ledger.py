@@ -1,5 +1,5 @@
 """Costs that are right: cached input at the cached price, the premium baseline for the same tokens,
-what the ledger keeps (cached tokens, whether the cost was reported or estimated), an old ledger."""
+what the ledger keeps (cached tokens, whether the cost was reported, priced from usage or estimated), an old ledger."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_cached_input_is_priced_at_the_cached_price_and_kept_in_the_ledger(tmp_p
     charge = Charge.of_call(CHEAP, Outcome.OK, call)
 
     assert to_nano(charge.cost_usd) == 400 * 140 + 600 * 14 + 50 * 280
-    assert (charge.cached_tokens_in, charge.cost_source) == (600, "estimated")
+    assert (charge.cached_tokens_in, charge.cost_source) == (600, "usage")
 
     ledger = Ledger(tmp_path)
     ledger.record(
@@ -52,7 +52,7 @@ def test_cached_input_is_priced_at_the_cached_price_and_kept_in_the_ledger(tmp_p
         )
     )
     with sqlite3.connect(ledger.path) as db:
-        assert db.execute("SELECT cached_tokens_in, cost_source FROM calls").fetchall() == [(600, "estimated")]
+        assert db.execute("SELECT cached_tokens_in, cost_source FROM calls").fetchall() == [(600, "usage")]
 
 
 def test_a_cost_the_provider_reported_wins_and_says_so():

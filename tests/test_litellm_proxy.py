@@ -139,8 +139,8 @@ async def test_chat_through_litellm(litellm_proxy: str, make: Any) -> None:
     assert routed.text == ANSWER
     (charge,) = h.charges
     # LiteLLM reports the usage it counted (5 tokens; tierline's own estimate would be 7): the row is
-    # priced from it. A streamed answer carries no response-cost header, so the cost is "estimated".
-    assert (charge.tokens_out, charge.cost_source) == (5, "estimated")
+    # priced from it. A streamed answer carries no response-cost header, so the cost is "usage".
+    assert (charge.tokens_out, charge.cost_source) == (5, "usage")
     assert charge.cost_usd == pytest.approx((charge.tokens_in * 1.0 + charge.tokens_out * 2.0) / 1e6, abs=1e-12)
 
 

@@ -145,8 +145,8 @@ async def test_clean_stream_is_served_and_charged(
         assert reported is not None or charge.cost_usd == pytest.approx(
             (fresh * 2.0 + cached_in * 0.5 + tokens_out * 10.0) / 1e6, abs=1e-12
         )
-    # "reported" only when the provider said what the call cost.
-    assert charge.cost_source == ("reported" if reported is not None else "estimated")
+    # "reported" only when the provider said what the call cost; "usage" when it sent its token counts.
+    assert charge.cost_source == ("reported" if reported else "usage" if tokens_in is not None else "estimated")
     (sent,) = calls(simulator, scenario)
     assert sent["headers"]["user-agent"] == f"tierline/{__version__}"
 
@@ -333,7 +333,7 @@ async def test_anthropic_request_shape(simulator: Simulator, harness: Any) -> No
     assert "stream_options" not in sent["body"] and sent["body"]["max_tokens"] == 128
 
 
-async def test_ledger_rows_say_reported_or_estimated(simulator: Simulator, tmp_path: Path) -> None:
+async def test_ledger_rows_say_reported_or_priced_from_usage(simulator: Simulator, tmp_path: Path) -> None:
     import sqlite3
 
     for scenario in ("openrouter-chat", "deepseek-chat"):
@@ -348,5 +348,5 @@ async def test_ledger_rows_say_reported_or_estimated(simulator: Simulator, tmp_p
             ).fetchall()
     assert rows["openrouter-chat"] == [(100, 0, 0.0004213, "reported")]
     ((tokens_in, cached, cost, source),) = rows["deepseek-chat"]
-    assert (tokens_in, cached, source) == (1500, 1280, "estimated")
+    assert (tokens_in, cached, source) == (1500, 1280, "usage")
     assert cost == pytest.approx((220 * 2.0 + 1280 * 0.5 + 7 * 10.0) / 1e6, abs=1e-12)
