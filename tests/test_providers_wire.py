@@ -56,9 +56,9 @@ def config(tmp_path: Path, *models: dict[str, Any]) -> Config:
 class Harness:
     """The engine with what a user would see: messages, ledger charges, answers."""
 
-    def __init__(self, cfg: Config):
+    def __init__(self, cfg: Config, env: dict[str, str] | None = None):
         self.messages: list[tuple[str, str]] = []
-        self.engine = CompletionEngine(cfg, env={"TEST_KEY": SECRET}, notify_user=self._tell)
+        self.engine = CompletionEngine(cfg, env=env or {"TEST_KEY": SECRET}, notify_user=self._tell)
         self.charges: list[Charge] = []
         record = self.engine._record
 

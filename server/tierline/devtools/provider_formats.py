@@ -287,6 +287,23 @@ def ollama_chat(body: dict[str, Any], headers: dict[str, str]) -> Reply:
     return Reply(events=[*events, data("[DONE]")])
 
 
+def ollama_fim(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """Ollama's OpenAI-compatible /v1/completions (prompt + suffix): text chunks, a finish_reason,
+    usage only when asked, [DONE]."""
+    if not isinstance(body.get("prompt"), str):
+        return Reply(400, error_json("invalid prompt: prompt must be a string", "invalid_request_error"))
+    last: dict[str, Any] = {
+        "id": "cmpl-wire",
+        "object": "text_completion",
+        "system_fingerprint": "fp_ollama",
+        "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
+    }
+    events = [*text_completion_events(), data(last)]
+    if (body.get("stream_options") or {}).get("include_usage"):
+        events.append(data({"id": "cmpl-wire", "object": "text_completion", "choices": [], "usage": usage(90, 7)}))
+    return Reply(events=[*events, data("[DONE]")])
+
+
 def llamacpp_no_done(body: dict[str, Any], headers: dict[str, str]) -> Reply:
     """llama.cpp's server: a finish_reason, then the body simply ends (no [DONE])."""
     return Reply(events=[*content_events(), data(chunk(None, "stop", usage=usage(80, 7)))])
@@ -358,6 +375,7 @@ SCENARIOS: dict[str, Scenario] = {
     "anthropic-overloaded": anthropic_overloaded,
     "mistral-fim": mistral_fim,
     "ollama-chat": ollama_chat,
+    "ollama-fim": ollama_fim,
     "llamacpp-no-done": llamacpp_no_done,
     "vllm-bare-end": vllm_bare_end,
     "azure-chat": azure_chat,
