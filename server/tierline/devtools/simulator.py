@@ -835,6 +835,7 @@ class Simulator:
         if fault == "hang":
             await connection.wait_for_disconnect()
             return _Outcome("disconnected", None, False)
+        started = asyncio.get_running_loop().time()
         delay_ms = behaviour.ttft_ms if request.stream else behaviour.latency_ms
         if await connection.wait_or_disconnect(delay_ms / 1000):
             return _Outcome("disconnected", None, False)
@@ -846,7 +847,7 @@ class Simulator:
         text, finish = _apply_limits(answer_text(request, behaviour), request.stop, request.max_tokens)
         ident = f"{'chatcmpl' if request.api == 'chat' else 'cmpl'}-sim{number}"
         if request.stream:
-            return await self._send_stream(connection, request, behaviour, ident, text, finish)
+            return await self._send_stream(connection, (request, started), behaviour, ident, text, finish)
         return await self._send_whole(connection, request, fault, ident, text, finish)
 
     async def _send_error(self, connection: Connection, behaviour: Behaviour) -> _Outcome:
@@ -876,24 +877,26 @@ class Simulator:
     async def _send_stream(
         self,
         connection: Connection,
-        request: CompletionRequest,
+        timed: tuple[CompletionRequest, float],
         behaviour: Behaviour,
         ident: str,
         text: str,
         finish: str,
     ) -> _Outcome:
+        request, started = timed
         content, closing = stream_events(request, ident, text, finish)
         if behaviour.fault == "malformed" and content:
             content[0] = content[0][: len(content[0]) // 2]
         if behaviour.fault == "cut_stream":
             content, closing = content[: max(1, len(content) // 2)], []
         # The first chunk went out at ttft; the last content chunk lands at latency_ms. Each chunk
-        # waits for its own moment on one clock: a sleep per gap would add each sleep's overshoot
-        # (~1 ms a wake-up), and a streamed answer would end later than the same answer whole.
+        # waits for its own moment, counted from the request's arrival as a whole answer's is: a
+        # sleep per gap would add each wake-up's overshoot (~1 ms), and a streamed answer would
+        # end later than the same answer whole.
         rest_s = max(0.0, behaviour.latency_ms - behaviour.ttft_ms) / 1000
         gap_s = rest_s / (len(content) - 1) if len(content) > 1 else 0.0
         clock = asyncio.get_running_loop().time
-        first_at = clock()
+        first_at = started + behaviour.ttft_ms / 1000
         await connection.start_event_stream()
         for index, event in enumerate(content):
             if index and await connection.wait_or_disconnect(first_at + index * gap_s - clock()):
