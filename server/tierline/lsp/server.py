@@ -21,6 +21,7 @@ from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
 from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
 from tierline.config.trust import TrustError, TrustStore
+from tierline.lsp.heap import HeapSettler
 from tierline.wire import (
     CMD_ACCEPTED,
     CMD_CLEAR_CACHE,
@@ -76,6 +77,7 @@ class TierlineServer(LanguageServer):
         self.engine: Optional[CompletionEngine] = None
         self.encoding = "utf-16"
         self.pending_messages: list[tuple[str, str]] = []
+        self.heap = HeapSettler()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls shows "Error in server" pop-ups for errors outside a request's answer; those come
@@ -153,6 +155,7 @@ def on_initialized(ls: TierlineServer, params: types.InitializedParams) -> None:
     for level, text in ls.pending_messages:
         ls.tell_user(level, text)
     ls.pending_messages.clear()
+    ls.heap.after_setup()
 
 
 @server.feature(types.SHUTDOWN)
@@ -216,6 +219,7 @@ async def inline_completion(
     if routed.route is not None:
         payload: DidRoute = {"uri": document.uri, "position": _position_payload(position), **routed.route}
         ls.protocol.notify(DID_ROUTE, payload)
+        ls.heap.after_first_call()
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
