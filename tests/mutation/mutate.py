@@ -204,6 +204,22 @@ MUTATIONS: tuple[Mutation, ...] = (
             "tests/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",
         ),
     ),
+    Mutation(
+        "hung-up-free",
+        "a call tierline hangs up on after the provider took it costs nothing",
+        "completion/pipeline.py",
+        "if not (hung_up and call.progress.accepted):",
+        "if True:",
+        ("tests/test_providers_hedging.py::test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent",),
+    ),
+    Mutation(
+        "azure-auth",
+        "Azure's api-key header is not chosen on *.openai.azure.com: the documented config fails",
+        "providers/shaping.py",
+        'if ".openai.azure.com" in host_of(model):',
+        "if False:",
+        ("tests/test_docs_configs.py",),
+    ),
 )
 
 
