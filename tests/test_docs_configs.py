@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import trustme
 
-from tests.test_providers_network import TunnelProxy, _splice
+from tests.test_providers_network import LoopbackServer, TunnelProxy, _splice, tls_context_for, use_proxy_and_ca
 from tests.test_providers_wire import ANSWER, Harness, config
 from tierline.config.loading import tomllib
 from tierline.devtools.simulator import Simulator
@@ -65,22 +65,13 @@ MODELS = documented_models()
 REMOTE_HOSTS = sorted({urlsplit(m["base_url"]).hostname or "" for m in MODELS} - {"127.0.0.1", "localhost"})
 
 
-class ProviderFront:
+class ProviderFront(LoopbackServer):
     """An HTTP(S) server standing in for providers' hosts: each request goes to the simulator under
     `/_wire/<scenario>` (chosen by the Host it was sent to, or fixed), one request per connection."""
 
     def __init__(self, simulator: tuple[str, int], context: ssl.SSLContext | None, scenario: str | None = None):
-        self.simulator, self.context, self.scenario = simulator, context, scenario
-        self.server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> tuple[str, int]:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.context)
-        return "127.0.0.1", self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
+        super().__init__(context)
+        self.simulator, self.scenario = simulator, scenario
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -111,15 +102,10 @@ async def providers_world(simulator: Simulator, tmp_path: Path, monkeypatch: pyt
     ca = trustme.CA()
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*REMOTE_HOSTS).configure_cert(context)
     host, port = simulator.base_url.split("//")[1].split("/")[0].split(":")
-    front = ProviderFront((host, int(port)), context)
-    proxy = TunnelProxy(await front.start())
-    monkeypatch.setenv("HTTPS_PROXY", await proxy.start())
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    front = ProviderFront((host, int(port)), tls_context_for(ca, *REMOTE_HOSTS))
+    proxy = TunnelProxy(await front.listen())
+    use_proxy_and_ca(monkeypatch, await proxy.start(), ca_file)
     yield (host, int(port))
     await proxy.stop()
     await front.stop()
@@ -139,7 +125,7 @@ async def test_a_documented_config_answers_as_written(
     local: ProviderFront | None = None
     if urlsplit(entry["base_url"]).hostname in ("127.0.0.1", "localhost"):
         local = ProviderFront(providers_world, None, wire_scenario(entry))
-        _, port = await local.start()
+        _, port = await local.listen()
         url = urlsplit(entry["base_url"])
         entry["base_url"] = urlunsplit(url._replace(netloc=f"127.0.0.1:{port}"))
     env = {entry["api_key_env"]: "sk-docs-test-key-0000"} if entry.get("api_key_env") else {"UNUSED": ""}

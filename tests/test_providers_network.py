@@ -16,23 +16,47 @@ from tierline.devtools.simulator import Simulator
 from tierline.providers.openai import is_loopback
 
 
-class ForwardProxy:
-    """A plain HTTP forward proxy on 127.0.0.1 that sends every request to one upstream (the
-    simulator), logging the absolute URL it was asked for."""
+class LoopbackServer:
+    """A server on a free port of 127.0.0.1 (TLS when given a context); `_serve` answers each connection."""
 
-    def __init__(self, upstream: tuple[str, int]):
-        self.upstream = upstream
-        self.seen: list[str] = []
+    def __init__(self, context: ssl.SSLContext | None = None):
+        self.context = context
         self.server: asyncio.AbstractServer | None = None
 
+    async def listen(self) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.context)
+        return "127.0.0.1", self.server.sockets[0].getsockname()[1]
+
     async def start(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        """Listen; the address as a proxy URL."""
+        host, port = await self.listen()
+        return f"http://{host}:{port}"
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+def use_proxy_and_ca(monkeypatch: pytest.MonkeyPatch, https_proxy: str, ca_file: Path) -> None:
+    """HTTPS_PROXY and SSL_CERT_FILE set, every other proxy or CA variable unset."""
+    monkeypatch.setenv("HTTPS_PROXY", https_proxy)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class ForwardProxy(LoopbackServer):
+    """A plain HTTP forward proxy on 127.0.0.1 that sends every request to one upstream (the
+    simulator), logging the absolute URL it was asked for."""
+
+    def __init__(self, upstream: tuple[str, int]):
+        super().__init__()
+        self.upstream = upstream
+        self.seen: list[str] = []
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -131,47 +155,34 @@ async def _splice(
     await asyncio.gather(_pipe(a[0], b[1]), _pipe(b[0], a[1]))
 
 
-class TlsFront:
+def tls_context_for(ca: trustme.CA, *hosts: str) -> ssl.SSLContext:
+    """A server context with a certificate for these hosts, signed by `ca`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*hosts).configure_cert(context)
+    return context
+
+
+class TlsFront(LoopbackServer):
     """An HTTPS server for `models.example.test` (its certificate signed by a private CA, as a
     corporate one would be) in front of the simulator."""
 
     def __init__(self, upstream: tuple[str, int], ca: trustme.CA):
+        super().__init__(tls_context_for(ca, "models.example.test"))
         self.upstream = upstream
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("models.example.test").configure_cert(self.context)
-        self.server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> tuple[str, int]:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.context)
-        return "127.0.0.1", self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _splice((reader, writer), await asyncio.open_connection(*self.upstream))
 
 
-class TunnelProxy:
+class TunnelProxy(LoopbackServer):
     """A proxy that answers `CONNECT host:port` by tunnelling the bytes to one place, logging what
     it was asked for (it never sees inside the TLS)."""
 
     def __init__(self, target: tuple[str, int]):
+        super().__init__()
         self.target = target
         self.seen: list[str] = []
         self.refuse = False  # answer 407, as a proxy that wants credentials does
-        self.server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
@@ -200,11 +211,8 @@ async def tunnel(simulator: Simulator, tmp_path: Path, monkeypatch: pytest.Monke
     ca.cert_pem.write_to_path(str(ca_file))
     host, port = simulator.base_url.split("//")[1].split("/")[0].split(":")
     front = TlsFront((host, int(port)), ca)
-    proxy = TunnelProxy(await front.start())
-    monkeypatch.setenv("HTTPS_PROXY", await proxy.start())
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    proxy = TunnelProxy(await front.listen())
+    use_proxy_and_ca(monkeypatch, await proxy.start(), ca_file)
     yield proxy
     await proxy.stop()
     await front.stop()
