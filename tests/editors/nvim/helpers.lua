@@ -220,4 +220,22 @@ function H.line(bufnr, row)
   return vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1]
 end
 
+--- Run :TierlineStats, wait for its float; its window and lines (echoed to the TAP output).
+function H.stats_float()
+  vim.cmd("TierlineStats")
+  local win = H.wait(10000, function()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(w).relative ~= "" then
+        return w
+      end
+    end
+  end, "the stats float")
+  local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+  H.out("# stats float:")
+  for _, l in ipairs(lines) do
+    H.out("#   " .. l)
+  end
+  return win, lines
+end
+
 return H

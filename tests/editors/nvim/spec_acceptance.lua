@@ -102,19 +102,7 @@ H.run(function()
 
   H.test(":TierlineStats shows the acceptance per tier, model and language", function()
     local s = stats()
-    vim.cmd("TierlineStats")
-    local win = H.wait(10000, function()
-      for _, w in ipairs(vim.api.nvim_list_wins()) do
-        if vim.api.nvim_win_get_config(w).relative ~= "" then
-          return w
-        end
-      end
-    end, "the stats float")
-    local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
-    H.out("# stats float:")
-    for _, l in ipairs(lines) do
-      H.out("#   " .. l)
-    end
+    local win, lines = H.stats_float()
     local text = "\n" .. table.concat(lines, "\n") .. "\n"
     --- The row `name  shown  accepted  rate%  accepted_chars` of an acceptance.
     local function shows(name, a, what)

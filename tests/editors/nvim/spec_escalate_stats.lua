@@ -100,21 +100,8 @@ H.run(function()
     H.truthy(type(stats.requests) == "number" and stats.requests >= 3, "stats.requests >= 3: " .. vim.inspect(stats.requests))
     H.truthy(type(stats.by_model) == "table" and stats.by_model["claude-opus"], "stats.by_model has claude-opus")
     H.eq(4.5, stats.budget and stats.budget.daily_usd, "budget.daily_usd from setup({ settings })")
-    vim.cmd("TierlineStats")
-    local win = H.wait(10000, function()
-      for _, w in ipairs(vim.api.nvim_list_wins()) do
-        if vim.api.nvim_win_get_config(w).relative ~= "" then
-          return w
-        end
-      end
-    end, "a floating window")
-    local buf = vim.api.nvim_win_get_buf(win)
-    local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    local win, lines = H.stats_float()
     local text = table.concat(lines, "\n")
-    H.out("# stats float:")
-    for _, l in ipairs(lines) do
-      H.out("#   " .. l)
-    end
     H.truthy(text:find("Today", 1, true), "float has the Today row")
     H.truthy(text:find("Total", 1, true), "float has the Total row")
     H.truthy(text:find("$4.50/day", 1, true), "float shows the budget from settings")

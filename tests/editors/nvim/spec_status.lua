@@ -41,18 +41,7 @@ H.run(function()
   end)
 
   H.test(":TierlineStats lists the storage fault and the last completion", function()
-    vim.cmd("TierlineStats")
-    local win = H.wait(10000, function()
-      for _, w in ipairs(vim.api.nvim_list_wins()) do
-        if vim.api.nvim_win_get_config(w).relative ~= "" then
-          return w
-        end
-      end
-    end, "the stats float")
-    local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
-    for _, l in ipairs(lines) do
-      H.out("#   " .. l)
-    end
+    local win, lines = H.stats_float()
     H.truthy(lines[1]:find("^WARNING storage: tierline: ") and lines[1]:find("cache", 1, true), "first line: " .. lines[1])
     local last = require("tierline.status").describe(tierline.last_route())
     H.truthy(vim.tbl_contains(lines, "Last    " .. last), "a line Last    " .. last)
