@@ -1,4 +1,4 @@
-// Shared by run_host_tests.cjs and ui_test.cjs: headless Chromium through playwright-core
+// Shared by run_host_tests.cjs, ui_test.cjs and ui_acceptance.cjs: headless Chromium through playwright-core
 // (never downloads a browser: it drives Debian's /usr/bin/chromium).
 "use strict";
 const fs = require("fs");
@@ -41,4 +41,28 @@ function outputPath(name) {
   return path.join(dir, name);
 }
 
-module.exports = { env, launch, finish, outputPath };
+/**
+ * Open the workspace in code-server in a fresh browser, run `body({ page, step, result })`, and
+ * finish: exit 0 with the result, or 1 with the error and a screenshot named `<name>-failure.png`.
+ */
+async function inWorkbench(name, body) {
+  const result = { steps: [] };
+  const step = (m) => result.steps.push(`${new Date().toISOString()} ${m}`);
+  const context = await launch(env("TIERLINE_E2E_PROFILE"));
+  const page = context.pages()[0] || (await context.newPage());
+  try {
+    await page.goto(`${env("TIERLINE_E2E_URL")}/?folder=${encodeURIComponent(env("TIERLINE_E2E_WORKSPACE"))}`);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    await body({ page, step, result });
+    await context.close();
+    finish(result, 0);
+  } catch (err) {
+    result.error = String((err && err.stack) || err);
+    result.failureScreenshot = outputPath(`${name}-failure.png`);
+    await page.screenshot({ path: result.failureScreenshot }).catch(() => undefined);
+    await context.close().catch(() => undefined);
+    finish(result, 1);
+  }
+}
+
+module.exports = { env, launch, finish, outputPath, inWorkbench };

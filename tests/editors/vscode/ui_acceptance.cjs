@@ -4,20 +4,14 @@
 //
 //   node ui_acceptance.cjs   (configured by environment, see e2e_lib.cjs)
 "use strict";
-const { env, launch, finish, outputPath } = require("./e2e_lib.cjs");
+const { finish, outputPath, inWorkbench } = require("./e2e_lib.cjs");
 
 const GHOST = ".ghost-text-decoration, .ghost-text";
 const STATUS = '.statusbar-item[id*="tierline"]';
 const clean = (s) => (s || "").replace(/\u00a0/g, " ");
 
 async function main() {
-  const result = { steps: [] };
-  const step = (m) => result.steps.push(`${new Date().toISOString()} ${m}`);
-  const context = await launch(env("TIERLINE_E2E_PROFILE"));
-  const page = context.pages()[0] || (await context.newPage());
-  try {
-    await page.goto(`${env("TIERLINE_E2E_URL")}/?folder=${encodeURIComponent(env("TIERLINE_E2E_WORKSPACE"))}`);
-    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+  await inWorkbench("acceptance", async ({ page, step, result }) => {
     await page.locator(STATUS).first().waitFor({ timeout: 60000 });
     step("workbench and extension up");
 
@@ -58,15 +52,7 @@ async function main() {
     result.screenshot = outputPath("accepted-with-tab.png");
     await page.screenshot({ path: result.screenshot });
     step(`accepted: ${result.acceptedLine}`);
-    await context.close();
-    finish(result, 0);
-  } catch (err) {
-    result.error = String((err && err.stack) || err);
-    result.failureScreenshot = outputPath("acceptance-failure.png");
-    await page.screenshot({ path: result.failureScreenshot }).catch(() => undefined);
-    await context.close().catch(() => undefined);
-    finish(result, 1);
-  }
+  });
 }
 
 main().catch((err) => finish({ error: String((err && err.stack) || err) }, 2));

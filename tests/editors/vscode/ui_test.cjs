@@ -4,21 +4,14 @@
 //
 //   node ui_test.cjs   (configured by environment, see e2e_lib.cjs and test_vscode.py)
 "use strict";
-const { env, launch, finish, outputPath } = require("./e2e_lib.cjs");
+const { finish, outputPath, inWorkbench } = require("./e2e_lib.cjs");
 
 const GHOST = ".ghost-text-decoration, .ghost-text";
 const STATUS = '.statusbar-item[id*="tierline"]';
 const clean = (s) => (s || "").replace(/\u00a0/g, " ");
 
 async function main() {
-  const base = env("TIERLINE_E2E_URL");
-  const result = { steps: [] };
-  const step = (m) => result.steps.push(`${new Date().toISOString()} ${m}`);
-  const context = await launch(env("TIERLINE_E2E_PROFILE"));
-  const page = context.pages()[0] || (await context.newPage());
-  try {
-    await page.goto(`${base}/?folder=${encodeURIComponent(env("TIERLINE_E2E_WORKSPACE"))}`);
-    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+  await inWorkbench("ui", async ({ page, step, result }) => {
     step("workbench loaded");
 
     // The extension is up once its status bar item shows "tierline" without the spinner.
@@ -101,15 +94,7 @@ async function main() {
     result.screenshotReport = outputPath("report.png");
     await page.screenshot({ path: result.screenshotReport });
     step("report open");
-    await context.close();
-    finish(result, 0);
-  } catch (err) {
-    result.error = String((err && err.stack) || err);
-    result.failureScreenshot = outputPath("ui-failure.png");
-    await page.screenshot({ path: result.failureScreenshot }).catch(() => undefined);
-    await context.close().catch(() => undefined);
-    finish(result, 1);
-  }
+  });
 }
 
 main().catch((err) => finish({ error: String((err && err.stack) || err) }, 2));
