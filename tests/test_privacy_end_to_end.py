@@ -203,3 +203,34 @@ async def test_excludes_from_the_editors_settings_apply_without_a_restart(start_
     completion = await editor.complete(uri, *SIMPLE_CURSOR)
     assert completion.route["excluded"] is True and "[privacy] exclude" in completion.route["reason"]
     assert len(completion_requests(simulator)) == 1
+
+
+async def test_ignore_files_in_sub_folders_apply_to_their_own_folder(start_editor, simulator, tmp_path):
+    """An `.aiexclude` (or any of the four) in a folder lists paths relative to that folder, as git
+    reads a nested .gitignore; a deeper negation cannot re-include what the root's file excludes."""
+    (tmp_path / "services" / "billing").mkdir(parents=True)
+    (tmp_path / "services" / "billing" / ".aiexclude").write_text("/rates.py\nkeys/\n")
+    (tmp_path / "services" / ".tierlineignore").write_text("*_internal.py\n")
+    (tmp_path / ".cursorignore").write_text("vendor/\n")
+    (tmp_path / "services" / "billing" / ".continueignore").write_text("!vendor/\n")
+    editor = await start_editor()
+    excluded = {
+        "services/billing/rates.py": "listed in services/billing/.aiexclude",
+        "services/billing/keys/store.py": "listed in services/billing/.aiexclude",
+        "services/billing/ledger_internal.py": "listed in services/.tierlineignore",
+        "services/billing/vendor/lib.py": "listed in .cursorignore",
+    }
+    for relative, why in excluded.items():
+        uri = (tmp_path / relative).as_uri()
+        editor.open(uri, SIMPLE_PY, "python")
+        completion = await editor.complete(uri, *SIMPLE_CURSOR)
+        assert completion.route["excluded"] is True, relative
+        assert why in completion.route["reason"], (relative, completion.route["reason"])
+    assert completion_requests(simulator) == []
+
+    # Anchored to their own folder: the same names elsewhere are sent.
+    for relative in ("rates.py", "services/rates.py", "services/billing/api/rates.py"):
+        uri = (tmp_path / relative).as_uri()
+        editor.open(uri, SIMPLE_PY, "python")
+        completion = await editor.complete(uri, *SIMPLE_CURSOR)
+        assert completion.route["excluded"] is False and completion.text, relative

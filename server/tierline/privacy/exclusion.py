@@ -5,8 +5,12 @@ negation (`!.env`) in a workspace's ignore file cannot re-include a built-in exc
 
 1. the built-in excludes: environment files, private keys and certificates, credential files;
 2. `[privacy] exclude` from the config;
-3. the ignore files at the workspace root: `.tierlineignore`, and the ones users keep for other
-   assistants (`.aiexclude`, `.cursorignore`, `.continueignore`), re-read when they change.
+3. the ignore files: `.tierlineignore`, and the ones users keep for other assistants
+   (`.aiexclude`, `.cursorignore`, `.continueignore`), at the workspace root and in every folder
+   between it and the file, each matched against the path relative to its own folder as git does,
+   re-read when they change. A file is excluded when any of them lists it: a deeper file's
+   negation cannot re-include what a file nearer the root excludes (git would let it; for what
+   leaves the machine, the stricter reading is the safe one).
 
 Paths are matched relative to the workspace root when the file is inside it, else as the whole
 path; untitled buffers are matched by the name the editor gave them.
@@ -90,6 +94,17 @@ def relative_to(path: str, root: Path | None) -> str:
     return str(posix).lstrip("/") or posix.name
 
 
+def _inside(path: str, root: Path | None) -> PurePosixPath | None:
+    """The path relative to the workspace root when it is inside it (never climbing out), else None."""
+    if root is None:
+        return None
+    try:
+        relative = PurePosixPath(path.replace("\\", "/")).relative_to(PurePosixPath(root.as_posix()))
+    except ValueError:
+        return None
+    return None if not relative.parts or ".." in relative.parts else relative
+
+
 @dataclass
 class _IgnoreFile:
     path: Path
@@ -119,25 +134,44 @@ class Exclusions:
         self.root = workspace_root
         self.patterns = tuple(patterns)
         self._configured = _spec(self.patterns)
-        self._ignore_files = [_IgnoreFile(workspace_root / name) for name in IGNORE_FILES] if workspace_root else []
+        self._ignore_files: dict[PurePosixPath, list[_IgnoreFile]] = {}
 
     def reason(self, uri: str) -> str | None:
         """Why the document is excluded (which pattern of which list), or None when it may be sent."""
         path = uri_path(uri)
         if path is None:
             return None
-        return self._first_match(relative_to(path, self.root))
+        return self._first_match(relative_to(path, self.root)) or self._listed(_inside(path, self.root))
 
     def _first_match(self, relative: str) -> str | None:
         for spec, where in ((_BUILTIN_SPEC, "built-in exclude"), (self._configured, "[privacy] exclude")):
             hit = spec.check_file(relative)
             if hit.include and hit.index is not None:
                 return f"matches {_pattern_text(spec, hit.index)!r} ({where})"
-        for ignore in self._ignore_files:
-            listed = ignore.current()
-            if listed is not None and listed.match_file(relative):
-                return f"listed in {ignore.path.name}"
         return None
+
+    def _listed(self, relative: PurePosixPath | None) -> str | None:
+        """The first ignore file, from the workspace root down to the file's folder, that lists it."""
+        if relative is None:
+            return None
+        parts = relative.parts
+        for depth in range(len(parts)):
+            folder = PurePosixPath(*parts[:depth]) if depth else PurePosixPath(".")
+            below = str(PurePosixPath(*parts[depth:]))
+            for ignore in self._files_in(folder):
+                listed = ignore.current()
+                if listed is not None and listed.match_file(below):
+                    where = ignore.path.name if depth == 0 else f"{folder}/{ignore.path.name}"
+                    return f"listed in {where}"
+        return None
+
+    def _files_in(self, folder: PurePosixPath) -> list[_IgnoreFile]:
+        files = self._ignore_files.get(folder)
+        if files is None:
+            assert self.root is not None
+            files = [_IgnoreFile(self.root / folder / name) for name in IGNORE_FILES]
+            self._ignore_files[folder] = files
+        return files
 
 
 def _pattern_text(spec: pathspec.PathSpec[Any], index: int) -> str:
