@@ -53,6 +53,25 @@ def ledger_rows(tmp_path: Path) -> list[sqlite3.Row]:
         return list(conn.execute("SELECT * FROM calls"))
 
 
+async def assert_excluded(editor, tmp_path: Path, excluded: dict[str, str]) -> None:
+    """Each file (relative to the workspace) is excluded, and the reason names why."""
+    for relative, why in excluded.items():
+        uri = (tmp_path / relative).as_uri()
+        editor.open(uri, SIMPLE_PY, "python")
+        completion = await editor.complete(uri, *SIMPLE_CURSOR)
+        assert completion.route["excluded"] is True, relative
+        assert why in completion.route["reason"], (relative, completion.route["reason"])
+
+
+async def assert_sent(editor, tmp_path: Path, relatives: tuple[str, ...]) -> None:
+    """Each file is not excluded: it gets a completion."""
+    for relative in relatives:
+        uri = (tmp_path / relative).as_uri()
+        editor.open(uri, SIMPLE_PY, "python")
+        completion = await editor.complete(uri, *SIMPLE_CURSOR)
+        assert completion.route["excluded"] is False and completion.text, relative
+
+
 @pytest.mark.parametrize(
     "relative",
     [
@@ -101,20 +120,11 @@ async def test_config_excludes_and_ignore_files_of_other_assistants(start_editor
         "tests/fixtures/private/data.py": "[privacy] exclude",
         ".env": "built-in exclude",
     }
-    for relative, why in excluded.items():
-        uri = (tmp_path / relative).as_uri()
-        editor.open(uri, SIMPLE_PY, "python")
-        completion = await editor.complete(uri, *SIMPLE_CURSOR)
-        assert completion.route["excluded"] is True, relative
-        assert why in completion.route["reason"], (relative, completion.route["reason"])
+    await assert_excluded(editor, tmp_path, excluded)
     assert completion_requests(simulator) == []
 
     # Not excluded: a python file elsewhere, and a notes file not at the root (anchored pattern).
-    for relative in ("src/app.py", "docs/private_notes.md"):
-        uri = (tmp_path / relative).as_uri()
-        editor.open(uri, SIMPLE_PY, "python")
-        completion = await editor.complete(uri, *SIMPLE_CURSOR)
-        assert completion.route["excluded"] is False and completion.text, relative
+    await assert_sent(editor, tmp_path, ("src/app.py", "docs/private_notes.md"))
     assert len(completion_requests(simulator)) == 1  # the second, same text, from the cache
 
 
@@ -220,17 +230,8 @@ async def test_ignore_files_in_sub_folders_apply_to_their_own_folder(start_edito
         "services/billing/ledger_internal.py": "listed in services/.tierlineignore",
         "services/billing/vendor/lib.py": "listed in .cursorignore",
     }
-    for relative, why in excluded.items():
-        uri = (tmp_path / relative).as_uri()
-        editor.open(uri, SIMPLE_PY, "python")
-        completion = await editor.complete(uri, *SIMPLE_CURSOR)
-        assert completion.route["excluded"] is True, relative
-        assert why in completion.route["reason"], (relative, completion.route["reason"])
+    await assert_excluded(editor, tmp_path, excluded)
     assert completion_requests(simulator) == []
 
     # Anchored to their own folder: the same names elsewhere are sent.
-    for relative in ("rates.py", "services/rates.py", "services/billing/api/rates.py"):
-        uri = (tmp_path / relative).as_uri()
-        editor.open(uri, SIMPLE_PY, "python")
-        completion = await editor.complete(uri, *SIMPLE_CURSOR)
-        assert completion.route["excluded"] is False and completion.text, relative
+    await assert_sent(editor, tmp_path, ("rates.py", "services/rates.py", "services/billing/api/rates.py"))
