@@ -65,4 +65,19 @@ async function inWorkbench(name, body) {
   }
 }
 
-module.exports = { env, launch, finish, outputPath, inWorkbench };
+/** Open the workspace's sample.py with Quick Open and wait until its text is on screen. */
+async function openSample(page) {
+  await page.locator(".monaco-workbench").click({ position: { x: 700, y: 300 } }).catch(() => undefined);
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30000 });
+  await page.keyboard.type("sample.py");
+  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.py"]', { timeout: 30000 });
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => l.textContent.replace(/\u00a0/g, " ").includes("def main")),
+    null,
+    { timeout: 30000 },
+  );
+}
+
+module.exports = { env, launch, finish, outputPath, inWorkbench, openSample };

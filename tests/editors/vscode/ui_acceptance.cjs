@@ -4,7 +4,7 @@
 //
 //   node ui_acceptance.cjs   (configured by environment, see e2e_lib.cjs)
 "use strict";
-const { finish, outputPath, inWorkbench } = require("./e2e_lib.cjs");
+const { finish, outputPath, inWorkbench, openSample } = require("./e2e_lib.cjs");
 
 const GHOST = ".ghost-text-decoration, .ghost-text";
 const STATUS = '.statusbar-item[id*="tierline"]';
@@ -15,17 +15,7 @@ async function main() {
     await page.locator(STATUS).first().waitFor({ timeout: 60000 });
     step("workbench and extension up");
 
-    await page.locator(".monaco-workbench").click({ position: { x: 700, y: 300 } }).catch(() => undefined);
-    await page.keyboard.press("Control+P");
-    await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30000 });
-    await page.keyboard.type("sample.py");
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.py"]', { timeout: 30000 });
-    await page.keyboard.press("Enter");
-    await page.waitForFunction(
-      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => l.textContent.replace(/\u00a0/g, " ").includes("def main")),
-      null,
-      { timeout: 30000 },
-    );
+    await openSample(page);
     await page.locator(".monaco-editor .view-lines").first().click();
     await page.keyboard.press("Control+End");
     await page.keyboard.press("Backspace");

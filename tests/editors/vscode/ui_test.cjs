@@ -4,7 +4,7 @@
 //
 //   node ui_test.cjs   (configured by environment, see e2e_lib.cjs and test_vscode.py)
 "use strict";
-const { finish, outputPath, inWorkbench } = require("./e2e_lib.cjs");
+const { finish, outputPath, inWorkbench, openSample } = require("./e2e_lib.cjs");
 
 const GHOST = ".ghost-text-decoration, .ghost-text";
 const STATUS = '.statusbar-item[id*="tierline"]';
@@ -28,18 +28,7 @@ async function main() {
     result.statusBefore = clean(await status.textContent());
     step(`status bar: ${result.statusBefore}`);
 
-    // Open sample.py with Quick Open.
-    await page.locator(".monaco-workbench").click({ position: { x: 700, y: 300 } }).catch(() => undefined);
-    await page.keyboard.press("Control+P");
-    await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30000 });
-    await page.keyboard.type("sample.py");
-    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="sample.py"]', { timeout: 30000 });
-    await page.keyboard.press("Enter");
-    await page.waitForFunction(
-      () => [...document.querySelectorAll(".monaco-editor .view-line")].some((l) => l.textContent.replace(/\u00a0/g, " ").includes("def main")),
-      null,
-      { timeout: 30000 },
-    );
+    await openSample(page);
     step("sample.py open");
 
     // Type at the end of main(): past the file's final newline, back onto the last line of
