@@ -123,38 +123,3 @@ def test_slow_again_long_after_coming_back_is_not_a_relapse() -> None:
     router.health.record_hedge_lost(cheaper, 90)
     router.health.record_success(cheaper, 150)  # the probe is fast: back at once, no hold
     assert first_choice(router) == "cheaper"
-
-
-def test_a_probe_waits_for_its_first_token_twice_the_usual_time_known_from_before_the_spell() -> None:
-    router, clock, cheaper = warmed()
-    assert router.health.probe_deadline_s(cheaper) is None  # not passed over: no probe
-    clock.now += 0.1
-    router.health.record_hedge_lost(cheaper, 90)
-    # First tokens at 60 ms before the spell: max(2 x 60, 60 + 100) ms.
-    assert router.health.probe_deadline_s(cheaper) == 0.16
-    clock.now += 1.5
-    router.health.record_success(cheaper, 1500, first_token_ms=600)  # a slow probe's answer
-    assert router.health.probe_deadline_s(cheaper) == 0.16  # the spell's samples do not stretch it
-
-
-def test_a_probe_hung_up_at_its_deadline_counts_as_a_slow_answer() -> None:
-    router, clock, cheaper = warmed()
-    clock.now += 0.1
-    router.health.record_hedge_lost(cheaper, 90)
-    assert router.health.due_probe("cheap") is cheaper
-    clock.now += 0.16
-    router.health.record_probe_silent(cheaper)
-    assert first_choice(router) == "pricier"
-    # Confirmed slow: probed again after 3 s, then (silent again) after 6 s.
-    clock.now += PROBE_INTERVAL_S - 0.1
-    assert router.health.due_probe("cheap") is None
-    clock.now += 0.1
-    assert router.health.due_probe("cheap") is cheaper
-    router.health.record_probe_silent(cheaper)
-    clock.now += 2 * PROBE_INTERVAL_S - 0.1
-    assert router.health.due_probe("cheap") is None
-    clock.now += 0.1
-    assert router.health.due_probe("cheap") is cheaper
-    # A fast probe after a silent one is not a recovery by itself (the slowdown was confirmed).
-    router.health.record_success(cheaper, 150, first_token_ms=60)
-    assert first_choice(router) == "pricier"

@@ -72,22 +72,6 @@ async def _hedge_due(first: asyncio.Future[T | None], first_token: asyncio.Event
     return not finished
 
 
-async def unless_silent(
-    attempt: Awaitable[T | None], first_token: asyncio.Event, seconds: float | None
-) -> tuple[bool, T | None]:
-    """(True, result) once the attempt finishes, if it sent a first token within `seconds` (or
-    there is no such limit); (False, None) when it did not: it is cancelled (its connection closed)."""
-    task: asyncio.Future[T | None] = asyncio.ensure_future(attempt)
-    try:
-        if seconds is not None and await _hedge_due(task, first_token, HedgeAfter(seconds, None)):
-            return False, None
-        return True, await task
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-
 async def race(
     primary: Awaitable[T | None],
     after: HedgeAfter | None,

@@ -347,8 +347,7 @@ class CompletionEngine:
     def _maybe_probe(self, state: RequestState) -> None:
         """A model passed over as slow gets this request too, in the background, to see it recover."""
         assert state.analysis is not None and state.decision is not None
-        health = self.router.health
-        model = health.due_probe(state.decision.tier)
+        model = self.router.health.due_probe(state.decision.tier)
         if model is None:
             return
         api_key = self.keys.key_for(model)
@@ -363,12 +362,8 @@ class CompletionEngine:
             hold = self.books.reserve(worst_case)
             if isinstance(hold, Refusal):
                 return
-            first_token = asyncio.Event()
-            attempt = self._attempt_held(hold, probe_state, model, api_key, first_token.set)
-            spoke, call = await hedging.unless_silent(attempt, first_token, health.probe_deadline_s(model))
-            if not spoke:
-                health.record_probe_silent(model)
-            elif call is not None:
+            call = await self._attempt_held(hold, probe_state, model, api_key)
+            if call is not None:
                 self._record(probe_state, Charge.of_call(model, Outcome.OK, call))
 
         task = asyncio.ensure_future(probe())

@@ -32,12 +32,6 @@ FIRST_PROBE_S = 0.0
 # request when it turns slow again. While its probes stay slow they come less often, up to this.
 STABLE_S = 8.0
 MAX_PROBE_INTERVAL_S = 12.0
-# A probe is a yes/no question ("fast again?"): with no first token by twice the model's usual
-# time to first token (at least this much more), the answer is no, and the call is hung up before
-# the model writes (and bills) a whole slow answer.
-PROBE_FIRST_TOKEN_FACTOR = 2.0
-PROBE_FIRST_TOKEN_MARGIN_MS = 100.0
-PROBE_MIN_SAMPLES = 5
 # Flap damping (as routers damp a flapping route): a model that turns slow again within this long
 # of coming back is held off, still probed, for HOLD_DOWN_S, doubling with each relapse in a row.
 RELAPSE_WINDOW_S = 60.0
@@ -97,16 +91,10 @@ class LatencyStats:
                 values.append(v)
                 times.append(t)
 
-    def first_token_p95_ms(self, before: float | None = None) -> float | None:
-        """p95 of the time to first token (of the samples taken before `before`, when given)."""
-        values = [
-            v
-            for v, t in zip(self.first_token_samples, self.first_token_times, strict=True)
-            if before is None or t < before
-        ]
-        if not values:
+    def first_token_p95_ms(self) -> float | None:
+        if not self.first_token_samples:
             return None
-        ordered = sorted(values)
+        ordered = sorted(self.first_token_samples)
         return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
     def p95_ms(self) -> float | None:
@@ -339,26 +327,6 @@ class Health:
                 self._last_probe_at[model.name] = now
                 return model
         return None
-
-    def probe_deadline_s(self, model: ModelSpec) -> float | None:
-        """How long a probe of a model passed over as slow waits for its first token: twice its
-        usual time (from before the slow spell), at least +100 ms; None while that is not known."""
-        damping = self.damping.get(model.name)
-        stats = self.latency(model)
-        before = damping.demoted_at if damping is not None else None
-        if before is None or sum(1 for t in stats.first_token_times if t < before) < PROBE_MIN_SAMPLES:
-            return None
-        usual = stats.first_token_p95_ms(before)
-        assert usual is not None
-        return max(usual * PROBE_FIRST_TOKEN_FACTOR, usual + PROBE_FIRST_TOKEN_MARGIN_MS) / 1000
-
-    def record_probe_silent(self, model: ModelSpec) -> None:
-        """A probe hung up at its deadline: still slow, as a slow answer would have said (no latency
-        sample is invented: the model's tail stays what was seen)."""
-        now = self.clock()
-        if self._off(model):
-            self.damping.setdefault(model.name, Damping()).answered_while_off(now, slow=True)
-        self.latency(model).last_sample_at = now
 
     def started(self, model: ModelSpec) -> None:
         self.latency(model).in_flight += 1
