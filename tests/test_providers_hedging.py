@@ -15,6 +15,12 @@ from tierline.routing.health import LatencyStats
 from tierline.wire import Outcome
 
 
+def cheap(simulator: Simulator, name: str, price: float, output_price: float | None = None) -> dict[str, object]:
+    """A cheap-tier model served by the simulator as `vendor/<name>`."""
+    return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
+            "input_per_mtok": price, "output_per_mtok": price if output_price is None else output_price}  # fmt: skip
+
+
 async def test_race_hedge_wins_and_the_primary_is_cancelled() -> None:
     cancelled = asyncio.Event()
 
@@ -97,13 +103,9 @@ async def test_first_token_in_time_means_no_hedge_before_the_total_moment() -> N
 
 
 async def test_model_turning_slow_is_hedged_to_the_next_model_of_its_tier(simulator: Simulator, tmp_path: Path) -> None:
-    def model(name: str, price: float) -> dict[str, object]:
-        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
-                "input_per_mtok": price, "output_per_mtok": price}  # fmt: skip
-
     simulator.set_behaviour("cheap-a", latency_ms=20)
     simulator.set_behaviour("cheap-b", latency_ms=20)
-    h = Harness(config(tmp_path, model("cheap-a", 0.1), model("cheap-b", 0.2)))
+    h = Harness(config(tmp_path, cheap(simulator, "cheap-a", 0.1), cheap(simulator, "cheap-b", 0.2)))
     try:
         for _ in range(6):
             routed = await h.keystroke()
@@ -124,13 +126,9 @@ async def test_model_turning_slow_is_hedged_to_the_next_model_of_its_tier(simula
 async def test_a_model_that_lost_a_hedge_is_not_tried_first_on_the_next_request(
     simulator: Simulator, tmp_path: Path
 ) -> None:
-    def model(name: str, price: float) -> dict[str, object]:
-        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
-                "input_per_mtok": price, "output_per_mtok": price}  # fmt: skip
-
     simulator.set_behaviour("cheap-a", latency_ms=20)
     simulator.set_behaviour("cheap-b", latency_ms=20)
-    h = Harness(config(tmp_path, model("cheap-a", 0.1), model("cheap-b", 0.2)))
+    h = Harness(config(tmp_path, cheap(simulator, "cheap-a", 0.1), cheap(simulator, "cheap-b", 0.2)))
     try:
         for _ in range(6):
             await h.keystroke()
@@ -149,13 +147,9 @@ async def test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent(
     """Providers bill a call they took even when tierline cancels it: the ledger row and the
     budget carry the prompt and the tokens that arrived, at the model's prices, as estimated."""
 
-    def model(name: str, price: float) -> dict[str, object]:
-        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
-                "input_per_mtok": price, "output_per_mtok": 2 * price}  # fmt: skip
-
     for name in ("cheap-a", "cheap-b"):
         simulator.set_behaviour(name, latency_ms=20, answer="    return sum(values)")
-    h = Harness(config(tmp_path, model("cheap-a", 0.25), model("cheap-b", 0.5)))
+    h = Harness(config(tmp_path, cheap(simulator, "cheap-a", 0.25, 0.5), cheap(simulator, "cheap-b", 0.5, 1.0)))
     try:
         for _ in range(6):
             await h.keystroke()
@@ -180,13 +174,9 @@ async def test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent(
 
 
 async def test_a_call_the_provider_never_answered_costs_nothing(simulator: Simulator, tmp_path: Path) -> None:
-    def model(name: str) -> dict[str, object]:
-        return {"name": name, "tier": "cheap", "base_url": simulator.base_url, "model": f"vendor/{name}",
-                "input_per_mtok": 1.0, "output_per_mtok": 1.0}  # fmt: skip
-
     simulator.set_behaviour("cheap-a", latency_ms=20)
     simulator.set_behaviour("cheap-b", latency_ms=20)
-    h = Harness(config(tmp_path, model("cheap-a"), model("cheap-b")))
+    h = Harness(config(tmp_path, cheap(simulator, "cheap-a", 1.0), cheap(simulator, "cheap-b", 1.0)))
     try:
         for _ in range(6):
             await h.keystroke()
