@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.test_providers_wire import ANSWER, Harness, config
+from tests.test_providers_wire import ANSWER, SECRET, Harness, config
 from tierline.devtools.simulator import Simulator
 from tierline.providers.openai import is_loopback
 
@@ -182,14 +182,14 @@ class TunnelProxy(LoopbackServer):
         super().__init__()
         self.target = target
         self.seen: list[str] = []
-        self.refuse = False  # answer 407, as a proxy that wants credentials does
+        self.refuse = ""  # when set: answer 407 with this reason, as a proxy that wants credentials does
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         method, target, _ = head.split("\r\n", 1)[0].split(" ")
         self.seen.append(f"{method} {target}")
         if self.refuse:
-            writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            writer.write(f"HTTP/1.1 407 {self.refuse}\r\nContent-Length: 0\r\n\r\n".encode("latin-1"))
             writer.close()
             return
         if method != "CONNECT":
@@ -271,7 +271,8 @@ async def test_no_proxy_sends_a_listed_host_around_the_proxy(
 
 
 async def test_a_proxy_that_refuses_the_tunnel_is_named_with_its_answer(tunnel: TunnelProxy, tmp_path: Path) -> None:
-    tunnel.refuse = True
+    # A hostile proxy's reason phrase is input like a provider's message: a key in it is masked.
+    tunnel.refuse = f"Proxy Authentication Required (saw {SECRET})"
     h = Harness(config(tmp_path, _remote_https()))
     try:
         routed = await h.keystroke()
@@ -281,3 +282,4 @@ async def test_a_proxy_that_refuses_the_tunnel_is_named_with_its_answer(tunnel: 
     detail = routed.route["attempts"][0]["detail"]
     assert "the proxy refused it" in detail and "407" in detail
     assert "127.0.0.1" not in detail  # the proxy's address (and any credentials in it) stays out
+    assert SECRET not in detail and "Proxy Authentication Required" in detail

@@ -26,7 +26,7 @@ from tierline.providers.base import (
     ProviderTimeout,
     ServerError,
 )
-from tierline.providers.errors import error_from_status
+from tierline.providers.errors import error_from_status, mask_secrets
 from tierline.providers.shaping import body_for, default_path, shape
 from tierline.providers.sse import SseParser
 from tierline.providers.streaming import LENGTH_REASONS, StreamReader, reader_for, trim_cut_answer
@@ -161,9 +161,8 @@ class ProviderClient:
             raise ServerError(f"connection failed: {type(exc).__name__}{why}", provider_wide=True) from None
         except httpx.ProxyError as exc:
             # The proxy's own status line ("407 Proxy Authentication Required"); never its URL.
-            raise ServerError(
-                f"connection failed: the proxy refused it ({str(exc)[:120]})", provider_wide=True
-            ) from None
+            said = mask_secrets(str(exc)[:120], secrets)  # the proxy's words: input like a provider's
+            raise ServerError(f"connection failed: the proxy refused it ({said})", provider_wide=True) from None
         except httpx.TransportError as exc:
             # A body cut before its end (no terminating chunk) lands here: not a clean end.
             raise ServerError(f"connection failed: {type(exc).__name__}") from None
@@ -176,7 +175,9 @@ def _connect_failure(exc: Exception) -> str:
     import ssl
 
     cause: BaseException | None = exc
-    while cause is not None:
+    for _ in range(8):  # a chain is a few links; never follow a cycle
+        if cause is None:
+            break
         if isinstance(cause, ssl.SSLCertVerificationError):
             return (
                 f" (the server's certificate is not trusted: {cause.verify_message}; "
