@@ -84,13 +84,10 @@ def uri_path(uri: str) -> str | None:
 
 def relative_to(path: str, root: Path | None) -> str:
     """The path to match: relative to the workspace root when inside it, else without its leading /."""
+    inside = _inside(path, root)
+    if inside is not None:
+        return str(inside)
     posix = PurePosixPath(path.replace("\\", "/"))
-    if root is not None:
-        root_posix = PurePosixPath(root.as_posix())
-        try:
-            return str(posix.relative_to(root_posix))
-        except ValueError:
-            pass
     return str(posix).lstrip("/") or posix.name
 
 
