@@ -253,8 +253,8 @@ class CompletionEngine:
         state: RequestState,
         model: ModelSpec,
         api_key: str | None,
-        on_first_token: Callable[[], None] | None = None,
-        progress: CallProgress | None = None,
+        on_first_token: Callable[[], None] | None,
+        progress: CallProgress,
     ) -> CallResult | None:
         """One call; failures are recorded and return None. Cancellation is recorded and re-raised."""
         assert state.analysis is not None
@@ -267,7 +267,7 @@ class CompletionEngine:
             state.analysis.single_line,
             postprocess.first_line_complete,
             on_first_token,
-            progress or CallProgress(),
+            progress,
         )
         started = time.monotonic()
         health.mark_probing(model)

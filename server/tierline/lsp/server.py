@@ -219,7 +219,8 @@ async def inline_completion(
     if routed.route is not None:
         payload: DidRoute = {"uri": document.uri, "position": _position_payload(position), **routed.route}
         ls.protocol.notify(DID_ROUTE, payload)
-        ls.heap.after_first_call()
+        if routed.route["attempts"]:  # a model was called: the HTTP stack is loaded
+            ls.heap.after_first_call()
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
