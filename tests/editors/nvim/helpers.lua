@@ -220,22 +220,39 @@ function H.line(bufnr, row)
   return vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1]
 end
 
---- Run :TierlineStats, wait for its float; its window and lines (echoed to the TAP output).
-function H.stats_float()
-  vim.cmd("TierlineStats")
+--- Run an Ex command that opens a float, wait for it; its window and lines (echoed to the TAP output).
+function H.float(command, what)
+  vim.cmd(command)
   local win = H.wait(10000, function()
     for _, w in ipairs(vim.api.nvim_list_wins()) do
       if vim.api.nvim_win_get_config(w).relative ~= "" then
         return w
       end
     end
-  end, "the stats float")
+  end, what)
   local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
-  H.out("# stats float:")
+  H.out("# " .. what .. ":")
   for _, l in ipairs(lines) do
     H.out("#   " .. l)
   end
   return win, lines
+end
+
+--- :TierlineStats's float.
+function H.stats_float()
+  return H.float("TierlineStats", "the stats float")
+end
+
+--- Every `TierlineDidRoute` event's data, appended as they come.
+function H.collect_routes()
+  local routes = {}
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "TierlineDidRoute",
+    callback = function(args)
+      routes[#routes + 1] = args.data
+    end,
+  })
+  return routes
 end
 
 return H

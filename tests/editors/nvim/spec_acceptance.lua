@@ -5,13 +5,7 @@ H.run(function()
   local bufnr = H.start()
   local lsp = require("tierline.lsp")
 
-  local routes = {}
-  vim.api.nvim_create_autocmd("User", {
-    pattern = "TierlineDidRoute",
-    callback = function(args)
-      routes[#routes + 1] = args.data
-    end,
-  })
+  local routes = H.collect_routes()
 
   --- tierline.stats, waited for.
   local function stats()

@@ -10,13 +10,7 @@ H.run(function()
     H.truthy(client.offset_encoding == "utf-8" or client.offset_encoding == "utf-16", "encoding " .. tostring(client.offset_encoding))
   end)
 
-  local routes = {}
-  vim.api.nvim_create_autocmd("User", {
-    pattern = "TierlineDidRoute",
-    callback = function(args)
-      routes[#routes + 1] = args.data
-    end,
-  })
+  local routes = H.collect_routes()
 
   H.test("typing shows ghost text (extmark with tl_) and <Tab> inserts it", function()
     local row = H.new_line(bufnr)

@@ -6,13 +6,7 @@ H.run(function()
   local bufnr = H.start({ settings = { budget = { daily_usd = 4.5 } }, keymaps = { escalate = "<M-e>" } })
   local tierline = require("tierline")
 
-  local routes = {}
-  vim.api.nvim_create_autocmd("User", {
-    pattern = "TierlineDidRoute",
-    callback = function(args)
-      routes[#routes + 1] = args.data
-    end,
-  })
+  local routes = H.collect_routes()
   local escalated = 0
   vim.api.nvim_create_autocmd("User", {
     pattern = "TierlineEscalated",
@@ -119,15 +113,8 @@ H.run(function()
 
   H.test(":TierlineExplain shows score, tier and features for the cursor", function()
     vim.api.nvim_win_set_cursor(0, { 10, 8 })
-    vim.cmd("TierlineExplain")
-    local win = H.wait(10000, function()
-      for _, w in ipairs(vim.api.nvim_list_wins()) do
-        if vim.api.nvim_win_get_config(w).relative ~= "" then
-          return w
-        end
-      end
-    end, "the explain float")
-    local text = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), "\n")
+    local win, lines = H.float("TierlineExplain", "the explain float")
+    local text = table.concat(lines, "\n")
     H.truthy(text:match("^score %d%.%d%d%d  →  %a+"), "first line: " .. text:sub(1, 60))
     H.truthy(text:find("nesting_depth", 1, true) and text:find("language", 1, true), "features listed")
     vim.api.nvim_win_close(win, true)
