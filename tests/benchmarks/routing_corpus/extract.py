@@ -38,8 +38,18 @@ from pathlib import Path
 PREFIX_CHARS = 2000
 SUFFIX_CHARS = 600
 HIDDEN_MAX_LINES = 30
-CASES_PER_REPOSITORY = 9
-KINDS = ("body", "body", "body", "block_line", "block_line", "block_line", "rest_of_line", "rest_of_line", "missing_line")
+ROUND_TWO_KINDS = ("body",) * 5 + ("block_line",) * 3 + ("rest_of_line", "missing_line")
+KINDS = (
+    "body",
+    "body",
+    "body",
+    "block_line",
+    "block_line",
+    "block_line",
+    "rest_of_line",
+    "rest_of_line",
+    "missing_line",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class Repository:
     licence: str
     split: str  # "train" | "test": no repository gives cases to both
     roots: tuple[str, ...] = ()  # folders to sample from (empty: the whole tree)
+    kinds: tuple[str, ...] = KINDS  # the positions to make, in order
 
 
 # The test split was fixed here, by repository, before any case was labelled or scored: one or
@@ -56,7 +67,9 @@ class Repository:
 REPOSITORIES: tuple[Repository, ...] = (
     # python
     Repository("psf/requests", "1f6589ec3a1ee910f9a65cc3ceac60b26677bc0e", "Apache-2.0", "train", ("src/",)),
-    Repository("encode/starlette", "cb8f84f5284dc301ca7a31eb732b9e140769dd48", "BSD-3-Clause", "train", ("starlette/",)),
+    Repository(
+        "encode/starlette", "cb8f84f5284dc301ca7a31eb732b9e140769dd48", "BSD-3-Clause", "train", ("starlette/",)
+    ),
     Repository("more-itertools/more-itertools", "2fe1b2eeb9d75f994113fe3ac76d14b6bcd6fb10", "MIT", "train"),
     Repository("pallets/click", "2c8cd3ac958a7eb316d67f2d316c27086c4c0369", "BSD-3-Clause", "test", ("src/",)),
     Repository("mpmath/mpmath", "28e36ca652bf16de7bd5a2cbd07b32b2c8f24e85", "BSD-3-Clause", "test", ("mpmath/",)),
@@ -66,7 +79,9 @@ REPOSITORIES: tuple[Repository, ...] = (
     Repository("expressjs/express", "a3714473feb3d2908add734d340e7755fd85e0a3", "MIT", "test", ("lib/",)),
     Repository("MikeMcl/decimal.js", "1a6e845004b29a3b7dcef78fe92b8d786634f4e2", "MIT", "test", ("decimal.mjs",)),
     # typescript
-    Repository("colinhacks/zod", "e516c3baf22615e20934116abebfed6c000222c2", "MIT", "train", ("packages/zod/src/v4/core/",)),
+    Repository(
+        "colinhacks/zod", "e516c3baf22615e20934116abebfed6c000222c2", "MIT", "train", ("packages/zod/src/v4/core/",)
+    ),
     Repository("sindresorhus/p-queue", "180ab9e25cd10b6f548767d7176076b50d25e188", "MIT", "train", ("source/",)),
     Repository("sindresorhus/ky", "3419113b48e034fdcf8fa6bd3be3da7b3d0d758f", "MIT", "test", ("source/",)),
     # go
@@ -77,17 +92,29 @@ REPOSITORIES: tuple[Repository, ...] = (
     Repository("spf13/cobra", "adbc8813901bba65827259daa8e22ff94ec1f30e", "Apache-2.0", "test"),
     # rust
     Repository("BurntSushi/memchr", "bce7df7140acff420478a358cde5587904000cb1", "MIT OR Unlicense", "train", ("src/",)),
-    Repository("rust-num/num-bigint", "41f0b035d12971c5c7f7501917e31f0f6439c26c", "MIT OR Apache-2.0", "train", ("src/",)),
+    Repository(
+        "rust-num/num-bigint", "41f0b035d12971c5c7f7501917e31f0f6439c26c", "MIT OR Apache-2.0", "train", ("src/",)
+    ),
     Repository("crossbeam-rs/crossbeam", "7de845aa13ce5d80084ce0889e014ae0aa0d19ce", "MIT OR Apache-2.0", "test"),
     Repository("tokio-rs/bytes", "d5c8ad3227afe459c09f1d0d85455abf00f0381a", "MIT", "test", ("src/",)),
     # java
     Repository("jhy/jsoup", "46b620860af930eedc193a705eaf7cea5aec89a6", "MIT", "train", ("src/main/",)),
-    Repository("RoaringBitmap/RoaringBitmap", "c105fce50c847d89bfde8298852d3614a5def6ac", "Apache-2.0", "train", ("roaringbitmap/src/main/",)),
-    Repository("JCTools/JCTools", "c3312218f8871dc7b541f2422dc7d33d0c445c89", "Apache-2.0", "test", ("jctools-core/src/main/",)),
+    Repository(
+        "RoaringBitmap/RoaringBitmap",
+        "c105fce50c847d89bfde8298852d3614a5def6ac",
+        "Apache-2.0",
+        "train",
+        ("roaringbitmap/src/main/",),
+    ),
+    Repository(
+        "JCTools/JCTools", "c3312218f8871dc7b541f2422dc7d33d0c445c89", "Apache-2.0", "test", ("jctools-core/src/main/",)
+    ),
     Repository("google/gson", "9835b6f90192f79cdf5300c528fc6212455fb6c1", "Apache-2.0", "test", ("gson/src/main/",)),
     # c
     Repository("libuv/libuv", "6179e7af87413396d5853a1c3722c8b5749336c8", "MIT", "train", ("src/",)),
-    Repository("DaveGamble/cJSON", "a29814f285cc531c00223743ad3c55cd38c0dc56", "MIT", "train", ("cJSON.c", "cJSON_Utils.c")),
+    Repository(
+        "DaveGamble/cJSON", "a29814f285cc531c00223743ad3c55cd38c0dc56", "MIT", "train", ("cJSON.c", "cJSON_Utils.c")
+    ),
     Repository("redis/hiredis", "29ea2791c102fdffff350f1ea6e04d1f71903d0d", "BSD-3-Clause", "test"),
     Repository("B-Con/crypto-algorithms", "cfbde48414baacf51fc7c74f275190881f037d32", "public domain", "test"),
     # cpp
@@ -104,10 +131,18 @@ REPOSITORIES: tuple[Repository, ...] = (
     # kotlin
     Repository("square/okio", "4164f2976ac7174f3d35d52150e8ffbdbe0acbec", "Apache-2.0", "train"),
     Repository("square/moshi", "889013ec2edb8d8034902662a1dc8c4f3b3f8111", "Apache-2.0", "train"),
-    Repository("Kotlin/kotlinx.coroutines", "792ac67bdcd5592e5764753e623a9e8c6e4bcb29", "Apache-2.0", "test", ("kotlinx-coroutines-core/",)),
+    Repository(
+        "Kotlin/kotlinx.coroutines",
+        "792ac67bdcd5592e5764753e623a9e8c6e4bcb29",
+        "Apache-2.0",
+        "test",
+        ("kotlinx-coroutines-core/",),
+    ),
     # swift
     Repository("Alamofire/Alamofire", "7595cbcf59809f9977c5f6378500de2ad73b7ddb", "MIT", "train", ("Source/",)),
-    Repository("apple/swift-collections", "f425dffd5bf70fe2a880c5eb6568bbdcade9f4f5", "Apache-2.0", "train", ("Sources/",)),
+    Repository(
+        "apple/swift-collections", "f425dffd5bf70fe2a880c5eb6568bbdcade9f4f5", "Apache-2.0", "train", ("Sources/",)
+    ),
     Repository("apple/swift-nio", "63018571c88ab6807d5d80ea0f1ef7d9197c0489", "Apache-2.0", "test", ("Sources/",)),
     # lua
     Repository("rxi/json.lua", "dbf4b2dd2eb7c23be2773c89eb059dadd6436f94", "MIT", "train"),
@@ -117,6 +152,38 @@ REPOSITORIES: tuple[Repository, ...] = (
     Repository("nvm-sh/nvm", "b17550a0b9ab691439815dfccc8b73e3a59fa103", "MIT", "train", ("nvm.sh", "install.sh")),
     Repository("bats-core/bats-core", "d22e41faad59f5fd942a88c992b4913a27a460c4", "MIT", "train", ("libexec/", "lib/")),
     Repository("asdf-vm/asdf", "25b3911c7239a0f7cb7ee86acb4d81aed4d7d930", "MIT", "test"),
+    # Second round, training only (the test split above was already frozen): the first round's
+    # training split had 8 premium positions in 260, too few to learn from. Repositories of
+    # concurrency, unsafe, numeric, parser and security code, with more empty bodies.
+    *(
+        Repository(name, commit, licence, "train", roots, ROUND_TWO_KINDS)
+        for name, commit, licence, roots in (
+            (
+                "Amanieu/parking_lot",
+                "d20d71e5a8955ec1d2a53e3659142a505476bb3d",
+                "MIT OR Apache-2.0",
+                ("core/src/", "src/", "lock_api/src/"),
+            ),
+            ("rust-lang/hashbrown", "33adaf60bc14bf6a9060909bb4900289380b050e", "MIT OR Apache-2.0", ("src/",)),
+            ("concurrencykit/ck", "11baddcdb8b63ffbf4a545d33585672a4de441c8", "BSD-2-Clause", ("include/", "src/")),
+            (
+                "cameron314/concurrentqueue",
+                "1e2def448e43fb3362123ab5ff039c39e1ba5cfd",
+                "BSD-2-Clause OR BSL-1.0",
+                ("concurrentqueue.h", "blockingconcurrentqueue.h", "lightweightsemaphore.h"),
+            ),
+            ("golang/sync", "ec11c4a93de22cde2abe2bf74d70791033c2464c", "BSD-3-Clause", ()),
+            ("dgraph-io/ristretto", "67cb59139a2f93fab17e7f199a5c5b3dbc7850db", "Apache-2.0", ()),
+            ("LMAX-Exchange/disruptor", "003ac1326be415c2387854f0c4dc4654e66cd986", "Apache-2.0", ("src/main/",)),
+            ("python-trio/trio", "60d0c2f84854ec6ef74995663dcdce3296840485", "MIT OR Apache-2.0", ("src/trio/",)),
+            ("pallets/itsdangerous", "672971d66a2ef9f85151e53283113f33d642dabd", "BSD-3-Clause", ("src/",)),
+            ("nodejs/undici", "7eb7c8ec8f23acd9c3da93a286162f8c1dc68326", "MIT", ("lib/",)),
+            ("dcodeIO/long.js", "e1bcb4f65096465b69f0fd67e68fc2a79a67ade9", "Apache-2.0", ("index.js",)),
+            ("apple/swift-atomics", "bc30c67cf0c4479633621ad7950d71494a07390f", "Apache-2.0", ("Sources/",)),
+            ("antirez/linenoise", "e26268de5e56bfaad773786471844578fe9f7f4b", "BSD-2-Clause", ("linenoise.c",)),
+            ("Kotlin/kotlinx-atomicfu", "4e607600049d32d7239fa38c8a0ad663ef64e052", "Apache-2.0", ("atomicfu/src/",)),
+        )
+    ),
 )
 
 EXTENSIONS = {
@@ -140,7 +207,9 @@ EXTENSIONS = {
     ".sh": "shell",
     ".bash": "shell",
 }
-SKIP_PATH = re.compile(r"(^|/)(vendor|third_party|node_modules|dist|build|testdata|examples?|docs?|benches?|fuzz)/|\.min\.|_test\.go$|/test/|/tests/|\.d\.ts$")
+SKIP_PATH = re.compile(
+    r"(^|/)(vendor|third_party|node_modules|dist|build|testdata|examples?|docs?|benches?|fuzz)/|\.min\.|_test\.go$|/test/|/tests/|\.d\.ts$"
+)
 
 # A line that opens a function, per family of languages (the body is the indented block under it).
 SIGNATURE = {
@@ -149,14 +218,22 @@ SIGNATURE = {
     "lua": re.compile(r"^\s*(local\s+)?function\b|=\s*function\s*\("),
     "shell": re.compile(r"^\s*(function\s+)?[\w:.-]+\s*\(\)\s*\{?\s*$"),
     "go": re.compile(r"^\s*func\b.*\{\s*$"),
-    "rust": re.compile(r"^\s*(pub(\([^)]*\))?\s+)?(const\s+)?(unsafe\s+)?(async\s+)?(extern\s+\"C\"\s+)?fn\s+\w+.*\{\s*$"),
+    "rust": re.compile(
+        r"^\s*(pub(\([^)]*\))?\s+)?(const\s+)?(unsafe\s+)?(async\s+)?(extern\s+\"C\"\s+)?fn\s+\w+.*\{\s*$"
+    ),
     "kotlin": re.compile(r"^\s*(\w+\s+)*fun\b.*\{\s*$"),
     "swift": re.compile(r"^\s*(@\w+\s+)*(\w+\s+)*(func|init|deinit)\b.*\{\s*$"),
     "php": re.compile(r"^\s*(\w+\s+)*function\b.*\{?\s*$"),
-    "javascript": re.compile(r"^\s*((export\s+)?(async\s+)?function\b|(static\s+|async\s+|get\s+|set\s+)*[A-Za-z_$][\w$]*\s*\([^;]*\)\s*\{\s*$|.*=>\s*\{\s*$)"),
-    "c_family": re.compile(r"^\s*[\w:<>,*&\s~]+\b[\w:~]+\s*\([^;]*\)\s*(const\s*)?(noexcept\s*)?(override\s*)?(throws [\w, .]+)?\{?\s*$"),
+    "javascript": re.compile(
+        r"^\s*((export\s+)?(async\s+)?function\b|(static\s+|async\s+|get\s+|set\s+)*[A-Za-z_$][\w$]*\s*\([^;]*\)\s*\{\s*$|.*=>\s*\{\s*$)"
+    ),
+    "c_family": re.compile(
+        r"^\s*[\w:<>,*&\s~]+\b[\w:~]+\s*\([^;]*\)\s*(const\s*)?(noexcept\s*)?(override\s*)?(throws [\w, .]+)?\{?\s*$"
+    ),
 }
-CONTROL = re.compile(r"^\s*(\}\s*)?(if|else|for|while|switch|catch|do|try|return|case|match|loop|unless|elsif|when|foreach)\b")
+CONTROL = re.compile(
+    r"^\s*(\}\s*)?(if|else|for|while|switch|catch|do|try|return|case|match|loop|unless|elsif|when|foreach)\b"
+)
 COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--|\"\"\"|''')")
 
 
@@ -299,7 +376,11 @@ def make_case(lines: list[str], language: str, kind: str, rng: random.Random) ->
             return None
         _, start, stop = rng.choice(bodies)
         candidates = [
-            i for i in range(start + 1, stop) if lines[i].strip() and not COMMENT.match(lines[i]) and not lines[i].strip().startswith(("}", "end", ")", "]"))
+            i
+            for i in range(start + 1, stop)
+            if lines[i].strip()
+            and not COMMENT.match(lines[i])
+            and not lines[i].strip().startswith(("}", "end", ")", "]"))
         ]
         if not candidates:
             return None
@@ -312,7 +393,9 @@ def make_case(lines: list[str], language: str, kind: str, rng: random.Random) ->
         after = "\n" + "\n".join(lines[end:])
         return at, before, after, hidden
     code_lines = [
-        i for i, text in enumerate(lines) if len(text.strip()) >= 16 and not COMMENT.match(text) and not IMPORT_LINE.match(text) and i > 5
+        i
+        for i, text in enumerate(lines)
+        if len(text.strip()) >= 16 and not COMMENT.match(text) and not IMPORT_LINE.match(text) and i > 5
     ]
     if not code_lines:
         return None
@@ -324,7 +407,9 @@ def make_case(lines: list[str], language: str, kind: str, rng: random.Random) ->
         return at, before, "\n" + "\n".join(lines[at + 1 :]), text.strip()
     # rest_of_line: cut at a token boundary between 30 % and 70 % of the line's code.
     body = text[stripped_start:]
-    boundaries = [m.start() for m in re.finditer(r"(?<=[\s(,=.:\[{])\S", body) if 0.3 * len(body) <= m.start() <= 0.7 * len(body)]
+    boundaries = [
+        m.start() for m in re.finditer(r"(?<=[\s(,=.:\[{])\S", body) if 0.3 * len(body) <= m.start() <= 0.7 * len(body)
+    ]
     if not boundaries:
         return None
     cut = stripped_start + rng.choice(boundaries)
@@ -338,12 +423,12 @@ def cases_of(mirror: Path, repo: Repository) -> list[Case]:
     rng.shuffle(files)
     out: list[Case] = []
     used_files: dict[str, int] = {}
-    kinds = list(KINDS)
+    kinds = list(repo.kinds)
     attempts = 0
     while kinds and attempts < 400 and files:
         attempts += 1
         path, language = files[attempts % len(files)]
-        if used_files.get(path, 0) >= max(2, CASES_PER_REPOSITORY // len(files) + 1):
+        if used_files.get(path, 0) >= max(2, len(repo.kinds) // len(files) + 1):
             continue
         text = git(mirror, "show", f"{repo.commit}:{path}")
         if not 300 <= len(text) <= 400_000 or "\t" in text[:0]:
@@ -397,7 +482,9 @@ def main() -> None:
     with args.out.open("w", encoding="utf-8") as out:
         for case in cases:
             out.write(json.dumps(asdict(case), ensure_ascii=False) + "\n")
-    print(f"{len(cases)} cases, {sum(c.kind == 'writing' for c in cases)} writing, {len({c.language for c in cases})} languages")
+    print(
+        f"{len(cases)} cases, {sum(c.kind == 'writing' for c in cases)} writing, {len({c.language for c in cases})} languages"
+    )
 
 
 if __name__ == "__main__":
