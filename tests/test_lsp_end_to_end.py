@@ -334,20 +334,21 @@ async def test_bad_setting_from_the_editor_is_refused_and_the_previous_config_ke
 
 
 async def test_settings_from_the_editor_change_routing_without_a_restart(start_editor, tmp_path):
-    editor = await start_editor()
+    # The editor's settings may only tighten: raise the thresholds the user's file set low.
+    editor = await start_editor({"routing": {"thresholds": {"mid": 0.0, "premium": 0.0}}})
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
     before = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
     editor.client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
             settings={
-                "tierline": {"routing": {"thresholds": {"mid": 0.0, "premium": 0.0}}, "server": {"command": ["x"]}}
+                "tierline": {"routing": {"thresholds": {"mid": 0.9, "premium": 0.95}}, "server": {"command": ["x"]}}
             }
         )
     )
     after = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
-    assert before["tier"] == "cheap" and after["tier"] == "premium"
+    assert before["tier"] == "premium" and after["tier"] == "cheap"
 
 
 async def test_daily_budget_is_a_hard_cap(start_editor, simulator, tmp_path):

@@ -81,15 +81,16 @@ def test_trust_is_bound_to_the_content_and_can_be_revoked(tmp_path: Path):
 
 def test_layers_user_file_then_workspace_then_editor(tmp_path: Path):
     user = tmp_path / "user.toml"
-    user.write_text("[budget]\ndaily_usd = 1.0\n[cache]\nttl_seconds = 7\n")
+    user.write_text("[budget]\ndaily_usd = 3.0\n[cache]\nttl_seconds = 7\n")
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / ".tierline.toml").write_text("[budget]\ndaily_usd = 2.0\n")
     layers = load_layers(workspace, {"TIERLINE_CONFIG": str(user), "XDG_STATE_HOME": str(tmp_path / "s")})
-    layers.lsp_settings = {"completion": {"max_tokens": 64}}
+    layers.lsp_settings = {"completion": {"max_tokens": 64}, "budget": {"daily_usd": 1.5}}
     config = layers.build()
-    assert (config.budget.daily_usd, config.cache.ttl_seconds, config.completion.max_tokens) == (2.0, 7, 64)
+    assert (config.budget.daily_usd, config.cache.ttl_seconds, config.completion.max_tokens) == (1.5, 7, 64)
     assert config.sources == (str(user), str(workspace / ".tierline.toml"), "LSP settings")
+    assert config.notices == ()  # each layer only tightened: nothing to tell
 
 
 def test_cli_trust_list_and_revoke(tmp_path: Path):
@@ -135,13 +136,21 @@ async def test_a_trusted_workspace_may_set_its_models(start_editor, simulator, t
     assert not [m for m in editor.messages if "not trusted" in m]
 
 
-async def test_the_editors_workspace_trust_feeds_the_store(start_editor, simulator, tmp_path):
+async def test_a_trust_claim_in_initialize_is_ignored_and_never_recorded(start_editor, simulator, tmp_path):
+    """Anything that starts the server can claim `workspaceTrusted`: it trusts nothing, and a later
+    start without the claim does not find the repository trusted either."""
     hostile_workspace(tmp_path, base_url=simulator.base_url, victim=tmp_path / "own")
-    editor = await start_editor(initialization_options={"workspaceTrusted": True}, env={"TIERLINE_VICTIM_KEY": SECRET})
-    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
-    completion = await editor.complete(uri, *SIMPLE_CURSOR)
-    assert completion.route["model"] == "repo-model"
-    assert "(trusted)" in tierline("trust", "--list").stdout
+    claimed = await start_editor(initialization_options={"workspaceTrusted": True}, env={"TIERLINE_VICTIM_KEY": SECRET})
+    uri = open_doc(claimed, tmp_path, "utils.py", SIMPLE_PY)
+    first = await claimed.complete(uri, *SIMPLE_CURSOR)
+    later = await start_editor(env={"TIERLINE_VICTIM_KEY": SECRET})
+    uri = open_doc(later, tmp_path, "utils.py", SIMPLE_PY)
+    second = await later.complete(uri, *SIMPLE_CURSOR)
+
+    assert first.route["model"] != "repo-model" and second.route["model"] != "repo-model"
+    assert "x" not in [r["model"] for r in completion_requests(simulator)]
+    assert "no trusted workspaces" in tierline("trust", "--list").stdout
+    assert any("not trusted" in m for m in claimed.messages)
 
 
 async def test_a_refused_config_never_falls_back_to_the_built_in_registry(start_editor, simulator, tmp_path):
@@ -229,7 +238,9 @@ def test_the_vs_code_extension_declares_limited_support_for_untrusted_workspaces
     manifest = json.loads((Path(__file__).resolve().parents[1] / "editors" / "vscode" / "package.json").read_text())
     untrusted = manifest["capabilities"]["untrustedWorkspaces"]
     assert untrusted["supported"] == "limited"
-    # A cloned workspace's .vscode/settings.json must not choose the command that runs.
-    assert "tierline.server.command" in untrusted["restrictedConfigurations"]
+    # A cloned workspace's .vscode/settings.json must not choose the command that runs, nor any
+    # setting that could spend or send: every one of them but the trace level.
+    settings = set(manifest["contributes"]["configuration"]["properties"])
+    assert settings - set(untrusted["restrictedConfigurations"]) == {"tierline.trace.server"}
     extension = (Path(__file__).resolve().parents[1] / "editors" / "vscode" / "src" / "extension.ts").read_text()
-    assert "workspaceTrusted: vscode.workspace.isTrusted" in extension
+    assert "workspaceTrusted" not in extension  # a claim the server ignores; trust runs `tierline trust`

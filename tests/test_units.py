@@ -13,7 +13,15 @@ from tierline.analysis.documents import Document
 from tierline.completion.postprocess import clean, first_line_complete, invalid_reason
 from tierline.completion.prompts import PromptWindow, cut_window
 from tierline.completion.session import ShownCompletion, typed_through
-from tierline.config import DEFAULTS, ConfigError, ConfigLayers, deep_merge, load_config, parse_config
+from tierline.config import (
+    DEFAULTS,
+    ConfigError,
+    ConfigLayers,
+    deep_merge,
+    load_config,
+    parse_config,
+    strip_editor_keys,
+)
 
 
 def window(prefix: str, suffix: str = "", language: str = "python") -> PromptWindow:
@@ -180,8 +188,9 @@ def test_config_file_precedence(tmp_path: Path):
     assert load_config(tmp_path, env).budget.daily_usd == 9.0
     explicit = tmp_path / "explicit.toml"
     explicit.write_text("[budget]\ndaily_usd = 1.0\n")
-    # CONTRACT (2026-11-30): the user's file ($TIERLINE_CONFIG), then the workspace file: the workspace wins.
-    assert load_config(workspace, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 2.5
+    # CONTRACT (2026-11-30): the user's file ($TIERLINE_CONFIG), then the workspace file; (2026-12-02) an
+    # untrusted workspace file may only tighten: it lowers 9.0 to 2.5, it cannot raise 1.0 to 2.5.
+    assert load_config(workspace, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 1.0
     assert load_config(tmp_path, {**env, "TIERLINE_CONFIG": str(explicit)}).budget.daily_usd == 1.0
 
 
@@ -194,8 +203,8 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path):
 
 
 def test_lsp_settings_override_the_file_and_editor_keys_are_ignored():
-    layers = ConfigLayers(lsp_settings={"routing": {"latency_budget_ms": 900}})
-    assert layers.build().routing.latency_budget_ms == 900
+    layers = ConfigLayers(lsp_settings=strip_editor_keys({"routing": {"latency_budget_ms": 9000}, "server": {"x": 1}}))
+    assert layers.build().routing.latency_budget_ms == 9000
 
 
 # -- cache keys and typing-through --------------------------------------------------------------

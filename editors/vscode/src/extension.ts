@@ -1,6 +1,7 @@
 // Tierline for VS Code: starts `tierline serve`, lets vscode-languageclient (LSP 3.18
 // inlineCompletion) show its completions, mirrors the `tierline.*` settings to the server, and
 // shows what each completion cost in the status bar and a report.
+import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import * as vscode from "vscode";
 import {
@@ -157,8 +158,8 @@ class Tierline implements TierlineApi {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      // VS Code's workspace trust feeds tierline's trust store (bound to the .tierline.toml content).
-      initializationOptions: { ...this.explicitSettings(), workspaceTrusted: vscode.workspace.isTrusted },
+      // No trust claim here: the server ignores one (anything could send it); trustWorkspace runs `tierline trust`.
+      initializationOptions: this.explicitSettings(),
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) => {
           // Manual mode: only explicit requests (Alt+\ / "Trigger Inline Suggestion").
@@ -240,6 +241,30 @@ class Tierline implements TierlineApi {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /** Runs `tierline trust <folder>` (the server command with `trust` in place of `serve`): the one way
+   * a workspace's .tierline.toml gets trusted, bound to its content. Then restarts to apply it. */
+  async trustWorkspace(): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const resolution = this.resolution;
+    if (!folder || !resolution?.ok) {
+      void vscode.window.showWarningMessage("Tierline: no workspace folder or server command; run `tierline trust DIR` in a shell.");
+      return;
+    }
+    const serve = resolution.args.indexOf("serve");
+    const args = [...(serve >= 0 ? resolution.args.slice(0, serve) : resolution.args), "trust", folder];
+    const result = await new Promise<{ ok: boolean; output: string }>((resolve) => {
+      execFile(resolution.command, args, { timeout: 30000, windowsHide: true }, (err, stdout, stderr) =>
+        resolve({ ok: !err, output: String(err ? stderr || err.message : stdout).trim() }),
+      );
+    });
+    this.log.info(`tierline trust ${folder}: ${result.output}`);
+    if (!result.ok) {
+      void vscode.window.showErrorMessage(`Tierline: trust failed: ${result.output}`);
+      return;
+    }
+    await this.restart();
   }
 
   private async notifyFailure(problem: string, notFound: boolean): Promise<void> {
@@ -445,8 +470,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tierli
     vscode.commands.registerCommand("tierline.restartServer", () => t.restart()),
     vscode.commands.registerCommand("tierline.showLog", () => log.show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => t.onConfigurationChanged(e)),
-    // Trusting the workspace lets its .tierline.toml set models and directories: restart to apply it.
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void t.restart()),
+    vscode.commands.registerCommand("tierline.trustWorkspace", () => t.trustWorkspace()),
+    // Trusting the folder in VS Code is the user's explicit act: record it with `tierline trust`.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void t.trustWorkspace()),
   );
   void t.start();
   return t;

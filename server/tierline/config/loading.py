@@ -45,14 +45,16 @@ from tierline.config.model import (
     RoutingConfig,
     Thresholds,
 )
-from tierline.config.trust import WORKSPACE_FILE, TrustStore, restricted_keys, untrusted_notice, without_restricted
+from tierline.config.tighten import notice as tighten_notice
+from tierline.config.tighten import tighten
+from tierline.config.trust import WORKSPACE_FILE, TrustStore
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
 
 
 def _number(source: str, key: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise ConfigError(source, key, f"must be a number, got {value!r}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         bounds = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
@@ -60,11 +62,13 @@ def _number(source: str, key: str, value: Any, lo: float | None = None, hi: floa
     return float(value)
 
 
-def _integer(source: str, key: str, value: Any, lo: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+def _integer(source: str, key: str, value: Any, lo: int = 0, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or int(value) != value:
         raise ConfigError(source, key, f"must be a whole number, got {value!r}")
     if value < lo:
         raise ConfigError(source, key, f"must be at least {lo}, got {value!r}")
+    if hi is not None and value > hi:
+        raise ConfigError(source, key, f"must be at most {hi:,}, got {value!r}")
     return int(value)
 
 
@@ -94,6 +98,21 @@ def _check_keys(source: str, section: str, table: Mapping[str, Any], allowed: Ma
             where = f"{section}.{key}" if section else key
             known = ", ".join(sorted(allowed))
             raise ConfigError(source, where, f"unknown key (known: {known})")
+
+
+# Sane upper bounds for every number (a typo or a hostile layer cannot ask for a million tokens).
+LIMITS: dict[str, int] = {
+    "latency_budget_ms": 120_000,
+    "timeout_ms": 600_000,
+    "ttl_seconds": 30 * 86_400,
+    "size_limit_mb": 65_536,
+    "max_tokens": 8_192,
+    "window_chars": 100_000,
+    "debounce_ms": 10_000,
+    "per_mtok": 10_000,
+    "usd": 100_000,
+    "list_items": 1_000,
+}
 
 
 def default_provider(base_url: str) -> str:
@@ -152,6 +171,8 @@ def _privacy(source: str, raw: Any) -> PrivacyConfig:
     exclude = table.get("exclude", [])
     if not isinstance(exclude, (list, tuple)) or not all(isinstance(x, str) for x in exclude):
         raise ConfigError(source, "privacy.exclude", f"must be a list of glob patterns, got {exclude!r}")
+    if len(exclude) > LIMITS["list_items"]:
+        raise ConfigError(source, "privacy.exclude", f"must have at most {LIMITS['list_items']:,} patterns")
     redact = table.get("redact", True)
     if not isinstance(redact, bool):
         raise ConfigError(source, "privacy.redact", f"must be true or false, got {redact!r}")
@@ -179,15 +200,21 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         model=_string(source, f"{key}.model", raw["model"]),
         api=_string(source, f"{key}.api", raw.get("api", "chat"), APIS),
         api_key_env=api_key_env,
-        input_per_mtok=_number(source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0),
-        output_per_mtok=_number(source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0),
-        timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1),
+        input_per_mtok=_number(
+            source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0, LIMITS["per_mtok"]
+        ),
+        output_per_mtok=_number(
+            source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0, LIMITS["per_mtok"]
+        ),
+        timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1, LIMITS["timeout_ms"]),
         provider=_string(source, f"{key}.provider", raw["provider"])
         if raw.get("provider")
         else default_provider(base_url),
         pass_at_1=pass_at_1,
         cached_input_per_mtok=(
-            _number(source, f"{key}.cached_input_per_mtok", cached, 0.0) if cached is not None else None
+            _number(source, f"{key}.cached_input_per_mtok", cached, 0.0, LIMITS["per_mtok"])
+            if cached is not None
+            else None
         ),
         **_shaping(source, key, raw),
     )
@@ -251,11 +278,15 @@ def _budget(source: str, budget: Mapping[str, Any]) -> BudgetConfig:
     if not isinstance(downshift, bool):
         raise ConfigError(source, "budget.downshift", f"must be true or false, got {downshift!r}")
     return BudgetConfig(
-        daily_usd=_number(source, "budget.daily_usd", budget.get("daily_usd", b["daily_usd"]), 0.0),
-        monthly_usd=_number(source, "budget.monthly_usd", budget.get("monthly_usd", b["monthly_usd"]), 0.0),
+        daily_usd=_number(source, "budget.daily_usd", budget.get("daily_usd", b["daily_usd"]), 0.0, LIMITS["usd"]),
+        monthly_usd=_number(
+            source, "budget.monthly_usd", budget.get("monthly_usd", b["monthly_usd"]), 0.0, LIMITS["usd"]
+        ),
         store=store,
         user=_string(source, "budget.user", budget.get("user", b["user"])),
-        user_daily_usd=_number(source, "budget.user_daily_usd", budget.get("user_daily_usd", b["user_daily_usd"]), 0.0),
+        user_daily_usd=_number(
+            source, "budget.user_daily_usd", budget.get("user_daily_usd", b["user_daily_usd"]), 0.0, LIMITS["usd"]
+        ),
         downshift=downshift,
     )
 
@@ -300,15 +331,23 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
     c = DEFAULTS["completion"]
     return Config(
         routing=RoutingConfig(
-            latency_budget_ms=_integer(source, "routing.latency_budget_ms", routing.get("latency_budget_ms", 1500), 1),
+            latency_budget_ms=_integer(
+                source,
+                "routing.latency_budget_ms",
+                routing.get("latency_budget_ms", 1500),
+                1,
+                LIMITS["latency_budget_ms"],
+            ),
             ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", 0.3), 0.01, 1.0),
             thresholds=default_thresholds,
             languages=language_thresholds,
             auto_calibrate=_boolean(source, "routing.auto_calibrate", routing.get("auto_calibrate", False)),
         ),
         cache=CacheConfig(
-            ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0),
-            size_limit_mb=_integer(source, "cache.size_limit_mb", cache.get("size_limit_mb", 256), 1),
+            ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0, LIMITS["ttl_seconds"]),
+            size_limit_mb=_integer(
+                source, "cache.size_limit_mb", cache.get("size_limit_mb", 256), 1, LIMITS["size_limit_mb"]
+            ),
             dir=_optional_dir(source, "cache.dir", cache.get("dir", ""), paths.cache_dir()),
         ),
         budget=_budget(source, budget),
@@ -316,14 +355,30 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         completion=CompletionConfig(
             trigger=_string(source, "completion.trigger", completion.get("trigger", c["trigger"]), TRIGGERS),
             languages=tuple(languages),
-            max_tokens=_integer(source, "completion.max_tokens", completion.get("max_tokens", c["max_tokens"]), 1),
+            max_tokens=_integer(
+                source, "completion.max_tokens", completion.get("max_tokens", c["max_tokens"]), 1, LIMITS["max_tokens"]
+            ),
             prefix_chars=_integer(
-                source, "completion.prefix_chars", completion.get("prefix_chars", c["prefix_chars"]), 1
+                source,
+                "completion.prefix_chars",
+                completion.get("prefix_chars", c["prefix_chars"]),
+                1,
+                LIMITS["window_chars"],
             ),
             suffix_chars=_integer(
-                source, "completion.suffix_chars", completion.get("suffix_chars", c["suffix_chars"]), 0
+                source,
+                "completion.suffix_chars",
+                completion.get("suffix_chars", c["suffix_chars"]),
+                0,
+                LIMITS["window_chars"],
             ),
-            debounce_ms=_integer(source, "completion.debounce_ms", completion.get("debounce_ms", c["debounce_ms"]), 0),
+            debounce_ms=_integer(
+                source,
+                "completion.debounce_ms",
+                completion.get("debounce_ms", c["debounce_ms"]),
+                0,
+                LIMITS["debounce_ms"],
+            ),
         ),
         models=models,
         sources=(source,),
@@ -379,29 +434,61 @@ def read_bytes(path: Path) -> bytes:
         raise ConfigError(str(path), "(file)", f"cannot read: {error.strerror or error}") from None
 
 
+# A config is a few kilobytes and a few tables deep; anything far past that is an attack on the
+# parser or on the merge (both recurse), and must not stop `initialize` from being answered.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 16
+
+
 def parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(str(path), "(file)", f"is over {MAX_FILE_BYTES // 1024} KiB; not read")
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(str(path), "(file)", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "(syntax)", str(exc)) from None
+    except RecursionError:
+        # tomllib recurses once per nested array or inline table.
+        raise ConfigError(str(path), "(syntax)", f"nested deeper than {MAX_DEPTH} levels") from None
+    check_depth(str(path), table)
+    return table
+
+
+def check_depth(source: str, data: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (dotted keys nest without recursing in the parser), walked
+    without recursion so the check itself cannot overflow."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(source, "(syntax)", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, Mapping):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((child, depth + 1) for child in value)
 
 
 def strip_editor_keys(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    """LSP settings arrive as the editor's whole `tierline` section; keep only server keys."""
+    """LSP settings arrive as the editor's whole `tierline` section; keep only server keys.
+    Settings nested past MAX_DEPTH raise ConfigError (the merge would recurse through them)."""
     if not settings:
         return {}
-    return {k: v for k, v in settings.items() if k not in EDITOR_ONLY_KEYS and v is not None}
+    kept = {k: v for k, v in settings.items() if k not in EDITOR_ONLY_KEYS and v is not None}
+    check_depth("LSP settings (tierline)", kept)
+    return kept
 
 
 @dataclass
 class ConfigLayers:
     """The raw layers, kept so a bad new layer can be refused and the previous config kept.
 
-    `file_*` is the user's file, `workspace_*` the workspace `.tierline.toml` as allowed (an
-    untrusted one without its restricted keys). `error`: a layer could not be read; every build
-    refuses until it is fixed (so a later settings change cannot bring in the built-in models).
+    `file_*` is the user's file, `workspace_*` the workspace `.tierline.toml` as read;
+    `workspace_trusted`: the user trusted it (`tierline trust`), so it counts as theirs. An
+    untrusted workspace file and the LSP settings may only tighten (`config.tighten`). `error`: a
+    layer could not be read; every build refuses until it is fixed (so a later settings change
+    cannot bring in the built-in models).
     """
 
     file_path: Path | None = None
@@ -409,6 +496,7 @@ class ConfigLayers:
     lsp_settings: dict[str, Any] = field(default_factory=dict)
     workspace_path: Path | None = None
     workspace_data: dict[str, Any] = field(default_factory=dict)
+    workspace_trusted: bool = False
     notices: tuple[str, ...] = ()
     error: ConfigError | None = None
 
@@ -417,20 +505,35 @@ class ConfigLayers:
             raise self.error
         merged: dict[str, Any] = copy.deepcopy(DEFAULTS)
         sources: list[str] = []
-        # Validate each layer as it is added, so an error names the file (or the editor) it is in.
-        layers = [
-            (str(self.file_path) if self.file_path else "", self.file_data if self.file_path else {}),
-            (str(self.workspace_path) if self.workspace_path else "", self.workspace_data),
-            ("LSP settings (tierline)", self.lsp_settings),
-        ]
+        notices = list(self.notices)
         config = parse_config(merged, "built-in defaults")
-        for source, data in layers:
-            if not source or (not data and source.startswith("LSP")):
-                continue
+        # Validate each layer as it is added, so an error names the file (or the editor) it is in.
+        if self.file_path is not None:
+            merged = deep_merge(merged, self.file_data)
+            config = parse_config(merged, str(self.file_path))
+            sources.append(str(self.file_path))
+        if self.workspace_path is not None:
+            data = self.workspace_data
+            if not self.workspace_trusted:
+                tightened = tighten(merged, data)
+                data = tightened.data
+                if tightened.changed():
+                    subject = f"{self.workspace_path} is not trusted, so it"
+                    advice = f"If you trust it, run `tierline trust {self.workspace_path.parent}`."
+                    notices.append(tighten_notice(subject, tightened, advice))
             merged = deep_merge(merged, data)
-            config = parse_config(merged, source)
-            sources.append("LSP settings" if source.startswith("LSP") else source)
-        return dataclasses.replace(config, sources=tuple(sources) or ("built-in defaults",), notices=self.notices)
+            config = parse_config(merged, str(self.workspace_path))
+            sources.append(str(self.workspace_path))
+        if self.lsp_settings:
+            tightened = tighten(merged, self.lsp_settings)
+            if tightened.changed():
+                own = str(self.file_path) if self.file_path else "$XDG_CONFIG_HOME/tierline/config.toml"
+                subject = "the editor's settings (initializationOptions, didChangeConfiguration)"
+                notices.append(tighten_notice(subject, tightened, f"Set these in your own config file ({own})."))
+            merged = deep_merge(merged, tightened.data)
+            config = parse_config(merged, "LSP settings (tierline)")
+            sources.append("LSP settings")
+        return dataclasses.replace(config, sources=tuple(sources) or ("built-in defaults",), notices=tuple(notices))
 
 
 def load_layers(
@@ -450,10 +553,7 @@ def load_layers(
     except ConfigError as error:
         layers.error = error
         return layers
-    restricted = restricted_keys(table)
-    if restricted and not (trust or TrustStore(env=env)).is_trusted(workspace, data):
-        table = without_restricted(table)
-        layers.notices = (untrusted_notice(workspace, restricted),)
+    layers.workspace_trusted = (trust or TrustStore(env=env)).is_trusted(workspace, data)
     layers.workspace_data = table
     return layers
 

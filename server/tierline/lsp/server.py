@@ -20,7 +20,6 @@ from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
 from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
-from tierline.config.trust import TrustError, TrustStore
 from tierline.lsp.heap import HeapSettler
 from tierline.wire import (
     CMD_ACCEPTED,
@@ -77,6 +76,7 @@ class TierlineServer(LanguageServer):
         self.engine: Optional[CompletionEngine] = None
         self.encoding = "utf-16"
         self.pending_messages: list[tuple[str, str]] = []
+        self.told_notices: set[str] = set()
         self.heap = HeapSettler()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -88,17 +88,24 @@ class TierlineServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[level], message=text))
 
     def apply_settings(self, settings: Any) -> None:
-        """New LSP settings replace the previous ones; a bad value keeps the config running now."""
-        settings = _unwrap(settings)
-        candidate = dataclasses.replace(self.layers, lsp_settings=strip_editor_keys(settings))
+        """New LSP settings replace the previous ones; a bad value keeps the config running now.
+        They may only tighten (config/tighten.py); what they could not set is told once."""
         try:
+            candidate = dataclasses.replace(self.layers, lsp_settings=strip_editor_keys(_unwrap(settings)))
             config = candidate.build()
         except ConfigError as error:
             self.tell_user("error", f"tierline: config refused, keeping the previous one. {error}")
             return
         self.layers = candidate
+        self.tell_notices(config)
         if self.engine is not None:
             self.engine.reconfigure(config)
+
+    def tell_notices(self, config: Config) -> None:
+        for notice in config.notices:
+            if notice not in self.told_notices:
+                self.told_notices.add(notice)
+                self.tell_user("warning", notice)
 
 
 server = TierlineServer()
@@ -113,14 +120,11 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")
     root = to_fs_path(params.root_uri) if params.root_uri else params.root_path
     workspace_root = Path(root) if root else None
+    # A `workspaceTrusted` claim is ignored: anything may send it, and the trust store is written
+    # only by `tierline trust` (and the editors' explicit trust commands that run it).
     options = _unwrap(params.initialization_options)
-    if options.get("workspaceTrusted") is True and workspace_root is not None:
-        # The editor's own workspace trust (VS Code) feeds tierline's store, for this file's content.
-        try:
-            TrustStore(env=os.environ).trust(workspace_root)
-        except (TrustError, OSError) as error:
-            log.info("workspace trust not recorded: %s", error)
     config = _initial_config(ls, workspace_root, options)
+    ls.told_notices.update(config.notices)
     ls.pending_messages.extend(("warning", notice) for notice in config.notices)
     ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root)
 
@@ -135,8 +139,8 @@ def _initial_config(ls: TierlineServer, workspace_root: Optional[Path], options:
         ls.layers = dataclasses.replace(ls.layers, error=error)  # later settings cannot paper over it
         ls.pending_messages.append(("error", f"tierline: config refused, no completions until it is fixed. {error}"))
         return refused_config(error)
-    ls.layers.lsp_settings = strip_editor_keys(options)
     try:
+        ls.layers.lsp_settings = strip_editor_keys(options)
         return ls.layers.build()
     except ConfigError as error:
         ls.pending_messages.append(("error", f"tierline: settings refused, no completions until fixed. {error}"))
