@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tierline.analysis.scoring import (
     score,
     summarize_imports,
 )
+from tierline.analysis.signals import Signals
 from tierline.config import Thresholds
 from tierline.routing.tiers import choose_tier
 
@@ -270,6 +272,9 @@ KINDS = {
 }
 
 
+SIGNALS = {field.name for field in dataclasses.fields(Signals)}
+
+
 def test_contributions_add_up_to_the_score_and_stay_in_range() -> None:
     extreme = Features("python", 50, 500, 100, 300, 80, 10**6)
     assert score(extreme) == pytest.approx(1.0)
@@ -277,7 +282,17 @@ def test_contributions_add_up_to_the_score_and_stay_in_range() -> None:
     assert score(nothing) == 0.0
     typical = features_at("python/unix_events.py", end_of(load("python/unix_events.py")[0], "import signal"))
     parts = contributions(typical)
-    assert set(parts) == {"nesting_depth", "system_imports", "external_imports", "imports", "context_tokens"} | KINDS
+    # Every weighted feature of the shipped model has its part, and so do the language and the base.
+    assert set(parts) == {
+        "nesting_depth",
+        "system_imports",
+        "external_imports",
+        "imports",
+        "context_tokens",
+    } | KINDS | {
+        "language",
+        "base",
+    }
     assert max(0.0, min(1.0, sum(parts.values()))) == pytest.approx(score(typical))
     # Kinds of position (analysis/position_kind.py) take from the score; the code terms add to it.
     assert all(v >= 0 for name, v in parts.items() if name not in KINDS - {"system_ops"})
@@ -294,6 +309,8 @@ def test_features_as_dict_has_the_contract_keys() -> None:
         "system_imports": 1,
         "context_tokens": 400,
         **dict.fromkeys(KINDS, 0),
+        # What is about to be written (analysis/signals.py): all 0 by default.
+        **dict.fromkeys(SIGNALS, 0),
     }
     assert ImportSummary().imports == 0
 

@@ -38,6 +38,8 @@ class ImportSummary:
     external_imports: int = 0
     system_imports: int = 0
     names: tuple[str, ...] = ()
+    # What code calls third-party imports by: the last part of each external module's name.
+    external_names: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,7 +551,17 @@ def _summarize(entries: Iterable[tuple[str, str, bool]], extra_system: tuple[str
         external_imports=buckets.count(EXTERNAL),
         system_imports=sum(1 for _, s in seen.values() if s) + len(extra_system),
         names=tuple(seen) + extra_system,
+        external_names=tuple(
+            sorted({_last_part(name) for name, (bucket, _) in seen.items() if bucket == EXTERNAL} - {""})
+        ),
     )
+
+
+def _last_part(module: str) -> str:
+    """`github.com/pkg/errors` -> errors, `@scope/pkg` -> pkg, `a::b::C` -> C, `x.h` -> x."""
+    name = module.strip("<>\"'").rsplit("/", 1)[-1].rsplit("::", 1)[-1]
+    name = name.removesuffix(".h").removesuffix(".hpp").removesuffix(".js")
+    return name.rsplit(".", 1)[-1] if "." in name else name
 
 
 def summarize_imports(source: bytes, tree: Tree | None, language: str) -> ImportSummary:

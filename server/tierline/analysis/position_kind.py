@@ -273,6 +273,15 @@ def _enclosing_function(ancestors: list[Node]) -> Node | None:
     return named[0] if named else functions[0]
 
 
+def enclosing_function_span(source: bytes, tree: Tree | None, offset: int) -> tuple[int, int] | None:
+    """Byte range of the function around a utf-8 offset (found from the last code before the
+    cursor, so an empty body counts as inside its function); None without a tree or a function."""
+    if tree is None or not source:
+        return None
+    function = _enclosing_function(_ancestors(tree, _anchor(source, max(0, min(offset, len(source))))))
+    return None if function is None else (function.start_byte, function.end_byte)
+
+
 # ---------------------------------------------------------------------------------------------
 # The kinds
 
@@ -393,4 +402,4 @@ def _region(source: bytes, line_start: int) -> bytes:
     return source[start : min(end, start + MAX_FUNCTION_BYTES)]
 
 
-__all__ = ["PositionKind", "position_kind"]
+__all__ = ["PositionKind", "enclosing_function_span", "position_kind"]
