@@ -93,7 +93,9 @@ class Budget:
         amount = max(0, to_nano(usd))
         if not self._local_broken:
             try:
-                return self.store.reserve(amount, self.limits, now)
+                reserved = self.store.reserve(amount, self.limits, now)
+                self._tell_warnings()
+                return reserved
             except StoreUnavailable as error:
                 self._hooks.on_fault("budget", error)
                 return Refusal("store", f"the team budget store is unreachable ({error}); failing closed")
@@ -144,7 +146,14 @@ class Budget:
             self._break_local(error, now)
             return self.memory.spend(now)
         self._last = spend
+        self._tell_warnings()
         return spend
+
+    def _tell_warnings(self) -> None:
+        """What the store found wrong in its content (each said once by the store)."""
+        for warning in self.store.take_warnings():
+            log.warning("%s", warning)
+            self._hooks.notify("warning", warning)
 
     def _after_settle(self) -> None:
         """One warning per cap and period when 80 % of it is spent."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from tierline.accounting.budget_store import (
     HOLD_TTL_S,
@@ -28,17 +27,36 @@ from tierline.accounting.budget_store import (
     new_hold_id,
     to_usd,
 )
+from tierline.config.urls import public_url, without_secret
 
 PREFIX = "tierline:budget:"
 RETRY_AFTER_S = 2.0
 DAY_KEY_TTL_S = 40 * 86400
 MONTH_KEY_TTL_S = 400 * 86400
 
+# What a value in the store must be: a whole, non-negative number of nano-USD below $1M (15 digits;
+# Lua's doubles are exact far past that). Anything else was written by something other than
+# tierline: it is ignored (counted as nothing), reported once, and the caps hold for everyone else.
+AMOUNT_LUA = """
+local bad = {}
+local function valid(value)
+  return type(value) == 'string' and #value <= 15 and string.match(value, '^%d+$') ~= nil
+end
+local function amount(key, field, value)
+  if valid(value) then return tonumber(value) end
+  table.insert(bad, key .. ' ' .. field)
+  return 0
+end
+"""
+
 # KEYS: holds, holds:expiry, day, month. ARGV: now, id, user, amount, expires, daily, monthly, user_daily.
-RESERVE_LUA = """
+# Returns {1, id, 0, 0, bad} or {0, cap, spent and held, spent, bad}.
+RESERVE_LUA = (
+    AMOUNT_LUA
+    + """
 local holds, expiry, dayk, monthk = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = tonumber(ARGV[1])
-local id, user, amount, expires = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local id, user, asked, expires = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local daily, monthly, user_daily = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 for _, old in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', '(' .. now)) do
   redis.call('HDEL', holds, old)
@@ -47,53 +65,63 @@ end
 local reserved, user_reserved = 0, 0
 local all = redis.call('HGETALL', holds)
 for i = 1, #all, 2 do
-  local holder, held = string.match(all[i + 1], '^(.*) (%d+)$')
-  held = tonumber(held)
+  local holder, held = string.match(all[i + 1], '^(.*) (%S+)$')
+  held = amount(holds, all[i], held)
   reserved = reserved + held
   if holder == user then user_reserved = user_reserved + held end
 end
 local function total(key)
   local sum = 0
-  for _, v in ipairs(redis.call('HVALS', key)) do sum = sum + tonumber(v) end
+  local values = redis.call('HGETALL', key)
+  for i = 1, #values, 2 do sum = sum + amount(key, values[i], values[i + 1]) end
   return sum
 end
 local day, month = total(dayk), total(monthk)
-local user_day = tonumber(redis.call('HGET', dayk, user) or '0')
-if daily > 0 and day + reserved + amount > daily then return {0, 'daily', day + reserved} end
-if monthly > 0 and month + reserved + amount > monthly then return {0, 'monthly', month + reserved} end
-if user_daily > 0 and user_day + user_reserved + amount > user_daily then
-  return {0, 'user daily', user_day + user_reserved}
+local user_day = 0
+local own = redis.call('HGET', dayk, user)
+if own and valid(own) then user_day = tonumber(own) end
+if daily > 0 and day + reserved + asked > daily then return {0, 'daily', day + reserved, day, bad} end
+if monthly > 0 and month + reserved + asked > monthly then return {0, 'monthly', month + reserved, month, bad} end
+if user_daily > 0 and user_day + user_reserved + asked > user_daily then
+  return {0, 'user daily', user_day + user_reserved, user_day, bad}
 end
-redis.call('HSET', holds, id, user .. ' ' .. amount)
+redis.call('HSET', holds, id, user .. ' ' .. asked)
 redis.call('ZADD', expiry, expires, id)
-return {1, id, 0}
+return {1, id, 0, 0, bad}
 """
+)
 
 # KEYS: holds, holds:expiry, day, month, settled. ARGV: id, user, cost, day ttl, month ttl.
-SETTLE_LUA = """
+# Spend only goes up: a cost is never negative, and a user's entry that is not an amount (which
+# HINCRBY would refuse, or a negative one that lowers the team's total) is replaced by the cost.
+SETTLE_LUA = (
+    AMOUNT_LUA
+    + """
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('SADD', KEYS[5], ARGV[1]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[5], 2 * 86400)
 local cost = tonumber(ARGV[3])
-if cost > 0 then
-  redis.call('HINCRBY', KEYS[3], ARGV[2], cost)
-  redis.call('HINCRBY', KEYS[4], ARGV[2], cost)
-  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
-  redis.call('EXPIRE', KEYS[4], tonumber(ARGV[5]))
+if cost and cost > 0 then
+  for i, key in ipairs({KEYS[3], KEYS[4]}) do
+    local current = redis.call('HGET', key, ARGV[2])
+    if current and not valid(current) then
+      redis.call('HSET', key, ARGV[2], cost)
+    else
+      redis.call('HINCRBY', key, ARGV[2], cost)
+    end
+    redis.call('EXPIRE', key, tonumber(ARGV[3 + i]))
+  end
 end
 return 1
 """
+)
 
 
-def public_url(url: str) -> str:
-    """The URL without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+def amount_of(value: Any) -> NanoUSD | None:
+    """The Python side of AMOUNT_LUA: a store value as nano-USD, or None when it is not an amount."""
+    text = str(value)
+    return int(text) if len(text) <= 15 and text.isascii() and text.isdigit() else None
 
 
 class RedisStore:
@@ -106,6 +134,27 @@ class RedisStore:
         self._reserve: Any = None
         self._settle: Any = None
         self._unsettled: list[tuple[Hold, NanoUSD]] = []
+        self._bad_seen: set[str] = set()
+        self._bad_new: list[str] = []
+
+    def _note_bad(self, entries: Any) -> None:
+        """Entries that are not amounts (`KEY FIELD`), each reported once by `take_warnings`."""
+        for entry in entries or ():
+            text = str(entry)[:200]
+            if text not in self._bad_seen:
+                self._bad_seen.add(text)
+                self._bad_new.append(text)
+
+    def take_warnings(self) -> list[str]:
+        """One message for the entries found since the last call that are not amounts (ignored)."""
+        if not self._bad_new:
+            return []
+        entries, self._bad_new = self._bad_new, []
+        return [
+            f"tierline: the team budget store {self.where} holds values that are not amounts of money "
+            f"({', '.join(entries[:5])}{', ...' if len(entries) > 5 else ''}); they are ignored and the caps "
+            "still hold for everyone else. Fix or delete them (redis-cli HDEL KEY FIELD)."
+        ]
 
     # -- connection ---------------------------------------------------------------------------
     def _redis(self) -> Any:
@@ -133,7 +182,8 @@ class RedisStore:
             raise
         except Exception as error:  # redis' ConnectionError, TimeoutError, ResponseError, OSError
             self._down_until = time.monotonic() + RETRY_AFTER_S
-            raise StoreUnavailable(f"{self.where}: {type(error).__name__}: {error}") from None
+            message = without_secret(f"{type(error).__name__}: {error}", self._url)
+            raise StoreUnavailable(f"{self.where}: {message}") from None
 
     @staticmethod
     def _keys(period: Period) -> list[str]:
@@ -149,7 +199,8 @@ class RedisStore:
         period = Period.at(now)
         hold = Hold(new_hold_id(), amount, period, self.where)
         args = [now, hold.id, self.user, amount, now + HOLD_TTL_S, limits.daily, limits.monthly, limits.user_daily]
-        ok, cap, used = self._run(lambda client: self._reserve(keys=self._keys(period), args=args))
+        ok, cap, used, spent, bad = self._run(lambda client: self._reserve(keys=self._keys(period), args=args))
+        self._note_bad(bad)
         if int(ok) == 1:
             return hold
         limit = {"daily": limits.daily, "monthly": limits.monthly}.get(str(cap), limits.user_daily)
@@ -157,6 +208,7 @@ class RedisStore:
             str(cap),
             f"{cap} budget ${to_usd(limit):.2f} reached in the team store "
             f"(spent and in flight ${to_usd(int(used)):.6f}, this call up to ${to_usd(amount):.6f})",
+            held=int(spent) + amount <= limit,
         )
 
     def settle(self, hold: Hold, cost: NanoUSD) -> None:
@@ -186,15 +238,25 @@ class RedisStore:
         spend: Spend = self._run(lambda client: self._spend(client, now))
         return spend
 
+    def _amounts(self, client: Any, key: str) -> dict[str, NanoUSD]:
+        """A hash of user -> amount, without the entries that are not amounts (noted)."""
+        out: dict[str, NanoUSD] = {}
+        for field, value in client.hgetall(key).items():
+            amount = amount_of(value)
+            if amount is None:
+                self._note_bad([f"{key} {field}"])
+            else:
+                out[str(field)] = amount
+        return out
+
     def _spend(self, client: Any, now: float) -> Spend:
         holds, expiry, dayk, monthk = self._keys(Period.at(now))
-        day = {k: int(v) for k, v in client.hgetall(dayk).items()}
-        month = {k: int(v) for k, v in client.hgetall(monthk).items()}
+        day, month = self._amounts(client, dayk), self._amounts(client, monthk)
         live = set(client.zrangebyscore(expiry, now, "+inf"))
         reserved = 0
         for hold_id, value in client.hgetall(holds).items():
             if hold_id in live:
-                reserved += int(str(value).rsplit(" ", 1)[1])
+                reserved += amount_of(str(value).rsplit(" ", 1)[-1]) or 0
         user = self.user
         return Spend(sum(day.values()), sum(month.values()), day.get(user, 0), month.get(user, 0), reserved)
 
@@ -203,8 +265,7 @@ class RedisStore:
 
         def read(client: Any) -> dict[str, Spend]:
             _, _, dayk, monthk = self._keys(Period.at(now))
-            day = {k: int(v) for k, v in client.hgetall(dayk).items()}
-            month = {k: int(v) for k, v in client.hgetall(monthk).items()}
+            day, month = self._amounts(client, dayk), self._amounts(client, monthk)
             return {u: Spend(day.get(u, 0), month.get(u, 0), day.get(u, 0), month.get(u, 0)) for u in month | day}
 
         result: dict[str, Spend] = self._run(read)

@@ -78,6 +78,9 @@ class Refusal:
 
     cap: str  # "daily" | "monthly" | "user daily" | "store"
     detail: str
+    # Settled spend alone leaves room for the call: only calls in flight hold it, so it fits again
+    # as they settle (within seconds, at most HOLD_TTL_S), not at the end of the period.
+    held: bool = False
 
     def __bool__(self) -> bool:
         return False
@@ -107,22 +110,28 @@ class BudgetStore(Protocol):
 
     def spend(self, now: float) -> Spend: ...
 
+    def take_warnings(self) -> list[str]:
+        """Messages for the user about the store's content (each once), e.g. entries that are not amounts."""
+        ...
+
     def close(self) -> None: ...
 
 
 def refusal_for(amount: NanoUSD, limits: Limits, spend: Spend, user_reserved: NanoUSD) -> Refusal | None:
     """The first cap that `amount` more would break, counting settled spend and calls in flight."""
     checks = (
-        ("daily", limits.daily, spend.day + spend.reserved),
-        ("monthly", limits.monthly, spend.month + spend.reserved),
-        ("user daily", limits.user_daily, spend.user_day + user_reserved),
+        ("daily", limits.daily, spend.day, spend.reserved),
+        ("monthly", limits.monthly, spend.month, spend.reserved),
+        ("user daily", limits.user_daily, spend.user_day, user_reserved),
     )
-    for name, cap, used in checks:
+    for name, cap, spent, held in checks:
+        used = spent + held
         if cap > 0 and used + amount > cap:
             return Refusal(
                 name,
                 f"{name} budget ${to_usd(cap):.2f} reached "
                 f"(spent and in flight ${to_usd(used):.6f}, this call up to ${to_usd(amount):.6f})",
+                held=spent + amount <= cap,
             )
     return None
 
@@ -174,6 +183,9 @@ class MemoryStore:
         month = sum(v for (d, _), v in self._spent.items() if d.startswith(period.month))
         reserved = sum(amount for amount, expires in self._holds.values() if expires >= now)
         return Spend(day, month, day, month, reserved)
+
+    def take_warnings(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         pass
@@ -349,6 +361,9 @@ class LocalStore:
         ):
             out[user] = Spend(int(day), int(month), int(day), int(month))
         return out
+
+    def take_warnings(self) -> list[str]:
+        return []  # only this user's processes write here
 
     def close(self) -> None:
         if self._db is not None:

@@ -416,7 +416,9 @@ class CompletionEngine:
         return model.cost_usd(prompt_tokens(analysis.window), self.config.completion.max_tokens)
 
     def _budget_reached(self, refused: Refusal) -> None:
-        self._notify_once(f"budget {refused.cap}", downshift.reached_message(refused))
+        # Held by calls in flight is its own topic: it must not silence the cap really reached later.
+        held = " in flight" if refused.held else ""
+        self._notify_once(f"budget {refused.cap}{held}", downshift.reached_message(refused))
 
     def _notify_once(self, topic: str, text: str) -> None:
         """One message per topic per UTC day."""

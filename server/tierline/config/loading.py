@@ -48,6 +48,7 @@ from tierline.config.model import (
 from tierline.config.tighten import notice as tighten_notice
 from tierline.config.tighten import tighten
 from tierline.config.trust import WORKSPACE_FILE, TrustStore
+from tierline.config.urls import public_url
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
@@ -273,7 +274,8 @@ def _budget(source: str, budget: Mapping[str, Any]) -> BudgetConfig:
     b = DEFAULTS["budget"]
     store = _string(source, "budget.store", budget.get("store", b["store"]))
     if store != "local" and not store.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(source, "budget.store", f'must be "local" or a redis://HOST:PORT/DB URL, got {store!r}')
+        shown = public_url(store)  # a refused URL still holds its password: never shown
+        raise ConfigError(source, "budget.store", f'must be "local" or a redis://HOST:PORT/DB URL, got {shown!r}')
     downshift = budget.get("downshift", b["downshift"])
     if not isinstance(downshift, bool):
         raise ConfigError(source, "budget.downshift", f"must be true or false, got {downshift!r}")
