@@ -4,8 +4,10 @@ pygls' reader drops a message it cannot decode (so a request is never answered, 
 invalid UTF-8 is lost), dies on a header line longer than the stream's limit, and reads whatever
 Content-Length says. Here:
 
-- a header line over the limit, or a frame without Content-Length, is skipped and reading resumes
-  at the next frame (resynchronise); a body over MAX_BODY_BYTES cannot be skipped safely (its end
+- a header line over the limit, a frame without Content-Length, or junk is skipped and reading
+  resumes at the next `Content-Length:` anywhere in the bytes (resynchronise: the junk before a
+  header rarely ends with a line break); a Content-Length too large is cut where the next frame's
+  header starts inside the body; a body over MAX_BODY_BYTES cannot be skipped safely (its end
   is unknown), so the server exits with a message and the editor restarts it;
 - the body is decoded with invalid UTF-8 replaced (U+FFFD), and lone surrogates (`\\ud800` escapes)
   are replaced too, so an edit is applied, never dropped, and positions stay aligned (one UTF-16
@@ -57,33 +59,152 @@ def scrub(value: Any) -> Any:
     return value
 
 
-async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
-    """The next frame's body; None at the end of the stream. Skips malformed headers."""
-    content_length: int | None = None
-    while True:
-        try:
-            line = await reader.readline()
-        except ValueError:  # a line over the limit: asyncio has dropped it
-            log.warning("client input: header line over %d bytes skipped", HEADER_LIMIT_BYTES)
-            content_length = None
-            continue
-        if not line:
+# "Content-Length" where a frame may start: anywhere in the bytes, not only at a line start, since
+# the junk before it (a body cut short by a wrong length, a body sent without a header) ends
+# without a line break.
+_HEADER_START = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
+_LENGTH_LINE = re.compile(rb"content-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r?\n", re.IGNORECASE)
+_OTHER_HEADER = re.compile(rb"[A-Za-z0-9-]{1,64}:[^\r\n]{0,4096}\r?\n")
+# A header inside a body: a raw line break after "Content-Length: N" cannot be in valid JSON (a
+# string escapes it), so it is the next frame, swallowed by a Content-Length that was too large.
+_HEADER_IN_BODY = re.compile(rb"content-length[ \t]*:[ \t]*\d{1,12}[ \t]*\r?\n", re.IGNORECASE)
+
+
+def _partial(word: bytes) -> bytes:
+    """A pattern for any non-empty prefix of `word` + ": 123\\r" (nested optional groups)."""
+    pattern = rb"(?:[ \t]*(?::[ \t]*\d{0,12}[ \t]*\r?)?)?"
+    for char in reversed(word[1:]):
+        pattern = rb"(?:" + re.escape(bytes([char])) + pattern + rb")?"
+    return re.escape(word[:1]) + pattern
+
+
+# The first bytes of a header at the very end of a body: "C", "Content-Le", "Content-Length: 12\r".
+_PARTIAL_HEADER = re.compile(_partial(b"content-length") + rb"\Z", re.IGNORECASE)
+# Skipped junk keeps this much of its tail (a header split across two reads), and a body is
+# searched this far past its claimed end: longer than "Content-Length: " + 12 digits + blanks.
+_KEEP = 48
+_CHUNK = 1 << 16
+
+
+class FrameReader:
+    """Frames from an untrusted byte stream. Malformed input is skipped and reading resumes at the
+    next `Content-Length:`, wherever it is in the bytes; a body whose length was too large is cut
+    where the next frame's header starts, so the requests after a bad frame are still answered.
+    The buffer holds at most one frame plus one read: skipped bytes are dropped as they are seen,
+    so a stream of junk costs time in proportion to its length."""
+
+    def __init__(self, reader: asyncio.StreamReader):
+        self._reader = reader
+        self._buffer = bytearray()
+        self._eof = False
+        self.skipped = 0  # bytes skipped as junk
+        self._run = 0  # of them, since the last frame
+        self._why: str | None = None  # the first reason worth a warning in this run
+
+    async def _fill(self) -> bool:
+        if self._eof:
+            return False
+        chunk = await self._reader.read(_CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def _skip(self, count: int, why: str) -> None:
+        if count <= 0:
+            return
+        junk = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        self.skipped += count
+        # Other headers (Content-Type) and blank lines before a frame are not worth a warning;
+        # anything else is, once per run of junk (a 2 MiB line is one warning, not thirty).
+        if (
+            self._why is None
+            and junk.strip()
+            and not all(_OTHER_HEADER.fullmatch(line + b"\n") for line in junk.strip().splitlines())
+        ):
+            self._why = why
+        self._run += count
+
+    def _resynchronised(self) -> None:
+        if self._why is not None:
+            log.warning("client input: %s, %d bytes skipped before the next frame", self._why, self._run)
+        self._why, self._run = None, 0
+
+    async def next(self) -> bytes | None:
+        """The next frame's body; None at the end of the stream."""
+        while True:
+            start = _HEADER_START.search(self._buffer)
+            if start is None:
+                # No header yet: drop the junk but a tail that may be the start of one.
+                self._skip(len(self._buffer) - _KEEP, "no Content-Length header")
+                if not await self._fill():
+                    return None
+                continue
+            self._skip(start.start(), "junk before a header")
+            header = await self._header()
+            if header is None:
+                continue
+            length, body_start = header
+            if length > MAX_BODY_BYTES:
+                raise FatalFrame(f"a message of {length} bytes (over {MAX_BODY_BYTES}): cannot resynchronise")
+            self._resynchronised()
+            return await self._body(body_start, length)
+
+    async def _header(self) -> tuple[int, int] | None:
+        """At a `Content-Length` that starts the buffer: (length, where the body starts), or None
+        when it is not a valid header block (it is skipped, and the search resumes after it)."""
+        while True:
+            line = _LENGTH_LINE.match(self._buffer)
+            if line is not None:
+                break
+            # Undecided while the line is still arriving; anything else is not a header.
+            if b"\n" in self._buffer[:64] or len(self._buffer) >= 64 or not await self._fill():
+                self._skip(1, "a Content-Length header that is not one")
+                return None
+        at = line.end()
+        while True:
+            if self._buffer.startswith(b"\r\n", at) or self._buffer.startswith(b"\n", at):
+                end = at + (2 if self._buffer[at] == 13 else 1)
+                return int(line.group(1)), end
+            other = _OTHER_HEADER.match(self._buffer, at)
+            if other is not None:
+                at = other.end()
+                continue
+            pending = len(self._buffer) - at
+            if pending < 4200 and b"\n" not in self._buffer[at:] and await self._fill():
+                continue  # the next header line is still arriving
+            self._skip(1, "a header block with a line that is not a header")
             return None
-        if line in (b"\r\n", b"\n"):
-            if content_length is None:
-                continue  # a blank line without a frame: keep looking for the next header
-            break
-        match = _CONTENT_LENGTH.match(line.strip())
-        if match is not None:
-            content_length = int(match.group(1))
-        elif not line.lower().startswith(b"content-type:"):
-            log.warning("client input: not an LSP header, skipped (%d bytes)", len(line))
-    if content_length > MAX_BODY_BYTES:
-        raise FatalFrame(f"a message of {content_length} bytes (over {MAX_BODY_BYTES}): cannot resynchronise")
-    try:
-        return await reader.readexactly(content_length)
-    except asyncio.IncompleteReadError:
-        return None
+
+    async def _body(self, start: int, length: int) -> bytes | None:
+        """`length` bytes from `start`, or fewer when the next frame's header turns up inside them
+        (the length was too large: waiting for the rest would never answer again)."""
+        claimed = start + length
+        scanned = start
+        while True:
+            available = len(self._buffer)
+            # A little past the claimed end too: a header that straddles it started inside the body.
+            found = _HEADER_IN_BODY.search(self._buffer, max(start, scanned - _KEEP), min(available, claimed + _KEEP))
+            if found is not None and found.start() < claimed:
+                log.warning("client input: a Content-Length too large (the next frame starts inside the body)")
+                return self._take(start, found.start())
+            if available >= claimed:
+                # The body may end with the first bytes of a header whose rest has not arrived yet
+                # (valid JSON never ends so: this waits only on a frame that is junk anyway).
+                tail = _PARTIAL_HEADER.search(self._buffer, max(start, claimed - _KEEP), claimed)
+                if tail is not None and available < claimed + _KEEP and await self._fill():
+                    continue
+                return self._take(start, claimed)
+            scanned = available
+            if not await self._fill():
+                return None
+
+    def _take(self, start: int, end: int) -> bytes:
+        body = bytes(self._buffer[start:end])
+        del self._buffer[:end]
+        return body
 
 
 class Dispatcher:

@@ -12,7 +12,7 @@ from typing import Optional
 
 from pygls.io_ import StdoutWriter
 
-from tierline.lsp.framing import HEADER_LIMIT_BYTES, Dispatcher, FatalFrame, read_frame
+from tierline.lsp.framing import HEADER_LIMIT_BYTES, Dispatcher, FatalFrame, FrameReader
 from tierline.lsp.server import TierlineServer, server
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,11 @@ async def _read_stdio(ls: TierlineServer) -> int:
     reader = asyncio.StreamReader(limit=HEADER_LIMIT_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     dispatcher = Dispatcher(ls.protocol)
+    frames = FrameReader(reader)
     stop = ls._stop_event
     while stop is None or not stop.is_set():
         try:
-            body = await read_frame(reader)
+            body = await frames.next()
         except FatalFrame as error:
             # Exit cleanly so the editor restarts the server; say why where the editor shows stderr.
             log.error("client input: %s; exiting so the editor restarts the server", error)
