@@ -39,6 +39,7 @@ from tierline.config.model import (
     CompletionConfig,
     Config,
     ConfigError,
+    ContextConfig,
     LedgerConfig,
     ModelSpec,
     PrivacyConfig,
@@ -178,6 +179,22 @@ def _privacy(source: str, raw: Any) -> PrivacyConfig:
     if not isinstance(redact, bool):
         raise ConfigError(source, "privacy.redact", f"must be true or false, got {redact!r}")
     return PrivacyConfig(exclude=tuple(exclude), redact=redact)
+
+
+def _context(source: str, raw: Any) -> ContextConfig:
+    table = _table(source, "context", raw)
+    _check_keys(source, "context", table, DEFAULTS["context"])
+    known = DEFAULTS["context"]["sources"]
+    sources = table.get("sources", known)
+    if not isinstance(sources, (list, tuple)) or any(s not in known for s in sources):
+        raise ConfigError(source, "context.sources", f"must be a list of {', '.join(known)}; got {sources!r}")
+    budgets = _table(source, "context.max_tokens", table.get("max_tokens", {}))
+    _check_keys(source, "context.max_tokens", budgets, DEFAULTS["context"]["max_tokens"])
+    max_tokens = tuple(
+        (tier, _integer(source, f"context.max_tokens.{tier}", budgets.get(tier, default), 0, LIMITS["window_chars"]))
+        for tier, default in DEFAULTS["context"]["max_tokens"].items()
+    )
+    return ContextConfig(tuple(dict.fromkeys(sources)), max_tokens)
 
 
 def _model(source: str, index: int, raw: Any) -> ModelSpec:
@@ -385,6 +402,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         models=models,
         sources=(source,),
         privacy=_privacy(source, raw.get("privacy", {})),
+        context=_context(source, raw.get("context", {})),
     )
 
 

@@ -108,6 +108,11 @@ DEFAULTS: dict[str, Any] = {
     "models": DEFAULT_MODELS,
     # Added to the built-in excludes (tierline/privacy); redact: secrets become placeholders before sending.
     "privacy": {"exclude": [], "redact": True},
+    # Cross-file context (tierline/context): its sources, and its tokens per tier (docs/benchmarks.md).
+    "context": {
+        "sources": ["definitions", "neighbours", "recent_edits"],
+        "max_tokens": {"cheap": 1536, "mid": 1024, "premium": 1024},
+    },
 }
 
 # Editor-side sections an LSP client may send along with ours; not server config.
@@ -220,6 +225,16 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class ContextConfig:
+    sources: tuple[str, ...] = ("definitions", "neighbours", "recent_edits")
+    max_tokens: tuple[tuple[str, int], ...] = (("cheap", 1536), ("mid", 1024), ("premium", 1024))
+
+    def budget(self, tier: str) -> int:
+        """Tokens of cross-file context for a tier (0: none)."""
+        return dict(self.max_tokens).get(tier, 0) if self.sources else 0
+
+
+@dataclass(frozen=True)
 class Config:
     routing: RoutingConfig
     cache: CacheConfig
@@ -229,6 +244,7 @@ class Config:
     models: tuple[ModelSpec, ...]
     sources: tuple[str, ...] = ("built-in defaults",)
     privacy: PrivacyConfig = PrivacyConfig()
+    context: ContextConfig = ContextConfig()
     # Told to the user once: keys an untrusted workspace file may not set, and were ignored.
     notices: tuple[str, ...] = ()
     # Why no model is configured: the config was refused and nothing good came before it.
