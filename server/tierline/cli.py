@@ -18,6 +18,7 @@ Start here:
   tierline doctor               check config, API keys, grammars and cache (--live: call each model)
   tierline score app.py:12:5    why a cursor position goes to which tier
   tierline estimate [PATH]      what tierline would cost on a repository, before you give it a key
+  tierline bench [PATH]         each model and the routing measured on your own code (paid calls)
   tierline report               what completions cost, per tier and model, vs all-premium
   tierline calibrate            thresholds proposed from what you accepted (--apply writes them)
   tierline serve                the language server on stdio (your editor starts this)
@@ -57,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--per-day", type=int, default=300, metavar="N", help="completions a day for the monthly figure (default 300)"
     )
+
+    from tierline.bench.arguments import add_arguments as bench_arguments
+
+    bench_arguments(commands.add_parser("bench", help="hide code that exists, ask the models for it, compare"))
 
     calibrate = commands.add_parser("calibrate", help="thresholds proposed from what was accepted (shares, parity)")
     calibrate.add_argument("--json", action="store_true", help="print JSON")
@@ -110,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         from tierline.commands.estimate import run_estimate
 
         return run_estimate(args.path, as_json=args.json, per_day=args.per_day)
+    if command == "bench":
+        from tierline.commands.bench import run_bench
+
+        return run_bench(args)
     if command == "trust":
         from tierline.commands.trust import run_trust
 

@@ -37,6 +37,7 @@ ADDED_COLUMNS = {
     "cached_tokens_in": "INTEGER NOT NULL DEFAULT 0",
     "cost_source": "TEXT NOT NULL DEFAULT 'estimated'",
     "redactions": "INTEGER NOT NULL DEFAULT 0",
+    "bench": "INTEGER NOT NULL DEFAULT 0",
 }
 COST_SOURCES: tuple[str, ...] = ("reported", "usage", "estimated")
 
@@ -63,6 +64,7 @@ class CallRow:
     cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
     cost_source: str = "estimated"  # "reported" by the provider, "usage" (its tokens x prices) or "estimated"
     redactions: int = 0  # secrets replaced by placeholders in the prompt (the count, never a secret)
+    bench: bool = False  # a `tierline bench` call: real spend, never shown to a user (no fate, no acceptance)
 
 
 class Ledger:
@@ -86,8 +88,8 @@ class Ledger:
         ts = time.time() if timestamp is None else timestamp
         self._conn().execute(
             "INSERT INTO calls (request_id, ts, day, language, tier, model, tokens_in, tokens_out, cost_usd,"
-            " baseline_usd, latency_ms, outcome, cached, cached_tokens_in, cost_source, redactions)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " baseline_usd, latency_ms, outcome, cached, cached_tokens_in, cost_source, redactions, bench)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.request_id,
                 ts,
@@ -105,6 +107,7 @@ class Ledger:
                 row.cached_tokens_in,
                 row.cost_source if row.cost_source in COST_SOURCES else "estimated",
                 row.redactions,
+                int(row.bench),
             ),
         )
 

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 from tierline import config as tl_config
 from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
 from tierline.devtools.corpus import corpus_completion
+from tierline.devtools.oracle import Oracle
 from tierline.devtools.quality import QualityModel
 
 FAULTS: tuple[str, ...] = (
@@ -679,6 +680,7 @@ class Simulator:
         self._changed = asyncio.Event()
         self.base_url = ""
         self.quality = QualityModel()  # the simulated user's verdict on each answer (devtools/quality.py)
+        self.oracle: Oracle | None = None  # the code really there, for `tierline bench` (devtools/oracle.py)
 
     # -- control
 
@@ -817,6 +819,9 @@ class Simulator:
         record = self._open_record(request, parsed.model, parsed.stream)
         record["prefix"], record["suffix"] = parsed.prefix, parsed.suffix  # what left the machine (privacy tests)
         behaviour = self._behaviours.take(parsed.model)
+        if self.oracle is not None and behaviour.answer is None and behaviour.fault is None:
+            truth = self.oracle.answer(self.quality, parsed.model, parsed.prefix, parsed.suffix, parsed.language)
+            behaviour = behaviour if truth is None else dataclasses.replace(behaviour, answer=truth)
         try:
             result = await self._answer(connection, parsed, behaviour, record["id"])
         except OSError:  # ConnectionResetError, BrokenPipeError: the client left while we wrote
@@ -1136,6 +1141,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--write-config", metavar="FILE", help="write a tierline config pointed at the simulator")
     parser.add_argument("--cache-dir", default="", help="[cache] dir for the written config")
     parser.add_argument("--ledger-dir", default="", help="[ledger] dir for the written config")
+    parser.add_argument("--oracle", metavar="DIR", help="answer with the code really in DIR (tierline bench)")
     return parser.parse_args(argv)
 
 
@@ -1149,6 +1155,7 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
 
 async def _serve(args: argparse.Namespace) -> int:
     simulator = Simulator(latency_ms=args.latency_ms)
+    simulator.oracle = Oracle(Path(args.oracle)) if args.oracle else None
     base_url = await simulator.start(args.host, args.port)
     try:
         if args.write_config:
