@@ -1,0 +1,273 @@
+"""The sources together, for the pipeline: what the editor does feeds them, a request asks them
+for ranked, redacted candidates from files that may give snippets.
+
+`RepositoryContext.candidates` runs on the event loop in every request: it only reads tables
+(the definitions index, the neighbours' windows, the recent-edits ring) and cuts lines from open
+documents. Reading files and parsing happen in the worker process (`background.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierline.context import background, budget
+from tierline.context.definitions import Definition
+from tierline.context.index import DefinitionIndex
+from tierline.context.neighbours import QUERY_LINES, Neighbours
+from tierline.context.recent_edits import RecentEdits
+from tierline.context.snippet import DEFINITIONS, NEIGHBOURS, RECENT_EDITS, Snippet
+from tierline.context.symbols import wanted_names
+from tierline.context.workspace import Workspace
+from tierline.privacy.redaction import Redaction, redact_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tierline.analysis.documents import Document
+
+log = logging.getLogger(__name__)
+
+# What a request considers: the wanted names looked up, definitions per name, candidates in all.
+NAMES_LOOKED_UP = 60
+DEFINITIONS_PER_NAME = 3
+HEAD_CHARS = 20_000
+# A document changed in the editor is read again after it has been quiet this long.
+REINDEX_AFTER_S = 0.5
+
+
+@dataclass
+class _Open:
+    document: Document
+    path: str
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class ContextStatus:
+    indexed_files: int = 0
+    definitions: int = 0
+    ready: bool = False
+    build_seconds: float = 0.0
+    neighbour_documents: list[str] = field(default_factory=list)
+
+
+class RepositoryContext:
+    def __init__(
+        self,
+        workspace_root: Path | None,
+        excluded: Callable[[str], str | None],
+        patterns: tuple[str, ...] = (),
+        log_user: Callable[[str], None] = lambda text: None,
+    ):
+        self.workspace = Workspace(workspace_root, excluded)
+        self.index = DefinitionIndex()
+        self.neighbours = Neighbours()
+        self.recent = RecentEdits()
+        self._patterns = patterns
+        self._log_user = log_user
+        self._open: dict[str, _Open] = {}
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._build: asyncio.Task[None] | None = None
+        self._reading: set[asyncio.Future[Any]] = set()
+
+    # -- the editor's side ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start building the index (needs a running event loop; no workspace: nothing to do)."""
+        if self.workspace.given is None or self._build is not None:
+            return
+        self._build = asyncio.ensure_future(self._build_index())
+
+    def _worker(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    async def _build_index(self) -> None:
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        root = str(self.workspace.given)
+        try:
+            files = await loop.run_in_executor(self._worker(), background.list_files, root, self._patterns)
+            for i in range(0, len(files), background.BATCH_FILES):
+                batch = files[i : i + background.BATCH_FILES]
+                read = await loop.run_in_executor(self._worker(), background.read_batch, root, self._patterns, batch)
+                opened = {entry.path for entry in self._open.values()}
+                for path, definitions in read:
+                    if path not in opened:  # an open document's own text wins over the file's
+                        self.index.set(path, definitions)
+            # The documents opened meanwhile are read too before the index says it is built.
+            await asyncio.gather(*self._reading, return_exceptions=True)
+        except (concurrent.futures.process.BrokenProcessPool, OSError, RuntimeError) as error:
+            log.warning("the definitions index could not be built: %s", error)
+            return
+        stats = self.index.stats
+        stats.definitions = sum(len(self.index.defined_in(p)) for p in list(self.index._by_path))
+        stats.seconds = time.monotonic() - started
+        stats.ready = True
+        self._log_user(
+            f"tierline: indexed the definitions of {stats.files:,} files in {stats.seconds:.1f} s"
+            f" ({stats.definitions:,} definitions)"
+        )
+
+    def opened(self, document: Document) -> None:
+        path = self.workspace.relative(document.uri)
+        if path is None:
+            return
+        self._open[document.uri] = _Open(document, path)
+        self._reread(document.uri)
+
+    def changed(self, document: Document, rows: list[int]) -> None:
+        entry = self._open.get(document.uri)
+        if entry is None:
+            return
+        for row in rows:
+            self.recent.changed(entry.path, row)
+        if entry.timer is not None:
+            entry.timer.cancel()
+        try:
+            entry.timer = asyncio.get_running_loop().call_later(REINDEX_AFTER_S, self._reread, document.uri)
+        except RuntimeError:  # no loop (a unit test): read now
+            self._reread(document.uri)
+
+    def saved(self, uri: str) -> None:
+        if uri in self._open:
+            self._reread(uri)
+
+    def closed(self, uri: str) -> None:
+        entry = self._open.pop(uri, None)
+        if entry is not None and entry.timer is not None:
+            entry.timer.cancel()
+        # Its windows stay among the neighbours: a recently opened document.
+
+    def _reread(self, uri: str) -> None:
+        entry = self._open.get(uri)
+        if entry is None:
+            return
+        entry.timer = None
+        document, path = entry.document, entry.path
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            definitions, windows = background.read_text(path, document.language, document.source, True)
+            self._apply(path, definitions, windows)
+            return
+        future = loop.run_in_executor(
+            self._worker(), background.read_text, path, document.language, document.source, True
+        )
+
+        def done(f: asyncio.Future[tuple[list[Definition], Any]]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            self._apply(path, *f.result())
+
+        future.add_done_callback(done)
+        self._reading.add(future)
+        future.add_done_callback(self._reading.discard)
+
+    def _apply(self, path: str, definitions: list[Definition], windows: Any) -> None:
+        self.index.set(path, definitions)
+        if windows is not None:
+            self.neighbours.set_windows(path, windows)
+
+    def close(self) -> None:
+        if self._build is not None:
+            self._build.cancel()
+        for entry in self._open.values():
+            if entry.timer is not None:
+                entry.timer.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def status(self) -> ContextStatus:
+        stats = self.index.stats
+        return ContextStatus(stats.files, stats.definitions, stats.ready, stats.seconds, self.neighbours.paths())
+
+    # -- a request's side -----------------------------------------------------------------------
+    def candidates(self, document: Document, prefix: str, suffix: str, sources: tuple[str, ...]) -> list[Snippet]:
+        """Snippets that may go into this request's prompt, unranked and unredacted; none for a
+        document that may not give or take snippets (untitled, outside the workspace, excluded)."""
+        here = self.workspace.relative(document.uri)
+        if here is None or not sources:
+            return []
+        out: list[Snippet] = []
+        if DEFINITIONS in sources:
+            out.extend(self._definitions(document, here, prefix, suffix))
+        if NEIGHBOURS in sources:
+            query = "\n".join(prefix.splitlines()[-QUERY_LINES:])
+            for n in self.neighbours.best(query, exclude=(here,)):
+                reason = f"similar to the code at the cursor (Jaccard {n.jaccard:.2f})"
+                out.append(Snippet(NEIGHBOURS, n.path, n.line, n.text, 0.4 + n.jaccard, reason))
+        if RECENT_EDITS in sources:
+            for edit in self.recent.chunks(self._lines_of, lambda path, row: path == here):
+                reason = "recently edited" if edit.age == 0 else f"recently edited ({edit.age} edits ago)"
+                out.append(Snippet(RECENT_EDITS, edit.path, edit.line, edit.text, 0.6 / (1 + edit.age), reason))
+        return out
+
+    def choose(self, candidates: list[Snippet], max_tokens: int, redact: bool) -> tuple[tuple[Snippet, ...], Redaction]:
+        """The candidates ranked and cut to `max_tokens`, each file asked again whether it may give
+        snippets (an ignore file may have changed since it was indexed), each snippet redacted."""
+        redaction = Redaction()
+        if max_tokens <= 0 or not candidates:
+            return (), redaction
+        allowed: dict[str, bool] = {}
+        while True:
+            chosen = budget.fit(candidates, max_tokens)
+            for snippet in chosen:
+                if snippet.path not in allowed:
+                    allowed[snippet.path] = self.workspace.relative(self.workspace.uri_of(snippet.path)) is not None
+            if all(allowed[s.path] for s in chosen):
+                break
+            candidates = [c for c in candidates if allowed.get(c.path, True)]
+        if not redact:
+            return chosen, redaction
+        hidden = []
+        for snippet in chosen:
+            text, _ = redact_text(snippet.text, redaction)
+            hidden.append(snippet if text == snippet.text else dataclasses.replace(snippet, text=text))
+        return tuple(hidden), redaction
+
+    def _definitions(self, document: Document, here: str, prefix: str, suffix: str) -> list[Snippet]:
+        head = document.source[:HEAD_CHARS].decode("utf-8", errors="ignore")
+        local = {d.name for d in self.index.defined_in(here)}
+        out = []
+        for wanted in wanted_names(prefix, suffix, head, local)[:NAMES_LOOKED_UP]:
+            found = [d for d in self.index.lookup(wanted.name) if d.path != here]
+            if not found:
+                continue
+            # The module the file imports it from first; then fewer same-named definitions rank higher.
+            found.sort(key=lambda d: (not _from_module(d.path, wanted.module), d.path))
+            spread = 1.0 / len(found) ** 0.5
+            for rank, definition in enumerate(found[:DEFINITIONS_PER_NAME]):
+                hint = _from_module(definition.path, wanted.module)
+                score = wanted.weight * (1.0 if hint else spread) / (1 + rank)
+                reason = f"defines {wanted.name}, {wanted.reason}"
+                out.append(Snippet(DEFINITIONS, definition.path, definition.line, definition.text, score, reason))
+        return out
+
+    def _lines_of(self, path: str, first: int, last: int) -> str | None:
+        entry = next((e for e in self._open.values() if e.path == path), None)
+        if entry is None:
+            return None
+        document = entry.document
+        if first >= len(document.line_starts):
+            return None
+        start = document.line_starts[first]
+        end_line = min(last + 1, len(document.line_starts))
+        end = document.line_starts[end_line] if end_line < len(document.line_starts) else len(document.source)
+        return document.source[start:end].decode("utf-8", errors="replace")
+
+
+def _from_module(path: str, module: str) -> bool:
+    if not module:
+        return False
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    folder = path.rsplit("/", 2)[-2] if path.count("/") >= 1 else ""
+    return stem == module or (stem in ("__init__", "index", "mod") and folder == module)
