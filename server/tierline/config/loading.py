@@ -398,6 +398,13 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
                 0,
                 LIMITS["debounce_ms"],
             ),
+            latency_vs_cost=_number(
+                source,
+                "completion.latency_vs_cost",
+                completion.get("latency_vs_cost", c["latency_vs_cost"]),
+                0.0,
+                1000.0,
+            ),
         ),
         models=models,
         sources=(source,),

@@ -103,7 +103,8 @@ DEFAULTS: dict[str, Any] = {
         "max_tokens": 128,
         "prefix_chars": 3000,
         "suffix_chars": 1000,
-        "debounce_ms": 75,
+        "debounce_ms": 0,
+        "latency_vs_cost": 1.0,
     },
     "models": DEFAULT_MODELS,
     # Added to the built-in excludes (tierline/privacy); redact: secrets become placeholders before sending.
@@ -212,7 +213,9 @@ class CompletionConfig:
     max_tokens: int = 128
     prefix_chars: int = 3000
     suffix_chars: int = 1000
-    debounce_ms: int = 75
+    debounce_ms: int = 0  # least wait before an automatic request (the cost-aware wait comes on top)
+    # How much wasted spend a second of waiting is worth, in cents (completion/session.py).
+    latency_vs_cost: float = 1.0
 
     def enabled_for(self, language: str) -> bool:
         return not self.languages or language in self.languages

@@ -34,6 +34,7 @@ LOWER_ONLY: tuple[tuple[str, str, bool], ...] = (
     ("completion", "max_tokens", False),
     ("completion", "prefix_chars", False),
     ("completion", "suffix_chars", False),
+    ("completion", "latency_vs_cost", False),  # lower: waits longer, fewer calls
 )
 
 # Numbers that may only go up (each still bounded by validation).
