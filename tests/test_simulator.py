@@ -307,6 +307,7 @@ async def test_request_record_fields(sim: Simulator, client: httpx.AsyncClient) 
         "stream",
         "status",
         "outcome",
+        "first_token",  # the first chunk of a stream is out (billed from there)
         "received_at",
         "duration_ms",
         "authorization",

@@ -823,7 +823,7 @@ class Simulator:
             truth = self.oracle.answer(self.quality, parsed.model, parsed.prefix, parsed.suffix, parsed.language)
             behaviour = behaviour if truth is None else dataclasses.replace(behaviour, answer=truth)
         try:
-            result = await self._answer(connection, parsed, behaviour, record["id"])
+            result = await self._answer(connection, parsed, behaviour, record)
         except OSError:  # ConnectionResetError, BrokenPipeError: the client left while we wrote
             result = _Outcome("disconnected", None, False)
         if result.outcome == "ok":
@@ -834,7 +834,7 @@ class Simulator:
         return result.keep_alive
 
     async def _answer(
-        self, connection: Connection, request: CompletionRequest, behaviour: Behaviour, number: int
+        self, connection: Connection, request: CompletionRequest, behaviour: Behaviour, record: Record
     ) -> _Outcome:
         fault = behaviour.fault
         if fault == "hang":
@@ -850,9 +850,9 @@ class Simulator:
         if fault in ("rate_limit", "server_error"):
             return await self._send_error(connection, behaviour)
         text, finish = _apply_limits(answer_text(request, behaviour), request.stop, request.max_tokens)
-        ident = f"{'chatcmpl' if request.api == 'chat' else 'cmpl'}-sim{number}"
+        ident = f"{'chatcmpl' if request.api == 'chat' else 'cmpl'}-sim{record['id']}"
         if request.stream:
-            return await self._send_stream(connection, (request, started), behaviour, ident, text, finish)
+            return await self._send_stream(connection, (request, started), behaviour, ident, text, finish, record)
         return await self._send_whole(connection, request, fault, ident, text, finish)
 
     async def _send_error(self, connection: Connection, behaviour: Behaviour) -> _Outcome:
@@ -887,6 +887,7 @@ class Simulator:
         ident: str,
         text: str,
         finish: str,
+        record: Record,
     ) -> _Outcome:
         request, started = timed
         content, closing = stream_events(request, ident, text, finish)
@@ -907,6 +908,9 @@ class Simulator:
             if index and await connection.wait_or_disconnect(first_at + index * gap_s - clock()):
                 return _Outcome("disconnected", 200, False)
             await connection.send_event(event)
+            if not index:  # the first token is out: billed from here (tests wait on it)
+                record["first_token"] = True
+                self._notify()
         if behaviour.fault == "cut_stream":
             connection.close()  # no [DONE], no terminating chunk
             return _Outcome("cut_stream", 200, False)
@@ -953,6 +957,7 @@ class Simulator:
             "stream": stream,
             "status": None,
             "outcome": "pending",
+            "first_token": False,
             "received_at": request.received_at,
             "duration_ms": None,
             "authorization": "authorization" in request.headers,  # presence only, never the value
