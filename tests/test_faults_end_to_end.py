@@ -109,5 +109,6 @@ async def test_stale_answer_is_dropped_when_the_user_typed_something_else(start_
     completion = await pending
 
     assert completion.text is None
-    assert "stale" in completion.route["reason"]
-    assert completion.route["model"] == FIRST_CHEAP  # paid for, recorded, not shown
+    # The change alone hangs the call up (issue 19); an answer that still came is dropped as stale.
+    assert "no longer agreed" in completion.route["reason"] or "stale" in completion.route["reason"]
+    assert completion.route["attempts"][0]["model"] == FIRST_CHEAP

@@ -74,9 +74,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         "debounce",
         "the debounce never waits",
         "completion/pipeline.py",
-        "await self.sleep(debounce_s(document, completion.debounce_ms))",
+        "await self.sleep(self.wait_s(state))",
         "pass",
-        (B + "test_an_automatic_request_waits_the_debounce_before_calling_a_model",),
+        (
+            B + "test_an_automatic_request_waits_the_debounce_before_calling_a_model",
+            "tests/test_typing_reuse.py::test_the_wait_before_a_call_follows_the_price_of_the_tier",
+        ),
     ),
     Mutation(
         "output-price",
@@ -167,7 +170,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "state.surroundings.is_stale(document, request.offset, answer.text)",
         "False",
-        ("tests/test_faults_end_to_end.py::test_stale_answer_is_dropped_when_the_user_typed_something_else",),
+        ("tests/test_typing_reuse.py::test_an_answer_for_code_changed_while_it_came_is_not_shown",),
     ),
     Mutation(
         "baseline-output",
@@ -219,6 +222,43 @@ MUTATIONS: tuple[Mutation, ...] = (
         'if ".openai.azure.com" in host_of(model):',
         "if False:",
         ("tests/test_docs_configs.py",),
+    ),
+    Mutation(
+        "reuse-never",
+        "a newer key never takes the answer of the call under way: typing that agrees pays again",
+        "completion/pipeline.py",
+        "reused = await self._adopt(state, flight)",
+        "reused = None",
+        ("tests/test_typing_reuse.py::test_typing_what_the_answer_says_costs_one_call_and_serves_the_rest",),
+    ),
+    Mutation(
+        "cancel-hangs-up",
+        "a cancelled request hangs its call up even when the typing agrees with the answer",
+        "completion/pipeline.py",
+        "self.sessions.review(state.cursor.document.uri, state.cursor.document.source)\n            raise",
+        "self.sessions.hang_up(state.cursor.document.uri)\n            raise",
+        (
+            "tests/test_typing_reuse.py::test_an_answer_that_came_after_its_request_was_cancelled_is_served_to_the_next_key",
+        ),
+    ),
+    Mutation(
+        "keep-unknown",
+        "a call with no first token yet is kept through typing (billed when it answers)",
+        "completion/session.py",
+        "return not typed",
+        "return True",
+        ("tests/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",),
+    ),
+    Mutation(
+        "no-hang-up-on-change",
+        "typing that contradicts the answer does not hang the call up until the next request",
+        "lsp/server.py",
+        "ls.engine.sessions.review(document.uri, document.source)",
+        "pass",
+        (
+            "tests/test_typing_reuse.py::test_typing_that_contradicts_the_answer_hangs_the_call_up",
+            "tests/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",
+        ),
     ),
 )
 

@@ -29,7 +29,17 @@ from tierline.completion import downshift, hedging, postprocess
 from tierline.completion.explain import explain_position
 from tierline.completion.prompts import cut_window, estimate_tokens, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
-from tierline.completion.session import DocumentSessions, ShownCompletion, Surroundings, debounce_s, typed_through
+from tierline.completion.session import (
+    DocumentSessions,
+    Flight,
+    ShownCompletion,
+    Surroundings,
+    agrees,
+    current_task_cancelling,
+    key_kind,
+    typed_through,
+    wait_s,
+)
 from tierline.config import Config, ModelSpec
 from tierline.privacy.gate import PrivacyGate
 from tierline.providers.base import (
@@ -50,6 +60,9 @@ from tierline.routing.router import Router
 from tierline.wire import ExplainResult, Outcome, StatsResult
 
 log = logging.getLogger(__name__)
+
+# What a wasted call is priced at, besides its prompt: about one line of answer (tokens).
+WASTED_ANSWER_TOKENS = 16
 
 Notify = Callable[[str, str], None]
 
@@ -100,65 +113,199 @@ class CompletionEngine:
 
     async def complete(self, request: CursorRequest) -> Routed:
         document, completion = request.document, self.config.completion
+        uri = document.uri
         # 1. Gate: a language turned off, manual mode, or a deletion never costs a call.
         if not completion.enabled_for(document.language):
             return Routed(None)
         if request.automatic and (completion.trigger == "manual" or document.last_change_was_deletion):
             return Routed(None)
+        if request.automatic:  # one automatic request per key (or per pause): the typist's rhythm
+            typed_at = document.last_change_at or time.monotonic()
+            self.sessions.rhythm.key(uri, key_kind(document.source, request.offset), typed_at)
         state = RequestState(request)
         if not self.config.models:  # the config was refused: fail closed, say why
             return Routed(None, state.route(None, f"no model: the config was refused ({self.config.refused})"))
         # Nothing of an excluded file leaves the machine: no call, no cache entry.
-        if (why := self.privacy.excluded(document.uri)) is not None:
+        if (why := self.privacy.excluded(uri)) is not None:
             state.excluded = why
             return Routed(None, state.route(None, f"excluded: {why}; nothing was sent"))
 
         # 2. Typing through what is shown costs no call, so it does not wait out the debounce.
-        shown = self.sessions.shown(document.uri)
+        shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
             self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
             typed = Answer(rest, shown.model, shown.tier, cached=True)
-            self.acceptance.continued(document.uri, state.request_id)
+            self.acceptance.continued(uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
-
-        # 3. Debounce automatic requests to the rhythm of the typing.
-        if request.automatic and completion.debounce_ms:
-            await self.sleep(debounce_s(document, completion.debounce_ms))
-            state.restart_clock()
-        version = document.version
         state.surroundings = Surroundings.at(document, request.offset)
+        # Nor through an answer that came for an earlier key, after its request was superseded.
+        ready = self.sessions.ready(uri)
+        rest = typed_through(ready, document.source, request.offset)
+        if rest is not None and ready is not None:
+            return self._reused(state, Answer(rest, ready.model, ready.tier, cached=True), ready)
 
-        # 4. Analyse the code at the cursor, 5. pick the tier.
+        # 3. A call under way for an earlier key whose answer agrees with what was typed since: its
+        # answer, minus what was typed, at no new cost (one that no longer agrees is hung up on).
+        flight = self.sessions.review(uri, document.source)
+        if flight is not None:
+            if flight.typed(document.source, request.offset) is not None:
+                reused = await self._adopt(state, flight)
+                if reused is not None:
+                    return reused
+            elif request.automatic and request.offset < flight.cursor(document.source):
+                return Routed(None)  # asked at an earlier key than the document has: a newer request follows
+            else:
+                self.sessions.hang_up(uri)  # asked elsewhere: this request's own call instead
+
+        # 4. Analyse the code at the cursor, 5. pick the tier: the wait depends on what a wasted
+        # call to that tier would cost.
+        version = document.version
         state.analysis = analysis = self.analyse(document, request.offset)
-        state.decision = decision = self.router.decide_tier(analysis.score, document.language)
+        state.decision = self.router.decide_tier(analysis.score, document.language)
 
-        # 6. The cache: an identical request costs nothing.
-        key = cache_key(analysis.window, decision.tier)
-        hit = self.books.cached(key)
-        # The cache holds placeholders, never secrets; one it cannot restore is a miss.
-        hit_text = analysis.redaction.restore(hit.text) if hit is not None else None
-        if hit is not None and hit_text is not None:
-            self._record(
-                state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
-            )
-            served = Answer(hit_text, hit.model, hit.tier, cached=True)
-            self._show(state, served)
-            return Routed(hit_text, state.route(served, "served from cache"))
+        # 6. The cache: an identical request costs nothing, and waits for nothing.
+        hit = self._cached(state)
+        if hit is not None:
+            return hit
 
-        # 7. Plan, 8. call, 9. clean and validate, 10. record: first valid answer wins.
+        # 7. Automatic requests wait for as long as a wasted call costs more than the waiting.
+        if request.automatic:
+            await self.sleep(self.wait_s(state))
+            state.restart_clock()
+            if document.version != version:  # typed meanwhile, in an editor that did not ask again
+                state.surroundings = Surroundings.at(document, request.offset)
+                state.analysis = analysis = self.analyse(document, request.offset)
+                state.decision = self.router.decide_tier(analysis.score, document.language)
+                version = document.version
+                if (hit := self._cached(state)) is not None:
+                    return hit
+
+        # 8. Plan, 9. call, 10. clean and validate, 11. record: first valid answer wins. The call is
+        # a flight of its own: a newer request may take its answer when typing agrees with it.
         self._maybe_probe(state)
-        answer = await self._walk(state, self.router.walk(decision.tier, document.language))
+        answer = await self._own_flight(state, self._launch(state))
         if answer is None:
             return Routed(None, state.route(None))
-        cached_text = analysis.redaction.hide(answer.text)
-        self.books.keep(key, CachedAnswer(cached_text, answer.model, answer.tier, 0, 0, answer.cost_usd))
 
-        # 11. Answer, unless the user has typed something else meanwhile (then it stays cached).
+        # 12. Answer, unless the user has typed something else meanwhile (then it stays cached).
         if document.version != version and state.surroundings.is_stale(document, request.offset, answer.text):
             return Routed(None, state.route(answer, "dropped as stale: the document moved on"))
         self._show(state, answer)
         return Routed(answer.text, state.route(answer))
+
+    def _cached(self, state: RequestState) -> Routed | None:
+        """The cache's answer for this window and tier, recorded as a free hit; None on a miss."""
+        assert state.analysis is not None and state.decision is not None
+        analysis = state.analysis
+        hit = self.books.cached(cache_key(analysis.window, state.decision.tier))
+        # The cache holds placeholders, never secrets; one it cannot restore is a miss.
+        hit_text = analysis.redaction.restore(hit.text) if hit is not None else None
+        if hit is None or hit_text is None:
+            return None
+        self._record(
+            state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
+        )
+        served = Answer(hit_text, hit.model, hit.tier, cached=True)
+        self._show(state, served)
+        return Routed(hit_text, state.route(served, "served from cache"))
+
+    def wait_s(self, state: RequestState) -> float:
+        """How long this automatic request waits before its call (`session.wait_s`): the tier's
+        first model's price for the prompt and a line of answer is what a wasted call costs, its
+        time to first token what a call can be hung up within at no cost."""
+        assert state.analysis is not None and state.decision is not None
+        completion = self.config.completion
+        least = completion.debounce_ms / 1000
+        models = self.config.models_in(state.decision.tier)
+        if not models:
+            return least
+        model = models[0]
+        wasted_usd = model.cost_usd(prompt_tokens(state.analysis.window), WASTED_ANSWER_TOKENS)
+        first_token_ms = self.router.health.latency(model).first_token_ewma_ms or 0.0
+        document = state.cursor.document
+        kind = key_kind(document.source, state.cursor.offset)
+        wait = wait_s(self.sessions.rhythm, kind, wasted_usd, first_token_ms / 1000, completion.latency_vs_cost)
+        # The wait counts from the key: what the editor waited before asking is part of it (VS Code
+        # asks 50 ms after the last key; the Neovim plugin at once).
+        since_key = time.monotonic() - document.last_change_at if document.last_change_at else 0.0
+        return max(least, wait - since_key, 0.0)
+
+    def _launch(self, state: RequestState) -> Flight:
+        """Start the call for this request as the document's flight; its answer is cached and kept
+        for the next keys even if this request is superseded before it comes."""
+        assert state.analysis is not None and state.decision is not None and state.surroundings is not None
+        analysis, tier, surroundings = state.analysis, state.decision.tier, state.surroundings
+        cursor = state.cursor
+        walk = self.router.walk(tier, cursor.document.language)
+
+        async def fly() -> Answer | None:
+            answer = await self._walk(state, walk)
+            if answer is not None:
+                cached_text = analysis.redaction.hide(answer.text)
+                key = cache_key(analysis.window, tier)
+                self.books.keep(key, CachedAnswer(cached_text, answer.model, answer.tier, 0, 0, answer.cost_usd))
+                came = ShownCompletion(
+                    cursor.offset, surroundings.before, answer.text, answer.model, answer.tier, state.request_id
+                )
+                self.sessions.answered(cursor.document.uri, came)
+            return answer
+
+        def partial() -> str | None:
+            progress = state.progress
+            if progress is None or not progress.accepted:
+                return None
+            return postprocess.clean(progress.text, analysis.window, analysis.single_line)
+
+        task = asyncio.ensure_future(fly())
+        source = cursor.document.source
+        flight = Flight(
+            cursor.offset, surroundings.before, surroundings.after, len(source), task, partial, state.request_id
+        )
+        self.sessions.fly(cursor.document.uri, flight)
+        return flight
+
+    async def _own_flight(self, state: RequestState, flight: Flight) -> Answer | None:
+        """This request's own call. If the request is cancelled (superseded by a newer key, or by
+        the editor) the call goes on only while what was typed agrees with its answer."""
+        try:
+            answer = await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            if flight.task.cancelled() and not current_task_cancelling():
+                state.note("hung up on: the typing no longer agreed with it")
+                return None
+            self.sessions.review(state.cursor.document.uri, state.cursor.document.source)
+            raise
+        return answer if isinstance(answer, Answer) else None
+
+    async def _adopt(self, state: RequestState, flight: Flight) -> Routed | None:
+        """Wait for the call under way for an earlier key; its answer minus what was typed since,
+        if it still agrees. None: it did not (it was hung up on, or its answer disagrees)."""
+        document, offset = state.cursor.document, state.cursor.offset
+        try:
+            answer = await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            if flight.task.cancelled() and not current_task_cancelling():
+                return None
+            self.sessions.review(document.uri, document.source)
+            raise
+        if not isinstance(answer, Answer):
+            return None
+        typed = flight.typed(document.source, offset)
+        if typed is None or not agrees(answer.text.encode("utf-8"), typed, done=True):
+            return None
+        rest = answer.text.encode("utf-8")[len(typed) :].decode("utf-8", errors="ignore")
+        if not rest.strip():
+            return None
+        return self._reused(state, Answer(rest, answer.model, answer.tier, cached=True), flight)
+
+    def _reused(self, state: RequestState, answer: Answer, call: Flight | ShownCompletion) -> Routed:
+        """The answer of a call made for an earlier key, minus what was typed since: free."""
+        self._record(state, Charge(answer.tier, answer.model, Outcome.OK, cached=True))
+        self._show(state, answer)
+        typed = state.cursor.document.source[call.offset : state.cursor.offset].decode("utf-8", errors="replace")
+        why = f"the call of request {call.request_id}, made for an earlier key: typed {typed!r}, the rest shown"
+        return Routed(answer.text, state.route(answer, why))
 
     def analyse(self, document: Document, offset: int) -> Analysis:
         completion = self.config.completion
@@ -241,6 +388,7 @@ class CompletionEngine:
         call tierline hung up on settled to what the provider bills for it (estimated)."""
         call: CallResult | None = None
         progress = CallProgress()
+        state.progress = progress  # the answer so far, for a newer request to judge the call by
         try:
             call = await self._attempt(state, model, api_key, on_first_token, progress)
         finally:

@@ -12,7 +12,7 @@ from tierline.completion.prompts import PromptWindow
 from tierline.completion.session import Surroundings
 from tierline.config import ModelSpec
 from tierline.privacy.redaction import Redaction
-from tierline.providers.base import CallResult
+from tierline.providers.base import CallProgress, CallResult
 from tierline.routing.tiers import TierDecision
 from tierline.wire import AttemptPayload, Outcome, RoutePayload
 
@@ -139,6 +139,8 @@ class RequestState:
     downshifted: str | None = None  # the tier asked for, when the budget moved the request down
     # Why the document is excluded (nothing is sent), or "".
     excluded: str = ""
+    # The call under way (its answer so far), once one started.
+    progress: CallProgress | None = None
 
     @property
     def language(self) -> str:

@@ -1,30 +1,122 @@
 """Per-document state between requests: the request in flight (a newer one supersedes it), the
-completion last shown (typing-through), the typing rhythm (debounce), and telling a stale answer.
+model call under way (kept for a newer request while the typing agrees with it), the completion
+last shown (typing-through), the typist's rhythm and the cost-aware wait, and telling a stale
+answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from tierline.analysis.documents import Document
 
-# Debounce of automatic requests: a multiple of the user's recent gap between keystrokes, so a
-# request waits out the next key while they type fast and fires soon after they pause.
-DEBOUNCE_GAP_FACTOR = 1.6
-DEBOUNCE_MAX_FACTOR = 4
 # How much code before the cursor must be unchanged for typing-through and freshness.
 TYPING_CONTEXT_BYTES = 256
+
+# -- the wait before an automatic call ------------------------------------------------------------
+# `[completion] latency_vs_cost` = 1.0 means a second of waiting is worth $0.01 of wasted spend.
+LATENCY_USD_PER_S = 0.01
+# A wait never exceeds this: past it the typist has paused, whatever the rhythm says.
+MAX_WAIT_S = 0.6
+# A gap between keys longer than this ends a burst.
+BURST_PAUSE_S = 0.6
+# What a key is followed by, before the typist's own keys say otherwise: (went on, paused) in
+# pseudo-counts. Mid-identifier the burst almost always goes on; after `(`, `:`, `{`, `=` or a
+# newline a pause is far likelier.
+RHYTHM_PRIOR: dict[str, tuple[float, float]] = {
+    "word": (9.0, 1.0),
+    "opener": (4.0, 6.0),
+    "newline": (4.0, 6.0),
+    "space": (7.0, 3.0),
+    "other": (7.0, 3.0),
+}
+# Gaps between keys inside a burst, before the typist's own: an ordinary pace (seconds).
+GAP_PRIOR = (0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.3)
+GAP_SAMPLES = 64
+_OPENERS = frozenset(b"(:{=[,")
 
 T = TypeVar("T")
 
 
-def debounce_s(document: Document, debounce_ms: int) -> float:
-    """How long an automatic request waits: the configured least, longer while typing fast."""
-    base = debounce_ms / 1000
-    return min(max(base, DEBOUNCE_GAP_FACTOR * document.typing_gap_s), DEBOUNCE_MAX_FACTOR * base)
+def key_kind(source: bytes, offset: int) -> str:
+    """What the key just typed (the byte before the cursor) was, for the rhythm."""
+    if offset <= 0:
+        return "newline"
+    before = source[max(0, offset - 80) : offset]
+    last = before[-1]
+    if last in b"\n" or not before.rsplit(b"\n", 1)[-1].strip():
+        return "newline"  # a new line, or indentation after one
+    if last in _OPENERS:
+        return "opener"
+    if chr(last).isalnum() or last == ord("_"):
+        return "word"
+    if last in b" \t":
+        return "space"
+    return "other"
+
+
+class Rhythm:
+    """The typist's rhythm, learned from their automatic requests (one per key in VS Code and
+    Neovim): after each kind of key, how often typing went on; and the gaps between keys of a burst."""
+
+    def __init__(self) -> None:
+        self._counts = {kind: list(prior) for kind, prior in RHYTHM_PRIOR.items()}
+        self._gaps: deque[float] = deque(GAP_PRIOR, maxlen=GAP_SAMPLES)
+        self._last: dict[str, tuple[str, float]] = {}
+
+    def key(self, uri: str, kind: str, now: float) -> None:
+        """A key of `kind` was typed in `uri` at `now` (monotonic seconds)."""
+        previous = self._last.get(uri)
+        self._last[uri] = (kind, now)
+        if previous is None:
+            return
+        last_kind, at = previous
+        gap = now - at
+        went_on = gap <= BURST_PAUSE_S
+        counts = self._counts[last_kind]
+        counts[0 if went_on else 1] += 1
+        if sum(counts) > 200:  # the recent rhythm counts most
+            counts[0], counts[1] = counts[0] / 2, counts[1] / 2
+        if went_on:
+            self._gaps.append(gap)
+
+    def goes_on(self, kind: str) -> float:
+        """The chance another key follows a key of `kind` within a burst."""
+        went_on, paused = self._counts[kind]
+        return went_on / (went_on + paused)
+
+    def later_than(self, seconds: float) -> float:
+        """The chance the next key of a burst comes later than `seconds` after the last one."""
+        return sum(1 for gap in self._gaps if gap > seconds) / len(self._gaps)
+
+    def gaps(self) -> list[float]:
+        return sorted(self._gaps)
+
+
+def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: float, latency_vs_cost: float) -> float:
+    """How long an automatic request waits before its call: the wait that costs least in expected
+    latency plus expected wasted spend.
+
+    Waiting w costs w of latency when the burst has ended (1 - p, p the chance typing goes on after
+    this kind of key), at `latency_vs_cost` x $0.01 a second. Calling after w wastes a billed call
+    when typing goes on (p) and the next key comes after the call's first token (w + the model's
+    time to first token): before its first token a call is hung up unbilled. A cheap call is worth
+    no wait; a premium one waits out the gaps of a burst, less the model's own time to first token.
+    """
+    go_on = rhythm.goes_on(kind)
+    value = latency_vs_cost * LATENCY_USD_PER_S
+
+    def expected_cost(wait: float) -> float:
+        return value * (1 - go_on) * wait + wasted_call_usd * go_on * rhythm.later_than(wait + first_token_s)
+
+    candidates = [0.0, MAX_WAIT_S] + [
+        gap - first_token_s + 0.005 for gap in rhythm.gaps() if 0 < gap - first_token_s + 0.005 < MAX_WAIT_S
+    ]
+    return min(candidates, key=lambda wait: (expected_cost(wait), wait))
 
 
 @dataclass
@@ -36,6 +128,7 @@ class ShownCompletion:
     text: str
     model: str
     tier: str
+    request_id: str = ""  # the request whose call it answered
 
 
 def typed_through(shown: ShownCompletion | None, source: bytes, offset: int) -> str | None:
@@ -78,13 +171,73 @@ class Surroundings:
         return not text.encode("utf-8").startswith(typed)
 
 
+@dataclass
+class Flight:
+    """A model call under way for a document, from a cursor. A newer request in the same document
+    waits for it instead of calling again while what was typed since it began agrees with its
+    answer; it is hung up on when the typing makes the answer useless (before its first token,
+    when nothing can agree with it yet, at no cost)."""
+
+    offset: int
+    before: bytes
+    after: bytes
+    length: int  # the document's length when the call began
+    task: asyncio.Future[Any]  # resolves to the answer (completion.request.Answer) or None
+    # The answer so far, cleaned for the cursor; None before the first token (nothing billed yet).
+    partial: Callable[[], str | None] = field(default=lambda: None)
+    request_id: str = ""  # the request that made the call
+
+    def cursor(self, source: bytes) -> int:
+        """Where the cursor is if the document changed only by typing at the call's cursor."""
+        return self.offset + len(source) - self.length
+
+    def typed(self, source: bytes, offset: int | None = None) -> bytes | None:
+        """What was typed at the call's cursor since it began (the cursor is then at `offset`,
+        by default where typing alone would have left it); None when the document changed in any
+        other way (a deletion, an edit elsewhere, the cursor moved back)."""
+        grown = len(source) - self.length
+        if offset is None:
+            offset = self.cursor(source)
+        if offset < self.offset or offset - self.offset != grown:
+            return None
+        if source[max(0, self.offset - TYPING_CONTEXT_BYTES) : self.offset] != self.before:
+            return None
+        if source[offset : offset + len(self.after)] != self.after:
+            return None
+        return source[self.offset : offset]
+
+    def useful(self, source: bytes) -> bool:
+        """Worth keeping for what was typed since it began."""
+        typed = self.typed(source)
+        if typed is None:
+            return False
+        answer = self.partial()
+        if answer is None:
+            # No first token yet: nothing typed can be told to agree with it, and a call hung up
+            # now is not billed. Kept only while nothing was typed.
+            return not typed
+        return agrees(answer.encode("utf-8"), typed, done=False)
+
+
+def agrees(answer: bytes, typed: bytes, *, done: bool) -> bool:
+    """The answer (so far, unless `done`) agrees with what was typed at its cursor."""
+    if done:
+        return answer.startswith(typed) and len(typed) < len(answer)
+    return answer.startswith(typed) or typed.startswith(answer)
+
+
 class DocumentSessions:
     """What each open document has going on between requests."""
 
     def __init__(self) -> None:
         self._shown: dict[str, ShownCompletion] = {}
+        # Answers that came for an earlier key (their request may have been superseded): typing
+        # through one is served like typing through a shown completion.
+        self._ready: dict[str, ShownCompletion] = {}
+        self._flights: dict[str, Flight] = {}
         self._inflight: dict[str, asyncio.Task[object]] = {}
         self._superseded: set[asyncio.Task[object]] = set()
+        self.rhythm = Rhythm()
 
     async def run_latest(self, uri: str, work: Callable[[], Awaitable[T]], superseded: T) -> T:
         """Run `work`, cancelling an older request still running for the same document; a request
@@ -98,7 +251,7 @@ class DocumentSessions:
         try:
             return await task
         except asyncio.CancelledError:
-            if task in self._superseded and not _current_task_cancelling():
+            if task in self._superseded and not current_task_cancelling():
                 return superseded
             raise
         finally:
@@ -109,23 +262,57 @@ class DocumentSessions:
     def shown(self, uri: str) -> ShownCompletion | None:
         return self._shown.get(uri)
 
+    def ready(self, uri: str) -> ShownCompletion | None:
+        return self._ready.get(uri)
+
+    def answered(self, uri: str, answer: ShownCompletion) -> None:
+        self._ready[uri] = answer
+
+    def fly(self, uri: str, flight: Flight) -> None:
+        """`flight` is the document's call under way now (an older one was hung up or is done)."""
+        self._flights[uri] = flight
+        flight.task.add_done_callback(
+            lambda _: self._flights.pop(uri, None) if self._flights.get(uri) is flight else None
+        )
+
+    def review(self, uri: str, source: bytes) -> Flight | None:
+        """The document's call under way if it is still worth having after the latest typing;
+        one that is not is hung up on."""
+        flight = self._flights.get(uri)
+        if flight is None or flight.task.done():
+            return None
+        if flight.useful(source):
+            return flight
+        self.hang_up(uri)
+        return None
+
+    def hang_up(self, uri: str) -> None:
+        flight = self._flights.pop(uri, None)
+        if flight is not None:
+            flight.task.cancel()
+
     def show(self, uri: str, shown: ShownCompletion) -> None:
         self._shown[uri] = shown
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)
+        self._ready.pop(uri, None)
+        self.hang_up(uri)
         task = self._inflight.pop(uri, None)
         if task is not None and not task.done():
             task.cancel()
 
     def forget_shown(self) -> None:
         self._shown.clear()
+        self._ready.clear()
 
     def cancel_all(self) -> None:
+        for flight in list(self._flights.values()):
+            flight.task.cancel()
         for task in list(self._inflight.values()):
             task.cancel()
 
 
-def _current_task_cancelling() -> bool:
+def current_task_cancelling() -> bool:
     task = asyncio.current_task()
     return bool(task is not None and hasattr(task, "cancelling") and task.cancelling())

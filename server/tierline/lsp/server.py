@@ -188,6 +188,8 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
     document.version = params.text_document.version
     if ls.engine is not None:
         ls.engine.acceptance.document_changed(document.uri, document.source)
+        # A call under way that this typing makes useless is hung up on now, not at the next request.
+        ls.engine.sessions.review(document.uri, document.source)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
