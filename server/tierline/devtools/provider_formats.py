@@ -358,7 +358,48 @@ def litellm_cost(body: dict[str, Any], headers: dict[str, str]) -> Reply:
     return Reply(events=events, headers=[("x-litellm-response-cost", "0.000321")])
 
 
+def azure_content_filter(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """Azure OpenAI: the content filter fires mid-answer; the stream ends with `content_filter`."""
+    events = [*content_events("total = compute(va"), data(chunk(None, "content_filter")), data("[DONE]")]
+    return Reply(events=events)
+
+
+def openrouter_moderation(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """OpenRouter: a model that requires moderation, and this input was flagged (403, with metadata)."""
+    metadata = {"reasons": ["violence"], "flagged_input": "def total_of(values):", "provider_name": "OpenAI"}
+    message = "deepseek/deepseek-v4-flash requires moderation on OpenRouter. Your input was flagged."
+    return Reply(403, {"error": {"code": 403, "message": message, "metadata": metadata}})
+
+
+def groq_chat(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """Groq: a stream's usage under `x_groq.usage` in the last chunk, not `usage`."""
+    last = chunk(None, "stop", x_groq={"id": "req_01", "usage": usage(120, 7, queue_time=0.01)})
+    return Reply(events=[*content_events(), data(last), data("[DONE]")])
+
+
+def gemini_error_array(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """Gemini's OpenAI-compatible endpoint: an error body that is a JSON array of error objects."""
+    error = {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}
+    return Reply(400, [{"error": error}])
+
+
+def busy_retry_after(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """A single 503 that says when to come back."""
+    return Reply(503, error_json("The server is busy.", "server_error"), [("Retry-After", "30")])
+
+
+def litellm_no_db(body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    """LiteLLM's proxy started without a database: a key that is not its master key."""
+    return Reply(400, error_json("Authentication Error, No connected db.", "auth_error", "400"))
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "azure-content-filter": azure_content_filter,
+    "openrouter-moderation": openrouter_moderation,
+    "groq-chat": groq_chat,
+    "gemini-error-array": gemini_error_array,
+    "busy-retry-after": busy_retry_after,
+    "litellm-no-db": litellm_no_db,
     "openai-chat": openai_chat,
     "openai-bad-key": openai_bad_key,
     "openai-unknown-model": openai_unknown_model,

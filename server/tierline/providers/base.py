@@ -102,6 +102,14 @@ class Rejected(ProviderError):
     outcome = Outcome.REJECTED
 
 
+class Flagged(ProviderError):
+    """The provider's moderation or content filter refused this input, or cut this answer (OpenRouter's
+    403 "input was flagged", Azure's `finish_reason: content_filter`): another model answers this
+    request, and this one stays in use, since another input passes. Not the key's fault."""
+
+    outcome = Outcome.REJECTED
+
+
 class Provider(Protocol):
     async def complete(self, call: CallRequest) -> CallResult:
         """One call. Raises ProviderError; asyncio.CancelledError passes through (connection closed)."""

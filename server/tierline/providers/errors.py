@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tierline.providers.base import (
+    Flagged,
     ProviderError,
     ProviderTimeout,
     RateLimited,
@@ -62,7 +63,10 @@ def advice(status: int | None, api_key_env: str | None) -> str:
 
 
 def message_of(payload: Any) -> str:
-    """The human part of an error payload: OpenAI/OpenRouter/Anthropic `error.message`, `detail`, `message`."""
+    """The human part of an error payload: OpenAI/OpenRouter/Anthropic `error.message`, `detail`,
+    `message`; Gemini's error bodies are a JSON array of such objects."""
+    if isinstance(payload, list):
+        return next((found for item in payload[:5] if (found := message_of(item))), "")
     if isinstance(payload, Mapping):
         error = payload.get("error")
         if isinstance(error, Mapping):
@@ -101,6 +105,25 @@ def _validation_messages(value: Any, depth: int = 0) -> str:
     return ""
 
 
+# A refusal of this input, not of the key or the model: OpenRouter's moderation 403 ("... your input
+# was flagged"), Azure's `content_filter` code on a prompt.
+_FLAGGED = re.compile(r"(?i)\bflagged\b|\bmoderation\b|content[_ ]filter")
+FLAGGED_NOTE = "this input was flagged; the next model answers this request, and this model stays in use"
+# LiteLLM's proxy without a database cannot look a key up: it answers any key but its master key
+# with 400 "No connected db.". The fix is the key (or the gateway's setup), not the request.
+_NO_DB = re.compile(r"(?i)no connected db")
+NO_DB_NOTE = (
+    "a LiteLLM proxy without a database accepts only its master key: use the master key, "
+    "or connect the proxy's database for virtual keys"
+)
+
+
+def _code_of(payload: Any) -> str:
+    error = payload.get("error") if isinstance(payload, Mapping) else None
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return str(code or "").lower()
+
+
 def error_from_status(
     status: int, body: bytes, retry_after: str | None, secrets: tuple[str, ...] = ()
 ) -> ProviderError:
@@ -111,7 +134,13 @@ def error_from_status(
         payload = body.decode("utf-8", "replace")
     said = mask_secrets(message_of(payload), secrets)
     detail = f"HTTP {status}" + (f": {said}" if said else "")
-    if status == 429:
+    if status in (400, 403, 422) and (_FLAGGED.search(said) or _code_of(payload) == "content_filter"):
+        return Flagged(f"{detail} ({FLAGGED_NOTE})", status=status)
+    if status in (400, 401) and _NO_DB.search(said):
+        # Told as the key's refusal (401): the advice then points at the key.
+        return Rejected(f"{detail} ({NO_DB_NOTE})", status=401)
+    if status == 429 or (status == 503 and retry_after):
+        # A 503 with Retry-After says "come back then", as a 429 does: honoured the same way.
         return RateLimited(detail, parse_retry_after(retry_after), status=status)
     if status == 408:
         return ProviderTimeout(detail, status=status)

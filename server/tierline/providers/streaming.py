@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from tierline.providers.base import ProviderError, ServerError
+from tierline.providers.base import Flagged, ProviderError, ServerError
 from tierline.providers.errors import error_from_object
 from tierline.providers.sse import SseEvent
 
@@ -94,6 +94,9 @@ class OpenAIStreamReader(StreamReader):
         if chunk.get("error"):
             raise self._fail(chunk["error"])
         usage = chunk.get("usage")
+        groq = chunk.get("x_groq")
+        if not isinstance(usage, dict) and isinstance(groq, dict):
+            usage = groq.get("usage")  # Groq puts the usage of a stream under `x_groq`
         if isinstance(usage, dict):
             self.usage = openai_usage(usage)
         choices = chunk.get("choices")
@@ -119,6 +122,12 @@ class OpenAIStreamReader(StreamReader):
         if isinstance(finish, str) and finish:
             if finish == "error":
                 raise ServerError("the provider ended the stream with finish_reason `error`")
+            if finish == "content_filter":
+                # Azure cuts the answer where its filter fired ("total = compute(va"): never shown.
+                raise Flagged(
+                    "the provider's content filter cut the answer (finish_reason `content_filter`); "
+                    "the next model answers this request"
+                )
             self.finish_reason = finish
 
 
