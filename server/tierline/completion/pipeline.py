@@ -162,7 +162,9 @@ class CompletionEngine:
         # call to that tier would cost.
         version = document.version
         state.analysis = analysis = self.analyse(document, request.offset)
-        state.decision = self.router.decide_tier(analysis.score, document.language)
+        # A one-shot escalation is used by the request that calls or is served (`_use_escalation`), not
+        # by one a newer key supersedes while it waits.
+        state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
 
         # 6. The cache: an identical request costs nothing, and waits for nothing.
         hit = self._cached(state)
@@ -176,13 +178,14 @@ class CompletionEngine:
             if document.version != version:  # typed meanwhile, in an editor that did not ask again
                 state.surroundings = Surroundings.at(document, request.offset)
                 state.analysis = analysis = self.analyse(document, request.offset)
-                state.decision = self.router.decide_tier(analysis.score, document.language)
+                state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
                 version = document.version
                 if (hit := self._cached(state)) is not None:
                     return hit
 
         # 8. Plan, 9. call, 10. clean and validate, 11. record: first valid answer wins. The call is
         # a flight of its own: a newer request may take its answer when typing agrees with it.
+        self._use_escalation(state)
         self._maybe_probe(state)
         answer = await self._own_flight(state, self._launch(state))
         if answer is None:
@@ -207,8 +210,14 @@ class CompletionEngine:
             state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
         )
         served = Answer(hit_text, hit.model, hit.tier, cached=True)
+        self._use_escalation(state)
         self._show(state, served)
         return Routed(hit_text, state.route(served, "served from cache"))
+
+    def _use_escalation(self, state: RequestState) -> None:
+        """The user's one-shot escalation (`tierline.escalate`) is used up by this request."""
+        if state.decision is not None and state.decision.reason.endswith("escalated by the user"):
+            self.router.tiers.escalate_next = False
 
     def wait_s(self, state: RequestState) -> float:
         """How long this automatic request waits before its call (`session.wait_s`): the tier's

@@ -32,8 +32,10 @@ M.defaults = {
   settings = {},
   -- Ask for a suggestion while typing in insert mode. `false`: only on `keymaps.trigger`.
   auto_trigger = true,
-  -- Wait this long after the last keystroke before asking (mirrors `[completion] debounce_ms`).
-  debounce_ms = 75,
+  -- Extra wait after the last keystroke before asking (mirrors `[completion] debounce_ms`). 0: ask on
+  -- every change and let the server decide how long to wait (`[completion] latency_vs_cost`): it
+  -- knows the tier, what a wasted call costs and the typing rhythm, and a newer request supersedes.
+  debounce_ms = 0,
   -- Use Neovim's own `vim.lsp.inline_completion` when it exists (0.12+): true, false or "auto".
   native = "auto",
   keymaps = {

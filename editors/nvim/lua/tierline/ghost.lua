@@ -1,5 +1,5 @@
---- Ghost text for Neovim 0.10 / 0.11 (no `vim.lsp.inline_completion`): debounced
---- `textDocument/inlineCompletion` requests while typing, drawn with extmarks.
+--- Ghost text for Neovim 0.10 / 0.11 (no `vim.lsp.inline_completion`):
+--- `textDocument/inlineCompletion` requests while typing (the server waits), drawn with extmarks.
 local api = vim.api
 local lsp = require("tierline.lsp")
 
@@ -234,7 +234,8 @@ function M.request(st, kind)
   end
 end
 
---- Ask after `debounce_ms` of quiet.
+--- Ask on the next turn of the event loop (changes of one turn ask once), or after `debounce_ms` of
+--- quiet when set: the server owns the wait before a model call.
 function M.schedule(st)
   stop_timer(st)
   cancel_inflight(st)
