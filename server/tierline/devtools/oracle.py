@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tierline.completion.prompts import CURSOR_MARKER
 from tierline.devtools.quality import SHARPNESS, QualityModel, _unit, sigmoid
 
 # How much of the prefix and the suffix locate the position in a file (the window may be cut).
 PREFIX_KEY = 160
 SUFFIX_KEY = 160
 LONGEST_ANSWER = 4000
+CHAT_INSTRUCTION = f"Complete the code at {CURSOR_MARKER}.\n"  # completion/prompts.py:chat_messages
 # Longer hidden code is harder to get exactly right: per line after the first, per character.
 PER_EXTRA_LINE = 0.05
 PER_CHAR = 0.001
@@ -53,6 +55,7 @@ class Oracle:
 
     def hidden(self, prefix: str, suffix: str) -> str | None:
         """The code a file holds between this prefix and this suffix, or None (not found)."""
+        prefix = prefix.rpartition(CHAT_INSTRUCTION)[2]  # a chat prompt's code starts after its instruction
         key = prefix[-PREFIX_KEY:]
         head = suffix[:SUFFIX_KEY]
         if not key:

@@ -1,0 +1,285 @@
+"""`tierline bench`: the real CLI against the simulator on 127.0.0.1, answering with the code that
+was really there (devtools/oracle.py) when the model's skill beats the position's hidden difficulty."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_privacy_end_to_end import ALL_SECRETS, SECRETS_PY
+from tierline.devtools.oracle import Oracle
+from tierline.devtools.simulator import SimulatorThread, sim_config, write_toml
+from tierline.privacy.redaction import PLACEHOLDER_PREFIX
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CONTRACT_MODEL_KEYS = {"tier", "exact", "edit_similarity", "parse_rate", "cost_usd", "p50_ms", "p95_ms"}
+MODELS = ("deepseek-v4-flash", "qwen2.5-coder-32b", "claude-haiku", "claude-sonnet", "claude-opus")
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorThread]:
+    with SimulatorThread() as thread:
+        yield thread
+
+
+def oracle(sim: SimulatorThread, root: Path, skills: dict[str, float] | None = None) -> None:
+    """The simulator answers from the files under root (what `tierline simulator --oracle` does)."""
+
+    def attach() -> None:
+        simulator = sim._simulator  # the in-process simulator behind the thread
+        simulator.oracle = Oracle(root)
+        simulator.quality.configure({"skills": skills or {}})
+
+    sim._call(attach)
+
+
+def config(sim: SimulatorThread, tmp_path: Path, overrides: dict[str, Any] | None = None) -> Path:
+    raw = sim_config(sim.base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
+    raw.update(overrides or {})
+    path = tmp_path / "tierline.toml"
+    write_toml(raw, path)
+    return path
+
+
+def bench(
+    sim: SimulatorThread, tmp_path: Path, *args: str, stdin: str = "", overrides: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIERLINE_CONFIG": str(config(sim, tmp_path, overrides))}
+    return subprocess.run(
+        [sys.executable, "-m", "tierline", "bench", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=300,
+    )
+
+
+def ledger(tmp_path: Path) -> list[sqlite3.Row]:
+    db = sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def fates(tmp_path: Path) -> int:
+    db = sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")
+    try:
+        if not db.execute("SELECT name FROM sqlite_master WHERE name = 'fates'").fetchall():
+            return 0
+        return int(db.execute("SELECT COUNT(*) FROM fates").fetchone()[0])
+    finally:
+        db.close()
+
+
+def prices() -> dict[str, tuple[float, float]]:
+    from tierline.config import DEFAULT_MODELS
+
+    return {m["name"]: (m["input_per_mtok"], m["output_per_mtok"]) for m in DEFAULT_MODELS}
+
+
+def exact_on(result: dict[str, Any], model: str, tier: str) -> int:
+    return sum(c["results"][model]["exact"] for c in result["cases"] if c["tier"] == tier)
+
+
+def test_bench_measures_each_model_and_the_routing_priced_to_the_token(sim, tmp_path):
+    oracle(sim, FIXTURES, skills={"deepseek-v4-flash": 0.3})  # a weak cheap model (the one routed cheap)
+    run = bench(
+        sim,
+        tmp_path,
+        str(FIXTURES),
+        "--positions",
+        "45",
+        "--seed",
+        "3",
+        "--yes",
+        "--json",
+        "--html",
+        str(tmp_path / "bench.html"),
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+
+    # The contract's shape: every configured model, routed and all-premium, the two ratios.
+    assert result["positions"] == 45
+    assert set(result["by_model"]) == set(MODELS)
+    for row in result["by_model"].values():
+        assert CONTRACT_MODEL_KEYS <= set(row)
+        assert all(0 <= row[k] <= 1 for k in ("exact", "edit_similarity", "parse_rate"))
+    routed, premium = result["routed"], result["all_premium"]
+    assert set(routed) == set(premium) == {"exact", "edit_similarity", "cost_usd"}
+    assert result["quality_retained"] == pytest.approx(routed["exact"] / premium["exact"], abs=1e-3)
+    assert result["cost_ratio"] == pytest.approx(routed["cost_usd"] / premium["cost_usd"], abs=1e-3)
+    low, high = result["interval"]["quality_retained"]
+    assert low <= result["quality_retained"] <= high
+    # Stratified: each tier gets its third of the positions.
+    assert [sum(c["tier"] == t for c in result["cases"]) for t in ("cheap", "mid", "premium")] == [15, 15, 15]
+
+    # The weak cheap model misses on hard positions (those tierline sends premium) and much less on
+    # easy ones; the premium model gets the hard ones. The report names the misroutes.
+    assert exact_on(result, "deepseek-v4-flash", "premium") < exact_on(result, "claude-opus", "premium") - 3
+    assert exact_on(result, "deepseek-v4-flash", "cheap") >= exact_on(result, "claude-opus", "cheap") - 2
+    assert result["by_model"]["deepseek-v4-flash"]["exact"] < result["by_model"]["qwen2.5-coder-32b"]["exact"]
+    assert result["quality_retained"] < 1
+    misroutes = result["misroutes"]
+    assert misroutes and all((m["model"], m["tier"]) == ("deepseek-v4-flash", "cheap") for m in misroutes)
+
+    # Every call is a ledger row marked bench, priced to the token, and none counts as shown.
+    rows = ledger(tmp_path)
+    assert len(rows) == 45 * 5 and all(row["bench"] == 1 for row in rows)
+    for row in rows:
+        p_in, p_out = prices()[row["model"]]
+        assert row["cost_usd"] == pytest.approx((row["tokens_in"] * p_in + row["tokens_out"] * p_out) / 1e6, abs=1e-12)
+    for name, figures in result["by_model"].items():
+        assert figures["cost_usd"] == round(sum(r["cost_usd"] for r in rows if r["model"] == name), 8)
+    assert result["spent_usd"] == round(sum(r["cost_usd"] for r in rows), 8)
+    assert fates(tmp_path) == 0
+    # The estimate asked for before the calls is within 20 % of what the ledger says they cost.
+    assert abs(result["estimated_usd"] - result["spent_usd"]) <= 0.2 * result["spent_usd"]
+
+    # The same command, resumed, calls nothing and prints the report: the headline with the interval.
+    calls = len(sim.requests())
+    again = bench(sim, tmp_path, str(FIXTURES), "--positions", "45", "--seed", "3", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert len(sim.requests()) == calls
+    headline = (
+        f"routed: {100 * result['quality_retained']:.1f}% of all-premium's exact matches "
+        f"at {100 * result['cost_ratio']:.1f}% of its cost"
+    )
+    assert headline in again.stdout.splitlines()
+    assert f"95% interval: {100 * low:.1f}%-{100 * high:.1f}% of the exact matches" in again.stdout
+    first = misroutes[0]
+    assert any(line.startswith(f"  {first['position']}  deepseek-v4-flash wrote") for line in again.stdout.splitlines())
+    assert html.escape(headline) in (tmp_path / "bench.html").read_text()
+
+
+def test_an_excluded_file_is_never_sampled_and_a_secret_never_sent(sim, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "private").mkdir(parents=True)
+    (repo / "app.py").write_text(SECRETS_PY + "".join(f"\ndef f{i}(x):\n    return x + {i}\n" for i in range(30)))
+    (repo / "private" / "billing.py").write_text(
+        "".join(f"def rate_{i}(x):\n    return x * {i}  # PRIVATE\n" for i in range(60))
+    )
+    (repo / ".aiexclude").write_text("private/\n")
+    oracle(sim, repo)
+    run = bench(sim, tmp_path, str(repo), "--positions", "20", "--yes", "--json", "--models", "claude-haiku")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+
+    assert result["positions"] == 20
+    assert all(c["position"].startswith("app.py:") for c in result["cases"])
+    sent = [r["prefix"] + r["suffix"] for r in sim.requests()]
+    assert len(sent) == len(ledger(tmp_path)) > 0
+    assert not any("PRIVATE" in text or "rate_" in text for text in sent)
+    assert not any(secret in text for text in sent for secret in ALL_SECRETS)
+    assert all(PLACEHOLDER_PREFIX in text for text in sent)  # the secrets went as placeholders
+    assert all(row["redactions"] >= 1 for row in ledger(tmp_path))  # counted, never the secret
+
+
+def test_nothing_is_sent_until_the_estimate_is_confirmed(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    run = bench(sim, tmp_path, str(FIXTURES), "--positions", "6", stdin="n\n")
+    assert run.returncode == 1
+    assert "model calls, estimated $" in run.stderr and "Go ahead? [y/N]" in run.stderr
+    assert "nothing sent" in run.stderr
+    assert sim.requests() == []
+
+    yes = bench(sim, tmp_path, str(FIXTURES), "--positions", "6", "--json", stdin="y\n")
+    assert yes.returncode == 0, yes.stderr
+    assert len(sim.requests()) == 6 * 5
+
+
+def test_max_usd_is_a_hard_stop(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    run = bench(sim, tmp_path, str(FIXTURES), "--positions", "20", "--yes", "--json", "--max-usd", "0.02")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    spent = sum(row["cost_usd"] for row in ledger(tmp_path))
+    assert 0 < spent <= 0.02
+    assert result["stopped"] == "--max-usd 0.02 reached"
+    assert result["spent_usd"] == round(spent, 8)
+    assert len(ledger(tmp_path)) < 20 * 5
+
+
+def test_ctrl_c_keeps_what_is_done_and_resume_goes_on(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    sim.set_behaviour("claude-opus", fault="hang")  # premium calls hang until Ctrl-C
+    env = {**os.environ, "TIERLINE_CONFIG": str(config(sim, tmp_path))}
+    args = [sys.executable, "-m", "tierline", "bench", str(FIXTURES), "--positions", "8", "--yes", "--json"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        sim.wait_for(lambda r: r["model"].endswith("claude-opus-4.5"), timeout=60)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "run the same command with --resume" in err
+    first = json.loads(out)
+    done = sum(row["positions"] for row in first["by_model"].values())
+    assert first["stopped"] == "interrupted" and 0 < done < 8 * 5
+    assert "claude-opus" not in first["by_model"]  # its calls were hung up on: nothing kept
+
+    sim.set_behaviour("claude-opus", fault=None)
+    before = len(sim.requests())
+    resumed = subprocess.run([*args, "--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming, {done} of 40 calls already done" in resumed.stderr
+    assert len(sim.requests()) - before == 40 - done  # only what was not done
+    assert all(row["positions"] == 8 for row in json.loads(resumed.stdout)["by_model"].values())
+
+
+def test_a_jsonl_suite_runs_the_same_comparison(sim, tmp_path):
+    cases = [
+        {"prefix": "def add(a, b):\n    return ", "expected": "a + b", "suffix": "\n", "language": "python"},
+        {
+            "prefix": "def neg(a):\n    return ",
+            "expected": "-a",
+            "suffix": "\n\n\nprint(neg(2))\n",
+            "language": "python",
+        },
+        {
+            "prefix": "func Max(a, b int) int {\n\t",
+            "expected": "if a > b {\n\t\treturn a\n\t}\n\treturn b",
+            "suffix": "\n}\n",
+            "language": "go",
+        },
+    ]
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(case) + "\n" for case in cases))
+    answers = tmp_path / "answers"  # the simulator's answer key: each case written out whole
+    answers.mkdir()
+    for number, case in enumerate(cases):
+        (answers / f"case{number}.txt").write_text(case["prefix"] + case["expected"] + case["suffix"])
+    oracle(sim, answers)
+    run = bench(sim, tmp_path, "--suite", str(suite), "--yes", "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["positions"] == 3
+    assert [c["position"] for c in result["cases"]] == ["suite:1", "suite:2", "suite:3"]
+    assert result["by_model"]["claude-opus"]["exact"] == 1.0
+    assert result["by_model"]["claude-opus"]["parse_rate"] == 1.0
+
+    (tmp_path / "bad.jsonl").write_text('{"prefix": "x"}\n')
+    bad = bench(sim, tmp_path, "--suite", str(tmp_path / "bad.jsonl"), "--yes")
+    assert bad.returncode == 2
+    assert "bad.jsonl:1: needs string fields prefix, suffix, expected, language" in bad.stderr
+
+
+def test_an_unknown_model_is_refused_by_name(sim, tmp_path):
+    run = bench(sim, tmp_path, str(FIXTURES), "--models", "gpt-9", "--yes")
+    assert run.returncode == 2
+    assert "no model named gpt-9" in run.stderr
+    assert sim.requests() == []
