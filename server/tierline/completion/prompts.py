@@ -1,13 +1,18 @@
 """Prompts sent to models: the windows of code around the cursor, and the chat and FIM shapes.
 
 The windows are cut here once, so that scoring (``context_tokens``), the cache key and the request
-all see the same text.
+all see the same text. The window carries the cross-file snippets chosen for it (`tierline/context`),
+so the cost estimate, the cache key and the request see those too.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tierline.context.snippet import Snippet
 
 # Marks the cursor inside the chat prompt; the simulator looks for it too.
 CURSOR_MARKER = "<|cursor|>"
@@ -35,6 +40,8 @@ class PromptWindow:
     filename: str
     prefix: str
     suffix: str
+    # Snippets of other files of the workspace, best first, within the tier's budget (redacted).
+    context: tuple[Snippet, ...] = ()
 
     @property
     def current_line_prefix(self) -> str:
@@ -67,8 +74,37 @@ def cut_window(text_before: str, text_after: str, language: str, filename: str, 
     return PromptWindow(language=language, filename=filename, prefix=prefix, suffix=suffix)
 
 
+def context_blocks(window: PromptWindow) -> str:
+    """The snippets as marked, named blocks (chat and Anthropic prompts): before the file."""
+    if not window.context:
+        return ""
+    blocks = "".join(s.block() for s in window.context)
+    return f"Code from other files of the repository, for reference:\n{blocks}\n"
+
+
+def comment_blocks(window: PromptWindow, comment: str) -> str:
+    """The snippets as a comment-prefixed block before the code (FIM models without repository
+    tokens), each headed by its path."""
+    out = []
+    for s in window.context:
+        out.append(f"{comment} Path: {s.path}\n")
+        out.extend(f"{comment} {line}".rstrip() + "\n" for line in s.text.rstrip().splitlines())
+    return "".join(out)
+
+
+def file_separator_blocks(window: PromptWindow, separator: str) -> str:
+    """The snippets in a repository-level FIM model's own format: each file after its separator
+    token and its path, then the current file's separator and path (Qwen2.5-Coder `<|file_sep|>`,
+    StarCoder2 `<file_sep>`)."""
+    if not window.context:
+        return ""
+    files = "".join(f"{separator}{s.path}\n{s.text.rstrip()}\n" for s in window.context)
+    return f"{files}{separator}{window.filename}\n"
+
+
 def chat_messages(window: PromptWindow) -> list[dict[str, str]]:
     user = (
+        f"{context_blocks(window)}"
         f"Language: {window.language}. File: {window.filename}.\n"
         f"Complete the code at {CURSOR_MARKER}.\n"
         f"{window.prefix}{CURSOR_MARKER}{window.suffix}"
@@ -77,5 +113,17 @@ def chat_messages(window: PromptWindow) -> list[dict[str, str]]:
 
 
 def prompt_tokens(window: PromptWindow) -> int:
-    """Estimate of the tokens the prompt sends (chat framing included: the larger shape)."""
-    return estimate_tokens(CHAT_SYSTEM) + estimate_tokens(window.prefix) + estimate_tokens(window.suffix) + 20
+    """Estimate of the tokens the prompt sends (chat framing included: the larger shape), the
+    cross-file snippets included."""
+    return (
+        estimate_tokens(CHAT_SYSTEM)
+        + estimate_tokens(window.prefix)
+        + estimate_tokens(window.suffix)
+        + 20
+        + context_tokens(window)
+    )
+
+
+def context_tokens(window: PromptWindow) -> int:
+    """Estimate of the tokens the snippets add (their framing included)."""
+    return estimate_tokens(context_blocks(window)) if window.context else 0

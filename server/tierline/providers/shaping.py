@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tierline import __version__
-from tierline.completion.prompts import CHAT_SYSTEM, CURSOR_MARKER, PromptWindow, chat_messages
+from tierline.completion.prompts import (
+    CHAT_SYSTEM,
+    CURSOR_MARKER,
+    PromptWindow,
+    chat_messages,
+    comment_blocks,
+    context_blocks,
+    file_separator_blocks,
+)
 from tierline.config import ModelSpec
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -119,11 +127,18 @@ def anthropic_body(model: ModelSpec, window: PromptWindow, max_tokens: int) -> d
     the prompt: it goes first, marked for prompt caching, so consecutive keystrokes in one place
     read it from the cache (Anthropic caches prefixes of 1,024+ tokens; shorter ones cost nothing)."""
     head, _, near = window.prefix.rpartition("\n\n")
-    intro = f"Language: {window.language}. File: {window.filename}.\nComplete the code at {CURSOR_MARKER}.\n"
+    # The cross-file snippets change less than the code at the cursor: they open the cached part.
+    intro = (
+        f"{context_blocks(window)}Language: {window.language}. File: {window.filename}.\n"
+        f"Complete the code at {CURSOR_MARKER}.\n"
+    )
     blocks: list[dict[str, Any]] = []
     if head:
         blocks.append({"type": "text", "text": intro + head + "\n\n", "cache_control": {"type": "ephemeral"}})
         blocks.append({"type": "text", "text": f"{near}{CURSOR_MARKER}{window.suffix}"})
+    elif window.context:
+        blocks.append({"type": "text", "text": intro, "cache_control": {"type": "ephemeral"}})
+        blocks.append({"type": "text", "text": f"{window.prefix}{CURSOR_MARKER}{window.suffix}"})
     else:
         blocks.append({"type": "text", "text": f"{intro}{window.prefix}{CURSOR_MARKER}{window.suffix}"})
     return {
@@ -136,6 +151,34 @@ def anthropic_body(model: ModelSpec, window: PromptWindow, max_tokens: int) -> d
     }
 
 
+# FIM models trained with repository-level tokens: the other files go before the current one,
+# each after the separator token and its path (Qwen2.5-Coder's and StarCoder2's formats).
+_FILE_SEPARATORS: tuple[tuple[str, str], ...] = (
+    ("qwen2.5-coder", "<|file_sep|>"),
+    ("qwen-2.5-coder", "<|file_sep|>"),
+    ("qwen3-coder", "<|file_sep|>"),
+    ("starcoder2", "<file_sep>"),
+)
+_LINE_COMMENTS = {"python": "#", "ruby": "#", "shellscript": "#", "perl": "#", "r": "#", "elixir": "#"}
+
+
+def file_separator(model: ModelSpec) -> str | None:
+    name = model.model.lower()
+    return next((token for family, token in _FILE_SEPARATORS if family in name), None)
+
+
+def fim_prompt(model: ModelSpec, window: PromptWindow) -> str:
+    """The FIM prompt: the snippets in the model's repository format when it has one, else as a
+    comment block headed by each snippet's path, then the code before the cursor."""
+    if not window.context:
+        return window.prefix
+    separator = file_separator(model)
+    if separator is not None:
+        return file_separator_blocks(window, separator) + window.prefix
+    comment = _LINE_COMMENTS.get(window.language, "--" if window.language in ("sql", "lua", "haskell") else "//")
+    return comment_blocks(window, comment) + window.prefix
+
+
 def body_for(model: ModelSpec, window: PromptWindow, max_tokens: int, single_line: bool) -> dict[str, Any]:
     if model.api == "anthropic":
         body = anthropic_body(model, window, max_tokens)
@@ -144,7 +187,7 @@ def body_for(model: ModelSpec, window: PromptWindow, max_tokens: int, single_lin
         return merge(body, model.extra_body)
     body = {"model": model.model}
     if model.api == "fim":
-        body.update({"prompt": window.prefix, "suffix": window.suffix})
+        body.update({"prompt": fim_prompt(model, window), "suffix": window.suffix})
         if single_line:
             body["stop"] = ["\n"]
     else:
