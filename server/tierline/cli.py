@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--json", action="store_true", help="print JSON")
     calibrate.add_argument("--apply", action="store_true", help="write the per-language thresholds to your config")
     calibrate.add_argument("--days", type=int, default=14, help="how many recent days to read (default 14)")
+    calibrate.add_argument("--from-bench", metavar="FILE", help="propose from a `tierline bench --json` file instead")
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "calibrate":
         from tierline.commands.calibrate import run_calibrate
 
-        return run_calibrate(as_json=args.json, apply=args.apply, days=args.days)
+        return run_calibrate(as_json=args.json, apply=args.apply, days=args.days, from_bench=args.from_bench)
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 

@@ -102,7 +102,13 @@ def format_proposals(proposals: list[Proposal]) -> str:
     return render_table(headers, rows)
 
 
-def run_calibrate(*, as_json: bool = False, apply: bool = False, days: int = DEFAULT_DAYS) -> int:
+def run_calibrate(
+    *, as_json: bool = False, apply: bool = False, days: int = DEFAULT_DAYS, from_bench: str | None = None
+) -> int:
+    if from_bench is not None:  # measured by `tierline bench` instead of the ledger's fates
+        from tierline.commands.calibrate_bench import run_from_bench
+
+        return run_from_bench(from_bench, as_json=as_json, apply=apply)
     try:
         config = load_config(Path.cwd())
     except ConfigError as error:
