@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -283,3 +284,61 @@ def test_an_unknown_model_is_refused_by_name(sim, tmp_path):
     assert run.returncode == 2
     assert "no model named gpt-9" in run.stderr
     assert sim.requests() == []
+
+
+def calibrate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline.toml")}
+    command = [sys.executable, "-m", "tierline", "calibrate", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+
+
+def replayed(cases: list[dict[str, Any]], mid: float, premium: float) -> tuple[float, float]:
+    """Exact-match rate and cost of these thresholds on the bench's positions, as the user would work it out."""
+    picked = [
+        (
+            c["weight"],
+            c["results"][c["picks"]["premium" if c["score"] >= premium else "mid" if c["score"] >= mid else "cheap"]],
+        )
+        for c in cases
+    ]
+    weight = sum(w for w, _ in picked)
+    return round(sum(w * r["exact"] for w, r in picked) / weight, 4), round(
+        sum(w * r["cost_usd"] for w, r in picked), 8
+    )
+
+
+def test_calibrate_from_bench_proposes_cheaper_thresholds_that_keep_the_exact_matches(sim, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "python", repo)
+    oracle(sim, repo, skills={"qwen-2.5-coder-32b-instruct": 0.95})  # python's cheap model is as good as premium
+    run = bench(sim, tmp_path, str(repo), "--positions", "24", "--yes", "--json")
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "bench.json").write_text(run.stdout)
+    result = json.loads(run.stdout)
+
+    proposed = calibrate(tmp_path, "--from-bench", "bench.json", "--json")
+    assert proposed.returncode == 0, proposed.stderr
+    out = json.loads(proposed.stdout)
+    (python,) = out["proposals"]
+    assert python["language"] == "python" and python["positions"] == 24
+    assert python["current"] == {"mid": 0.35, "premium": 0.7}
+    assert python["changed"] and python["proposed"]["mid"] > 0.35  # more goes cheap
+    mid, premium = python["proposed"]["mid"], python["proposed"]["premium"]
+    cases = result["cases"]
+    assert replayed(cases, 0.35, 0.7) == (python["before"]["exact"], python["before"]["cost_usd"])
+    assert replayed(cases, mid, premium) == (python["after"]["exact"], python["after"]["cost_usd"])
+    assert python["after"]["exact"] >= python["before"]["exact"]
+    assert python["after"]["cost_usd"] < python["before"]["cost_usd"]
+    qwen = [c["results"]["qwen2.5-coder-32b"]["exact"] for c in cases]
+    assert out["pass_at_1"]["qwen2.5-coder-32b"] == {
+        "default": round(sum(qwen) / len(qwen), 2),
+        "python": round(sum(qwen) / len(qwen), 2),
+    }
+    assert out["applied"] is False
+    assert "[routing.languages.python]" not in (tmp_path / "tierline.toml").read_text()  # nothing written yet
+
+    applied = calibrate(tmp_path, "--from-bench", "bench.json", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert f"wrote thresholds for python to {tmp_path / 'tierline.toml'}" in applied.stdout
+    text = (tmp_path / "tierline.toml").read_text()
+    assert f"thresholds = {{ mid = {mid:.2f}, premium = {premium:.2f} }}" in text
