@@ -64,6 +64,14 @@ class Features:
     security: int = 0
     bit_ops: int = 0
     window_difficulty: int = 0
+    window_atomics: int = 0
+    window_locks: int = 0
+    window_async: int = 0
+    window_unsafe: int = 0
+    window_system: int = 0
+    window_numeric: int = 0
+    window_parsing: int = 0
+    window_security: int = 0
     external_calls: int = 0
     member_calls: int = 0
     repetition: int = 0
@@ -74,6 +82,11 @@ class Features:
     comment_above: int = 0
     body_lines: int = 0
     signature_words: int = 0
+    code_follows: int = 0
+    closes_after: int = 0
+    sibling_body_lines: int = 0
+    doc_lines: int = 0
+    routine_name: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,15 +162,19 @@ def signals_at(code: CodeAtCursor, imports: ImportSummary) -> Signals:
     the cursor) and the window sent."""
     offset = max(0, min(code.byte_offset, len(code.source)))
     span = enclosing_function_span(code.source, code.tree, offset) or fallback_function_span(code.source, offset)
+    function_start = -1
     if span is not None:
         start, end = span
+        function_start = start
         line_end = code.source.find(b"\n", start)
         signature = code.source[start : line_end if line_end >= 0 else end]
         focus = (with_doc_comment(code.source, start), min(end, offset + 600))
     else:
         signature, focus = b"", focus_without_function(code.source, offset)
     window = (offset - WINDOW_BEFORE_BYTES, offset + WINDOW_AFTER_BYTES)
-    return read_signals(code.source, offset, Surroundings(focus, window, signature, imports.external_names))
+    return read_signals(
+        code.source, offset, Surroundings(focus, window, signature, function_start, imports.external_names)
+    )
 
 
 def extract_features(code: CodeAtCursor, imports: ImportSummary, context_tokens: int) -> Features:

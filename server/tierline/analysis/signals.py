@@ -190,6 +190,16 @@ class Signals:
     security: int = 0
     bit_ops: int = 0
     window_difficulty: int = 0  # family words per 1,000 bytes of the window
+    # Each family's words per 2,000 bytes of the window: at an empty body the function has no
+    # words yet, but the file around it says what kind of code this is.
+    window_atomics: int = 0
+    window_locks: int = 0
+    window_async: int = 0
+    window_unsafe: int = 0
+    window_system: int = 0
+    window_numeric: int = 0
+    window_parsing: int = 0
+    window_security: int = 0
     external_calls: int = 0  # uses of third-party imports in the focus
     member_calls: int = 0  # distinct `.name(` calls in the focus: API-heavy code
     repetition: int = 0  # 0-100: the lines before the cursor repeat shapes seen in the window
@@ -200,6 +210,11 @@ class Signals:
     comment_above: int = 0  # the line above is a comment announcing the code
     body_lines: int = 0  # lines of the enclosing function (or block) before the cursor
     signature_words: int = 0  # identifiers in the enclosing signature: parameters and types
+    code_follows: int = 0  # a new line with code of the same block right after it: one line inserted
+    closes_after: int = 0  # a new line whose block closes right after: the rest of the block to write
+    sibling_body_lines: int = 0  # median length of the other functions in the window: short siblings, short body
+    doc_lines: int = 0  # comment lines above the enclosing function: what it does, spelled out
+    routine_name: int = 0  # the function is a getter, setter, predicate, constructor, conversion or formatter
 
 
 @functools.lru_cache(maxsize=65536)
@@ -282,6 +297,7 @@ class Surroundings:
     focus: tuple[int, int]  # the enclosing function from its doc comment, or the lines around the cursor
     window: tuple[int, int]  # the text a model is sent
     signature: bytes = b""  # the enclosing function's first line; empty without one
+    function_start: int = -1  # where that line starts (-1: no enclosing function)
     external_names: tuple[str, ...] = ()  # names the file imports from third parties
 
 
@@ -319,6 +335,12 @@ def read_signals(source: bytes, offset: int, around: Surroundings) -> Signals:
     if empty_body and rest_of_line.strip() not in ("", "}", "end", ")", "];", "});", "};"):
         empty_body = 0
     current = line_before + rest_of_line
+    at_new_line = not line_before.strip() and not rest_of_line.strip()
+    cursor_indent = _indent(line_before)
+    following = next((line for line in rest_lines if line.strip()), "")
+    closer = following.strip().startswith(("}", "end", ")", "]", "fi", "done", "esac"))
+    window_density = {name: round(2000 * count / max(2000, len(window_code))) for name, count in window_counts.items()}
+    function_start = around.function_start
     return Signals(
         atomics=counts["atomics"],
         locks=counts["locks"],
@@ -330,6 +352,14 @@ def read_signals(source: bytes, offset: int, around: Surroundings) -> Signals:
         security=counts["security"],
         bit_ops=len(_BIT_OPS.findall(focus_code)),
         window_difficulty=window_difficulty,
+        window_atomics=window_density["atomics"],
+        window_locks=window_density["locks"],
+        window_async=window_density["async"],
+        window_unsafe=window_density["unsafe"],
+        window_system=window_density["system"],
+        window_numeric=window_density["numeric"],
+        window_parsing=window_density["parsing"],
+        window_security=window_density["security"],
         external_calls=external_calls,
         member_calls=member_calls,
         repetition=repetition(before_lines, rest_lines),
@@ -340,7 +370,54 @@ def read_signals(source: bytes, offset: int, around: Surroundings) -> Signals:
         comment_above=1 if _COMMENT_LINE.match(previous) else 0,
         body_lines=source.count(b"\n", focus_start, line_start) if signature else 0,
         signature_words=len(_identifiers(signature)),
+        code_follows=1 if at_new_line and following and not closer and _indent(following) >= cursor_indent else 0,
+        closes_after=1 if at_new_line and following and (closer or _indent(following) < cursor_indent) else 0,
+        sibling_body_lines=sibling_body_lines(window_code, signature),
+        doc_lines=source.count(b"\n", focus_start, function_start) if function_start > focus_start else 0,
+        routine_name=1 if signature and _ROUTINE_NAME.search(signature) else 0,
     )
+
+
+# Names of functions whose bodies are routine: accessors, predicates, constructors, conversions,
+# formatting, equality and hashing, builders, cleanup.
+_ROUTINE_NAME = re.compile(
+    rb"(?:fn|def|func|fun|function|sub)\s+(?:\([^)]*\)\s*)?(?:get|set|is|has|can|should|new|len|size|count|"
+    rb"empty|is_empty|to|as|into|from|with|clone|copy|default|fmt|format|display|describe|repr|str|string|"
+    rb"eq|equals|hash|hashCode|compare|cmp|drop|close|reset|clear|dispose|deinit|init|builder|build|"
+    rb"__\w+__|toString|valueOf|name|value|id|key)(?:[A-Z_]\w*)?\s*[(<]"
+    rb"|\b(?:get|set|is|has)[A-Z_]\w*\s*\(|\b(?:toString|hashCode|equals|__repr__|__str__|__eq__|__hash__|__len__|__init__)\s*\(",
+)
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+_ANY_OPENER = re.compile(rb"^[ \t]*\S.*(\)\s*(->\s*[^{]+)?\{|\):|\bdo|\bthen|function\s*\([^)]*\))\s*$")
+
+
+def sibling_body_lines(window: bytes, signature: bytes) -> int:
+    """The median number of lines in the bodies of the other functions visible in the window."""
+    lines = window.split(b"\n")
+    sizes = []
+    for index, line in enumerate(lines[:-1]):
+        if not (_SIGNATURE.match(line) or _ANY_OPENER.match(line)) or (signature and line.strip() == signature.strip()):
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        size = 0
+        for body in lines[index + 1 : index + 61]:
+            if body.strip() and len(body.expandtabs(4)) - len(body.expandtabs(4).lstrip()) <= indent:
+                break
+            size += 1
+        else:
+            continue  # the body runs out of the window: its size is unknown
+        if size:
+            sizes.append(size)
+    if not sizes:
+        return 0
+    sizes.sort()
+    return sizes[len(sizes) // 2]
 
 
 def focus_without_function(source: bytes, offset: int) -> tuple[int, int]:

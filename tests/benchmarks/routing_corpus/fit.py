@@ -39,7 +39,7 @@ from tierline.routing.fitting import Example, FitOptions, fitted_model
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "routing_corpus"
 FEATURES_OUT = ROOT / "server" / "tierline" / "routing" / "corpus_features.json"
-WEIGHTS_OUT = ROOT / "server" / "tierline" / "analysis" / "router_weights_learned.json"
+WEIGHTS_OUT = ROOT / "server" / "tierline" / "analysis" / "router_weights.json"
 
 # Each feature's cap: the value at which it stops adding (its part grows linearly up to there).
 CAPS: dict[str, float] = {
@@ -49,9 +49,7 @@ CAPS: dict[str, float] = {
     "external_imports": 10,
     "system_imports": 4,
     "context_tokens": 1200,
-    "in_comment": 1,
     "in_string": 1,
-    "in_imports": 1,
     "in_test": 1,
     "signature_line": 1,
     "after_block": 1,
@@ -67,6 +65,14 @@ CAPS: dict[str, float] = {
     "security": 4,
     "bit_ops": 20,
     "window_difficulty": 40,
+    "window_atomics": 10,
+    "window_locks": 10,
+    "window_async": 10,
+    "window_unsafe": 10,
+    "window_system": 10,
+    "window_numeric": 10,
+    "window_parsing": 10,
+    "window_security": 10,
     "external_calls": 4,
     "member_calls": 10,
     "repetition": 100,
@@ -77,9 +83,14 @@ CAPS: dict[str, float] = {
     "comment_above": 1,
     "body_lines": 30,
     "signature_words": 12,
+    "code_follows": 1,
+    "closes_after": 1,
+    "sibling_body_lines": 20,
+    "doc_lines": 10,
+    "routine_name": 1,
 }
 # (L2 penalty, class balance power) tried by cross-validation on the training split.
-GRID = tuple((l2, power) for l2 in (0.003, 0.01, 0.03) for power in (0.0, 0.5, 1.0))
+GRID = tuple((l2, power) for l2 in (0.01, 0.03) for power in (0.25, 0.5, 0.75))
 FOLDS = 5
 
 
@@ -134,16 +145,30 @@ def examples_of(positions: list[LabelledPosition], model_caps: dict[str, float])
     return [Example(probe.values(model_inputs(p.scoring_features())), p.language, p.label) for p in positions]
 
 
+# Kinds of position the rubric settles and the corpus barely holds (a handful of comment and import
+# positions in 580): not learned, but stated as the rubric states them: prose in comments and
+# docstrings, and names in the import block, are cheap wherever they are. A weight of -3 takes
+# any position below the cheap|mid cut point.
+FIXED: dict[str, float] = {"in_comment": -3.0, "in_imports": -3.0}
+
+
 def fit_on(positions: list[LabelledPosition], l2: float, power: float) -> RouterModel:
-    return fitted_model(examples_of(positions, CAPS), CAPS, options=FitOptions(l2=l2, balance=power))
+    learned = fitted_model(examples_of(positions, CAPS), CAPS, options=FitOptions(l2=l2, balance=power))
+    return RouterModel(
+        {**learned.weights, **FIXED},
+        {**learned.caps, **dict.fromkeys(FIXED, 1.0)},
+        learned.languages,
+        learned.cutpoints,
+        learned.meta,
+    )
 
 
 def objective(figures: Figures) -> float:
-    """What the cross-validation maximises: exact matches, plus recall of the rarer tiers (the
-    targets ask for both), minus severe misroutes."""
-    return (
-        figures.exact_rate + (figures.recall_rate("mid") + figures.recall_rate("premium")) / 2 - 0.02 * figures.severe
-    )
+    """What the cross-validation maximises: exact matches plus the mean recall of the three tiers
+    (the targets ask for both: "always cheap" has the first without the second), minus severe
+    misroutes (one costs as much as four exact matches in 400)."""
+    mean_recall = sum(figures.recall_rate(tier) for tier in ("cheap", "mid", "premium")) / 3
+    return figures.exact_rate + mean_recall - 0.01 * figures.severe
 
 
 def cross_validated(positions: list[LabelledPosition], l2: float, power: float) -> Figures:
@@ -193,6 +218,7 @@ def main() -> int:
         "training_repositories": len({p.repository for p in train}),
         "l2": l2,
         "balance": power,
+        "fixed": sorted(FIXED),
     }
     model = RouterModel(model.weights, model.caps, model.languages, model.cutpoints, meta)
     WEIGHTS_OUT.write_text(json.dumps(model.as_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
