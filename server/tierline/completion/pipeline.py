@@ -42,6 +42,7 @@ from tierline.completion.session import (
 )
 from tierline.config import Config, ModelSpec
 from tierline.privacy.gate import PrivacyGate
+from tierline.privacy.redaction import OFF_LOOP_CHARS, redact_ahead
 from tierline.providers.base import (
     CallProgress,
     CallRequest,
@@ -161,7 +162,7 @@ class CompletionEngine:
         # 4. Analyse the code at the cursor, 5. pick the tier: the wait depends on what a wasted
         # call to that tier would cost.
         version = document.version
-        state.analysis = analysis = self.analyse(document, request.offset)
+        state.analysis = analysis = await self.analyse_off_loop(document, request.offset)
         # A one-shot escalation is used by the request that calls or is served (`_use_escalation`), not
         # by one a newer key supersedes while it waits.
         state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
@@ -177,7 +178,7 @@ class CompletionEngine:
             state.restart_clock()
             if document.version != version:  # typed meanwhile, in an editor that did not ask again
                 state.surroundings = Surroundings.at(document, request.offset)
-                state.analysis = analysis = self.analyse(document, request.offset)
+                state.analysis = analysis = await self.analyse_off_loop(document, request.offset)
                 state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
                 version = document.version
                 if (hit := self._cached(state)) is not None:
@@ -315,6 +316,19 @@ class CompletionEngine:
         typed = state.cursor.document.source[call.offset : state.cursor.offset].decode("utf-8", errors="replace")
         why = f"the call of request {call.request_id}, made for an earlier key: typed {typed!r}, the rest shown"
         return Routed(answer.text, state.route(answer, why))
+
+    async def analyse_off_loop(self, document: Document, offset: int) -> Analysis:
+        """`analyse`, with a large window's redaction done first in a worker thread (`analyse` then
+        finds it done): a huge window never holds the event loop, edits and other requests are
+        served meanwhile. The default window is redacted inline (well under a millisecond)."""
+        completion = self.config.completion
+        if self.privacy.config.redact and completion.prefix_chars + completion.suffix_chars >= OFF_LOOP_CHARS:
+            before, after = document.text_around(offset, completion.prefix_chars * 2, completion.suffix_chars * 2)
+            window = cut_window(
+                before, after, document.language, "", (completion.prefix_chars, completion.suffix_chars)
+            )
+            await redact_ahead((window.prefix, window.suffix))
+        return self.analyse(document, offset)
 
     def analyse(self, document: Document, offset: int) -> Analysis:
         completion = self.config.completion

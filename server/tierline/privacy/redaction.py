@@ -17,6 +17,7 @@ about the secret), which keeps cache keys stable and lets the answer be restored
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -24,7 +25,7 @@ import hmac
 import math
 import re
 import secrets
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -655,9 +656,36 @@ def _spans(data: bytes) -> list[Span]:
     return spans
 
 
+# A window this large is redacted in a worker thread first (`redact_ahead`), so that it never holds
+# the event loop; the default window (4,000 characters) is redacted inline, in well under a millisecond.
+OFF_LOOP_CHARS = 16_384
+_AHEAD: OrderedDict[str, tuple[str, Redaction]] = OrderedDict()  # texts redacted off the loop
+_AHEAD_MAX = 4
+
+
+async def redact_ahead(texts: Iterable[str]) -> None:
+    """Redact the large texts among `texts` in a worker thread; the `redact_text` call that follows
+    for each finds it done. Meanwhile the event loop serves other requests and edits (RE2 matches
+    without holding the GIL; the Python parts between share it)."""
+    for text in texts:
+        if len(text) >= OFF_LOOP_CHARS and text not in _AHEAD:
+            _AHEAD[text] = await asyncio.to_thread(_redact, text, Redaction())
+            while len(_AHEAD) > _AHEAD_MAX:
+                _AHEAD.popitem(last=False)
+
+
 def redact_text(text: str, into: Redaction | None = None) -> tuple[str, Redaction]:
     """`text` with every secret replaced by its placeholder; overlapping finds keep the first, widest."""
     redaction = into if into is not None else Redaction()
+    ahead = _AHEAD.pop(text, None) if len(text) >= OFF_LOOP_CHARS else None
+    if ahead is not None:
+        redacted, found = ahead
+        redaction.merge(found)
+        return redacted, redaction
+    return _redact(text, redaction)
+
+
+def _redact(text: str, redaction: Redaction) -> tuple[str, Redaction]:
     data = text.encode("utf-8", "surrogatepass")
     spans = _spans(data)
     if not spans:
