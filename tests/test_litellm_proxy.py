@@ -177,3 +177,58 @@ async def test_unknown_model_through_litellm_costs_one_call_and_one_message(lite
     (message,) = h.messages
     assert "'typo' is set aside" in message[1] and "Invalid model name" in message[1]
     assert SECRET not in repr(h.messages) + repr(routed.route)
+
+
+def test_bench_through_litellm(litellm_proxy: str, tmp_path: Path) -> None:
+    """`tierline bench --suite` against the proxy's mock models: the mock's answer is right where the
+    suite expects it and wrong elsewhere, for every model; each call a bench row priced from LiteLLM's usage."""
+    import json
+    import sqlite3
+    import sys
+
+    from tierline.devtools.simulator import write_toml
+
+    models = [
+        gateway_model(litellm_proxy, "gw-cheap", "mock-chat"),
+        gateway_model(litellm_proxy, "gw-mid", "mock-fim", api="fim", tier="mid"),
+        gateway_model(
+            litellm_proxy, "gw-premium", "mock-chat", tier="premium", input_per_mtok=5.0, output_per_mtok=25.0
+        ),
+    ]
+    write_toml({"models": models, "ledger": {"dir": str(tmp_path / "state")}}, tmp_path / "tierline.toml")
+    cases = [
+        {"prefix": "def total_of(values):\n    ", "expected": ANSWER, "suffix": "\n", "language": "python"},
+        {
+            "prefix": "def mean_of(values):\n    ",
+            "expected": "return sum(values) / len(values)",
+            "suffix": "\n",
+            "language": "python",
+        },
+    ]
+    (tmp_path / "suite.jsonl").write_text("".join(json.dumps(case) + "\n" for case in cases))
+    env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline.toml"), "TEST_KEY": MASTER_KEY}
+    run = subprocess.run(
+        [sys.executable, "-m", "tierline", "bench", "--suite", str(tmp_path / "suite.jsonl"), "--yes", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert {name: row["exact"] for name, row in result["by_model"].items()} == {
+        "gw-cheap": 0.5,
+        "gw-mid": 0.5,
+        "gw-premium": 0.5,
+    }
+    assert result["quality_retained"] == 1.0
+    db = sqlite3.connect(tmp_path / "state" / "ledger.sqlite3")
+    rows = db.execute("SELECT model, tokens_in, tokens_out, cost_usd, bench, outcome FROM calls").fetchall()
+    db.close()
+    assert len(rows) == 6 and all(bench == 1 and outcome == "ok" for *_, bench, outcome in rows)
+    prices = {"gw-cheap": (1.0, 2.0), "gw-mid": (1.0, 2.0), "gw-premium": (5.0, 25.0)}
+    for model, tokens_in, tokens_out, cost, _, _ in rows:
+        p_in, p_out = prices[model]
+        assert cost == pytest.approx((tokens_in * p_in + tokens_out * p_out) / 1e6, abs=1e-12)
+    assert result["all_premium"]["cost_usd"] == round(sum(r[3] for r in rows if r[0] == "gw-premium"), 8)
+    assert MASTER_KEY not in run.stdout + run.stderr
