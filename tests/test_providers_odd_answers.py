@@ -96,3 +96,15 @@ async def test_litellm_without_a_database_gets_advice_about_the_key(simulator: S
     assert "master key" in text and "check the key in $TEST_KEY" in text
     assert "extra_body" not in text  # not the request's fields: the key
     assert SECRET not in text
+
+
+async def test_flagged_inputs_in_a_row_do_not_take_the_model_out(simulator: Simulator, harness: Any) -> None:
+    """Each flag is about its own input: after several in a row, the next request still asks the
+    model first (no breaker opened by them)."""
+    h = harness(model(simulator, "or", "openrouter-moderation"), model(simulator, "other", "openai-chat"))
+    for _ in range(4):
+        routed = await h.keystroke()
+        assert routed.text == ANSWER
+        assert routed.route is not None and routed.route["attempts"][0]["model"] == "or"
+    assert len(calls(simulator, "openrouter-moderation")) == 4
+    assert h.engine.stats()["by_model"]["or"].get("breaker") in (None, "closed")

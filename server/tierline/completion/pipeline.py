@@ -47,6 +47,7 @@ from tierline.providers.base import (
     CallProgress,
     CallRequest,
     CallResult,
+    Flagged,
     Provider,
     ProviderError,
     ProviderTimeout,
@@ -449,7 +450,7 @@ class CompletionEngine:
             latency = (time.monotonic() - started) * 1000
             if isinstance(error, Rejected):
                 self._set_aside(model, error)
-            else:
+            elif not isinstance(error, Flagged):  # a flag judged this input, not the model's health
                 health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
             state.add_attempt(model, error.outcome, latency, error.detail)
             hung_up = isinstance(error, ProviderTimeout)  # tierline ended it; a failing provider bills nothing
