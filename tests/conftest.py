@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
 from tierline.config import deep_merge
@@ -56,6 +57,7 @@ async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[St
         env: dict[str, str] | None = None,
         initialization_options: Any = None,
         config_text: str | None = None,
+        workspace_folders: list[Path] | None = None,
     ) -> EditorSession:
         config_path = tmp_path / f"tierline-{len(sessions)}.toml"
         if config_text is not None:
@@ -68,7 +70,10 @@ async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[St
         client = await ClientServerConfig(server_command=command, server_env=server_env).start()
         session = EditorSession.attach(client)
         session.log_file = log_file  # type: ignore[attr-defined]
-        await client.initialize_session(initialize_params(encoding, initialization_options, tmp_path.as_uri()))
+        params = initialize_params(encoding, initialization_options, tmp_path.as_uri())
+        if workspace_folders is not None:
+            params.workspace_folders = [types.WorkspaceFolder(f.as_uri(), f.name) for f in workspace_folders]
+        await client.initialize_session(params)
         sessions.append(session)
         return session
 

@@ -127,6 +127,20 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     ls.told_notices.update(config.notices)
     ls.pending_messages.extend(("warning", notice) for notice in config.notices)
     ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root)
+    _set_workspace_folders(ls)
+
+
+def _set_workspace_folders(ls: TierlineServer) -> None:
+    """Every workspace folder's ignore files apply under it, not only the first folder's."""
+    if ls.engine is None:
+        return
+    folders = [Path(path) for folder in ls.workspace.folders.values() if (path := to_fs_path(folder.uri))]
+    ls.engine.privacy.set_workspace(folders, lambda text: ls.tell_user("warning", text))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def did_change_workspace_folders(ls: TierlineServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    _set_workspace_folders(ls)  # pygls has already applied the change to ls.workspace.folders
 
 
 def _initial_config(ls: TierlineServer, workspace_root: Optional[Path], options: dict[str, Any]) -> Config:

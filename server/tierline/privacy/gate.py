@@ -4,11 +4,12 @@ with the secrets hidden."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from tierline.completion.prompts import PromptWindow
 from tierline.config.model import PrivacyConfig
-from tierline.privacy.exclusion import Exclusions
+from tierline.privacy.exclusion import Exclusions, Warn
 from tierline.privacy.redaction import Redaction, redact_text
 
 
@@ -20,7 +21,14 @@ class PrivacyGate:
     def reconfigure(self, config: PrivacyConfig) -> None:
         if config != self.config:
             self.config = config
-            self.exclusions = Exclusions(config.exclude, self.exclusions.root)
+            old = self.exclusions
+            self.exclusions = Exclusions(config.exclude, old.root, old.folders, old.warn)
+
+    def set_workspace(self, folders: Sequence[Path], warn: Warn | None = None) -> None:
+        """The editor's workspace folders (each one's ignore files apply under it), and how to tell
+        the user about an ignore file that cannot be used."""
+        old = self.exclusions
+        self.exclusions = Exclusions(self.config.exclude, old.root, folders, warn or old.warn)
 
     def excluded(self, uri: str) -> str | None:
         """Why nothing of this document may leave the machine, or None."""
