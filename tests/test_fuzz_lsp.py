@@ -302,7 +302,7 @@ class Peer:
 async def start_server(tmp_path: Path, simulator, encoding: str) -> tuple[Peer, asyncio.Task[None], Path]:
     config = {
         "routing": {"thresholds": {"mid": 1.0, "premium": 1.0}},
-        "completion": {"prefix_chars": 1_000_000, "suffix_chars": 1_000_000, "debounce_ms": 0},
+        "completion": {"prefix_chars": 100_000, "suffix_chars": 100_000, "debounce_ms": 0},
         "cache": {"dir": str(tmp_path / "cache")},
         "ledger": {"dir": str(tmp_path / "state")},
         "privacy": {"redact": False},
