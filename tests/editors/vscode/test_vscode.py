@@ -182,6 +182,15 @@ def _workspace(tmp: Path, name: str, sim_config: Path, thresholds: str | None) -
         text, n = re.subn(r"(?m)^thresholds = .*$", f"thresholds = {thresholds}", text)
         assert n == 1, f"no thresholds line in the simulator's config:\n{text}"
     (ws / ".tierline.toml").write_text(text)
+    # Trusted as a user trusts it, with `tierline trust` (its [[models]] point at the simulator): the
+    # server ignores an editor's claim of trust. The store is the one the vscode fixture's env names.
+    trusted = subprocess.run(
+        [sys.executable, "-m", "tierline", "trust", str(ws)],
+        env={**os.environ, "XDG_STATE_HOME": str(tmp / "xdg-state")},
+        capture_output=True,
+        text=True,
+    )
+    assert trusted.returncode == 0, trusted.stderr
     return ws
 
 
