@@ -63,6 +63,7 @@ def _tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]
             f"${row['premium_cost_usd']:.6f}",
         ]
         for tier, row in result["by_tier"].items()
+        if row["positions"]  # a tier this code never routes to has no row
     ]
     return [
         ("per model", MODEL_HEADERS, models),
@@ -81,10 +82,25 @@ def _first_line(text: str, width: int = 60) -> str:
     return (line[: width - 3] + "..." if len(line) > width else line) + more
 
 
+def _language_matrix(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Exact matches per language (rows) and model (columns): the terminal's short form."""
+    models = list(result["by_model_language"])
+    languages = sorted({language for rows in result["by_model_language"].values() for language in rows})
+    rows = []
+    for language in languages:
+        cells = [result["by_model_language"][m].get(language) for m in models]
+        positions = max((c["positions"] for c in cells if c), default=0)
+        rows.append([language, positions, *[_pct(c["exact"]) if c else "-" for c in cells]])
+    return ["language", "positions", *models], rows
+
+
 def format_text(result: dict[str, Any], title: str) -> str:
     out = [title, "", headline(result), interval_line(result), ""]
-    for name, headers, rows in _tables(result):
+    for name, headers, rows in _tables(result)[:2]:
         out += [f"{name}:", render_table(headers, rows), ""]
+    headers, rows = _language_matrix(result)
+    out += ["exact matches per language (edit similarity, parses, cost, latency: --json, --html):"]
+    out += [render_table(headers, rows), ""]
     misroutes = result["misroutes"]
     out.append(
         f"misroutes that matter (tierline sent it below premium, that model missed, premium did not): {len(misroutes)}"
