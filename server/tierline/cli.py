@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--apply", action="store_true", help="write the per-language thresholds to your config")
     calibrate.add_argument("--days", type=int, default=14, help="how many recent days to read (default 14)")
     calibrate.add_argument("--from-bench", metavar="FILE", help="propose from a `tierline bench --json` file instead")
+    calibrate.add_argument(
+        "--weights", action="store_true", help="refit the score's weights on what you accepted (--apply writes them)"
+    )
 
     doctor = commands.add_parser("doctor", help="check config, API keys (masked), grammars and cache")
     doctor.add_argument("--json", action="store_true", help="print JSON")
@@ -127,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "calibrate":
         from tierline.commands.calibrate import run_calibrate
 
-        return run_calibrate(as_json=args.json, apply=args.apply, days=args.days, from_bench=args.from_bench)
+        return run_calibrate(
+            as_json=args.json, apply=args.apply, days=args.days, from_bench=args.from_bench, weights=args.weights
+        )
     if command == "doctor":
         from tierline.commands.doctor import run_doctor
 

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS fates (
     fate TEXT NOT NULL,
     accepted_chars INTEGER NOT NULL DEFAULT 0,
     retained_chars INTEGER,
-    decided_ts REAL
+    decided_ts REAL,
+    features TEXT
 );
 CREATE INDEX IF NOT EXISTS fates_day ON fates(day);
 """
@@ -81,6 +82,9 @@ class ShownRow:
     score: float | None
     cached: bool
     shown_chars: int
+    # The numeric features the score was read from (JSON, counts only: no code, no path), so that
+    # `tierline calibrate --weights` can refit the score on what this user accepted.
+    features: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,13 +129,17 @@ class FateLedger:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = open_ledger_file(self._directory, SCHEMA)
+            db = open_ledger_file(self._directory, SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(fates)")}
+            if "features" not in columns:  # a ledger from before the column: add it, keep the rows
+                db.execute("ALTER TABLE fates ADD COLUMN features TEXT")
+            self._db = db
         return self._db
 
     def shown(self, row: ShownRow, timestamp: float) -> None:
         self._conn().execute(
-            "INSERT OR IGNORE INTO fates (request_id, ts, day, language, tier, model, score, cached, shown_chars, fate)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO fates (request_id, ts, day, language, tier, model, score, cached, shown_chars, fate,"
+            " features) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.request_id,
                 timestamp,
@@ -143,6 +151,7 @@ class FateLedger:
                 int(row.cached),
                 row.shown_chars,
                 Fate.SHOWN.value,
+                row.features,
             ),
         )
 
@@ -183,7 +192,7 @@ class FateLedger:
         """Every fate since a time, for calibration: score, tier, language, fate, chars."""
         cursor = self._conn().execute(
             "SELECT request_id, ts, language, tier, model, score, cached, shown_chars, fate, accepted_chars,"
-            " retained_chars FROM fates WHERE ts >= ? ORDER BY ts",
+            " retained_chars, features FROM fates WHERE ts >= ? ORDER BY ts",
             (since_ts,),
         )
         names = [d[0] for d in cursor.description]

@@ -10,6 +10,7 @@ position expensive. The tier decision (score against thresholds) lives in ``rout
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +132,11 @@ def contributions(features: Features, model: RouterModel | None = None) -> dict[
     return (model or current_model()).parts(model_inputs(features), features.language)
 
 
+def features_json(features: Features) -> str:
+    """The numeric features as compact JSON (what the ledger keeps for refitting: counts only)."""
+    return json.dumps({k: v for k, v in features.as_dict().items() if k != "language"}, separators=(",", ":"))
+
+
 # A score of exactly 1.0 is never reached: a threshold of 1.0 then means "never this tier" (as
 # `tierline estimate` and users setting 1.0 expect).
 MAX_SCORE = 1.0 - 1e-9
@@ -208,6 +214,7 @@ __all__ = [
     "contributions",
     "current_model",
     "extract_features",
+    "features_json",
     "use_model",
     "score",
     "summarize_imports",

@@ -103,8 +103,17 @@ def format_proposals(proposals: list[Proposal]) -> str:
 
 
 def run_calibrate(
-    *, as_json: bool = False, apply: bool = False, days: int = DEFAULT_DAYS, from_bench: str | None = None
+    *,
+    as_json: bool = False,
+    apply: bool = False,
+    days: int = DEFAULT_DAYS,
+    from_bench: str | None = None,
+    weights: bool = False,
 ) -> int:
+    if weights:  # the score's weights refitted, instead of the thresholds
+        from tierline.commands.calibrate_weights import run_calibrate_weights
+
+        return run_calibrate_weights(as_json=as_json, apply=apply, days=days)
     if from_bench is not None:  # measured by `tierline bench` instead of the ledger's fates
         from tierline.commands.calibrate_bench import run_from_bench
 

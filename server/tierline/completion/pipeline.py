@@ -58,6 +58,7 @@ from tierline.providers.keys import KeyRing, MissingKey
 from tierline.providers.openai import ProviderClient
 from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
+from tierline.routing.refit import weights_in_force
 from tierline.routing.router import Router
 from tierline.wire import ExplainResult, Outcome, StatsResult
 
@@ -81,6 +82,8 @@ class CompletionEngine:
         workspace_root: Path | None = None,
     ):
         self._config = config
+        # The score's weights: the user's refit (`tierline calibrate --weights --apply`) when there.
+        scoring.use_model(weights_in_force(env, notify_user))
         self.privacy = PrivacyGate(config.privacy, workspace_root)
         self.router = Router(config)
         self.providers: Provider = ProviderClient()
@@ -608,8 +611,9 @@ class CompletionEngine:
             uri, ShownCompletion(state.cursor.offset, state.surroundings.before, answer.text, answer.model, answer.tier)
         )
         score = state.analysis.score if state.analysis else None
+        features = scoring.features_json(state.analysis.features) if state.analysis else None
         row = ShownRow(
-            state.request_id, state.language, answer.tier, answer.model, score, answer.cached, len(answer.text)
+            state.request_id, state.language, answer.tier, answer.model, score, answer.cached, len(answer.text), features
         )
         self.acceptance.shown(row, uri, state.cursor.offset, answer.text)
         self.auto_calibration.maybe_run(self)
