@@ -51,15 +51,28 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
     print(f"{path}:{line}:{column}  ({features['language']})")
     print(f"  score {result['score']:.3f} -> {result['tier']}  ({result['reason']})")
     print(f"  model {result['model'] or 'none usable'}  ({result['model_reason']})")
-    print("  features and their part of the score:")
     contributions = result["contributions"]
+    print("  what moved the score (each signal's part; the parts and the base add up to it):")
+    for name, part in ranked_parts(contributions):
+        value = features.get(name, features["language"] if name == "language" else "")
+        print(f"    {name:<18} {value!s:<12} {part + 0.0:+.3f}")  # + 0.0: no "-0.000"
+    print("  every feature read at the cursor:")
     for name, value in features.items():
         part = contributions.get(name)
-        share = f"{part + 0.0:+.3f}" if part is not None else ""  # + 0.0: no "-0.000"
+        share = f"{part + 0.0:+.3f}" if part is not None else ""
         print(f"    {name:<18} {value!s:<12} {share}")
     if prompt is not None:
         print_prompt(prompt)
     return 0
+
+
+def ranked_parts(contributions: dict[str, float], limit: int = 8) -> list[tuple[str, float]]:
+    """The base, then the parts that moved the score most, largest first (the rest are near 0)."""
+    moving = sorted(
+        ((name, part) for name, part in contributions.items() if name != "base" and abs(part) >= 0.0005),
+        key=lambda item: -abs(item[1]),
+    )
+    return [("base", contributions.get("base", 0.0)), *moving[:limit]]
 
 
 def prompt_shown(
