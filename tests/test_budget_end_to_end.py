@@ -26,6 +26,8 @@ def cheap_only(simulator, cap: float, store: str) -> dict:
         "routing": {"thresholds": {"mid": 1.0, "premium": 1.0}},
         "budget": {"daily_usd": cap, "store": store},
         "completion": {"max_tokens": MAX_TOKENS},
+        # The cap is ten of the probe's worst case: no snippets of the 50 similar documents on top.
+        "context": {"sources": []},
         "models": [
             {
                 "name": "deepseek-v4-flash",

@@ -369,7 +369,8 @@ async def test_daily_budget_is_a_hard_cap(start_editor, simulator, tmp_path):
 async def test_positions_after_non_ascii_text_map_to_the_same_code(start_editor, tmp_path, encoding):
     # "é" is 2 bytes in utf-8 and 1 unit in utf-16; "🙂" is 4 bytes and 2 units.
     text = 'GREETING = "héllo 🙂"\nname = GREETING + "🙂"; size = len(name)\n'
-    editor = await start_editor(encoding=encoding)
+    # No cross-file context: the twin below would get the first document as a snippet (another key).
+    editor = await start_editor({"context": {"sources": []}}, encoding=encoding)
     uri = open_doc(editor, tmp_path, "emoji.py", text)
     line = text.split("\n")[1]
     cut = line.index("size")

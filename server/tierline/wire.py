@@ -114,6 +114,16 @@ class DidRoute(RoutePayload):
     position: PositionPayload
 
 
+class ContextSnippetPayload(TypedDict):
+    """A snippet of another file chosen for the prompt (`tierline.explain` `context`)."""
+
+    path: str  # relative to the workspace root
+    line: int  # 1-based
+    source: str  # "definitions", "neighbours" or "recent_edits"
+    tokens: int
+    reason: str
+
+
 class ExplainResult(TypedDict):
     features: dict[str, Any]
     score: float | None
@@ -124,6 +134,8 @@ class ExplainResult(TypedDict):
     model_reason: str
     single_line: bool
     excluded: bool
+    # The cross-file snippets the prompt would carry at this tier, best first, and why each.
+    context: list[ContextSnippetPayload]
 
 
 class AcceptanceStats(TypedDict):
@@ -219,6 +231,7 @@ __all__ = [
     "AttemptPayload",
     "BudgetStats",
     "DidRoute",
+    "ContextSnippetPayload",
     "ExplainResult",
     "ModelStats",
     "Outcome",

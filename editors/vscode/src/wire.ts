@@ -84,6 +84,17 @@ export interface ExplainResult {
   model_reason: string;
   single_line: boolean;
   excluded: boolean;
+  /** The cross-file snippets the prompt would carry at this tier, best first. */
+  context: ContextSnippet[];
+}
+
+/** A snippet of another file chosen for the prompt, and why. */
+export interface ContextSnippet {
+  path: string;
+  line: number;
+  source: string;
+  tokens: number;
+  reason: string;
 }
 
 /** `tierline.stats` `acceptance` (overall and per tier): what became of the completions shown. */

@@ -40,4 +40,8 @@ def explain_position(engine: CompletionEngine, document: Document, offset: int) 
         "model_reason": model_reason,
         "single_line": analysis.single_line,
         "excluded": excluded is not None,
+        "context": [
+            {"path": s.path, "line": s.line, "source": s.source, "tokens": s.tokens, "reason": s.reason}
+            for s in (analysis.window.context if excluded is None else ())
+        ],
     }

@@ -41,8 +41,9 @@ from tierline.completion.session import (
     wait_s,
 )
 from tierline.config import Config, ModelSpec
+from tierline.context.gather import RepositoryContext
 from tierline.privacy.gate import PrivacyGate
-from tierline.privacy.redaction import OFF_LOOP_CHARS, redact_ahead
+from tierline.privacy.redaction import OFF_LOOP_CHARS, Redaction, redact_ahead
 from tierline.providers.base import (
     CallProgress,
     CallRequest,
@@ -60,7 +61,7 @@ from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.refit import weights_in_force
 from tierline.routing.router import Router
-from tierline.wire import ExplainResult, Outcome, StatsResult
+from tierline.wire import ExplainResult, Outcome, StatsResult, Tier
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,10 @@ class CompletionEngine:
         # The score's weights: the user's refit (`tierline calibrate --weights --apply`) when there.
         scoring.use_model(weights_in_force(env, notify_user))
         self.privacy = PrivacyGate(config.privacy, workspace_root)
+        # Cross-file snippets (tierline/context): excluded files never give one.
+        self.context = RepositoryContext(
+            workspace_root, self.privacy.excluded, config.privacy.exclude, lambda text: notify_user("log", text)
+        )
         self.router = Router(config)
         self.providers: Provider = ProviderClient()
         self.keys = KeyRing(env, notify_user)
@@ -110,6 +115,7 @@ class CompletionEngine:
         self.router.reconfigure(config)
         self.books.reconfigure(old, config)
         self.privacy.reconfigure(config.privacy)
+        self.context.forget_exclusions()
 
     # -- the request ---------------------------------------------------------------------------
     async def complete_latest(self, request: CursorRequest) -> Routed:
@@ -170,6 +176,7 @@ class CompletionEngine:
         # A one-shot escalation is used by the request that calls or is served (`_use_escalation`), not
         # by one a newer key supersedes while it waits.
         state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
+        state.analysis = analysis = self.with_context(analysis, state.decision.tier)
 
         # 6. The cache: an identical request costs nothing, and waits for nothing.
         hit = self._cached(state)
@@ -184,6 +191,7 @@ class CompletionEngine:
                 state.surroundings = Surroundings.at(document, request.offset)
                 state.analysis = analysis = await self.analyse_off_loop(document, request.offset)
                 state.decision = self.router.decide_tier(analysis.score, document.language, consume_escalation=False)
+                state.analysis = analysis = self.with_context(analysis, state.decision.tier)
                 version = document.version
                 if (hit := self._cached(state)) is not None:
                     return hit
@@ -346,7 +354,43 @@ class CompletionEngine:
         window, redaction = self.privacy.redact(window)
         code = dataclasses.replace(document.code_at(offset), path=document.uri)  # test files are told by name
         features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
-        return Analysis(window, features, scoring.score(features), redaction)
+        # Snippets of other files: the tier's budget of them is in the prompt, so in the score
+        # (`context_tokens`), the cache key and the cost estimate. The tier is the one the score
+        # gives with that tier's snippets (two tries; the budgets differ little).
+        sources = self.config.context.sources
+        candidates = tuple(self.context.candidates(document, window.prefix, window.suffix, sources))
+        if not candidates:
+            return Analysis(window, features, scoring.score(features), redaction)
+        analysis = Analysis(window, features, 0.0, redaction, candidates=candidates, window_redaction=redaction)
+        tier: str = Tier.CHEAP
+        for _ in range(2):
+            analysis = self.with_context(analysis, tier)
+            decided = self.router.decide_tier(analysis.score, document.language, consume_escalation=False).tier
+            if decided == tier:
+                break
+            tier = decided
+        return self.with_context(analysis, tier)
+
+    def with_context(self, analysis: Analysis, tier: str) -> Analysis:
+        """The analysis with the snippets of `tier`'s budget in its window, its features counting them."""
+        if not analysis.candidates or analysis.context_tier == tier:
+            return analysis
+        budget = self.config.context.budget(tier)
+        chosen, hidden = self.context.choose(list(analysis.candidates), budget, self.config.privacy.redact)
+        window = dataclasses.replace(analysis.window, context=chosen)
+        around = analysis.window_redaction
+        redaction = Redaction(dict(around.secrets), around.count)
+        redaction.rules.update(around.rules)
+        redaction.merge(hidden)
+        features = dataclasses.replace(analysis.features, context_tokens=prompt_tokens(window))
+        return dataclasses.replace(
+            analysis,
+            window=window,
+            features=features,
+            score=scoring.score(features),
+            redaction=redaction,
+            context_tier=tier,
+        )
 
     async def _walk(self, state: RequestState, walk: FallbackWalk) -> Answer | None:
         """Try the plan in order; the first valid answer wins."""
@@ -639,5 +683,6 @@ class CompletionEngine:
         for task in list(self._background):
             task.cancel()
         self.sessions.cancel_all()
+        self.context.close()
         await self.providers.aclose()
         self.books.close()

@@ -11,6 +11,7 @@ from tierline.analysis.documents import Document
 from tierline.completion.prompts import PromptWindow
 from tierline.completion.session import Surroundings
 from tierline.config import ModelSpec
+from tierline.context.snippet import Snippet
 from tierline.privacy.redaction import Redaction
 from tierline.providers.base import CallProgress, CallResult
 from tierline.routing.tiers import TierDecision
@@ -35,6 +36,12 @@ class Analysis:
     score: float
     # The secrets hidden in `window` (already redacted), to restore in the answer.
     redaction: Redaction = field(default_factory=Redaction)
+    # Cross-file snippets that may go into the prompt (tierline/context), and the tier whose budget
+    # of them `window.context` holds ("" before one was chosen).
+    candidates: tuple[Snippet, ...] = ()
+    context_tier: str = ""
+    # The secrets of the code around the cursor alone (`redaction` adds the snippets').
+    window_redaction: Redaction = field(default_factory=Redaction)
 
     @property
     def single_line(self) -> bool:

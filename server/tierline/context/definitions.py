@@ -1,8 +1,9 @@
 """A file's definitions (functions, methods, classes, types) read with tree-sitter queries.
 
-Each definition keeps what a model needs to call it: its signature, its doc comment and its first
-lines, at most `MAX_LINES` lines and `MAX_CHARS` characters. A class keeps its header, its
-docstring and the signatures of its methods. Parsing is bounded by the file size limit
+Each definition keeps what a model needs to call it, compactly (more of them fit a budget): its
+signature, its doc comment or the first line of its docstring, `...` for the body, at most
+`MAX_CHARS` characters. A class keeps its header, its docstring's first line and the signatures of
+its first `CLASS_MEMBERS` members. Parsing is bounded by the file size limit
 (`workspace.MAX_FILE_BYTES`); a parser is made per thread (tree-sitter parsers are not shared).
 """
 
@@ -15,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from tree_sitter import Node
 
-MAX_LINES = 8
-MAX_CHARS = 480
-CLASS_MEMBERS = 12
+MAX_CHARS = 600
+CLASS_MEMBERS = 8
 
 _FUNCTION = "@function"
 _CLASS = "@class"
@@ -101,23 +101,36 @@ def _tools(language: str) -> tuple[Any, Any] | None:
 
 
 def _shown(node: Node, source: bytes, kind: str) -> str:
-    """Signature, doc comment and first lines (a class: header, docstring, member signatures)."""
+    """What a model needs to use a definition, compactly: its doc comment (2 lines), its signature,
+    the first line of its docstring, then `...` for the body; a class: its header, docstring line
+    and its members' signatures."""
     start = node.start_byte
-    # A doc comment just above (JSDoc, Go, Rust ///, Java): up to 4 lines.
+    # A doc comment just above (JSDoc, Go, Rust ///, Java): its last lines.
+    above: list[str] = []
     comment = node.prev_named_sibling
     if comment is not None and "comment" in comment.type and node.start_point[0] - comment.end_point[0] <= 1:
-        if node.start_point[0] - comment.start_point[0] <= 4:
-            start = comment.start_byte
+        above = source[comment.start_byte : comment.end_byte].decode("utf-8", errors="replace").splitlines()[-2:]
     line_start = source.rfind(b"\n", 0, start) + 1
-    body = source[line_start : node.end_byte].decode("utf-8", errors="replace")
-    lines = body.splitlines()
-    if kind == "class" and len(lines) > MAX_LINES:
-        head = next((i for i, line in enumerate(lines[1:5], 1) if line.lstrip().startswith(_MEMBER_STARTS)), 5)
-        lines = lines[:head] + _member_signatures(lines[head:])
-    else:
-        lines = lines[:MAX_LINES]
-    text = "\n".join(line.rstrip() for line in lines)
+    lines = source[line_start : node.end_byte].decode("utf-8", errors="replace").splitlines()
+    signature_end = next((i for i, line in enumerate(lines[:8]) if _ends_signature(line)), min(len(lines), 8) - 1)
+    shown = [line.rstrip() for line in lines[: signature_end + 1]]
+    rest = lines[signature_end + 1 :]
+    first = rest[0].strip() if rest else ""
+    if first.startswith(('"""', "'''", 'r"""')):
+        shown.append(rest[0].rstrip())
+        rest = rest[1:]
+    if kind == "class":
+        shown += _member_signatures(rest)
+    elif rest:
+        indent = rest[0][: len(rest[0]) - len(rest[0].lstrip())] or "    "
+        shown.append(f"{indent}...")
+    text = "\n".join(above + shown)
     return text[:MAX_CHARS] + "\n"
+
+
+def _ends_signature(line: str) -> bool:
+    code = line.split("#", 1)[0].rstrip() if "#" in line and '"' not in line else line.rstrip()
+    return code.endswith((":", "{", ";", "=>")) or code.endswith("=> {")
 
 
 _MEMBER_STARTS = ("def ", "async def ", "fn ", "pub fn ", "func ", "public ", "static ", "function ")

@@ -25,7 +25,7 @@ from tierline.context.index import DefinitionIndex
 from tierline.context.neighbours import QUERY_LINES, Neighbours
 from tierline.context.recent_edits import RecentEdits
 from tierline.context.snippet import DEFINITIONS, NEIGHBOURS, RECENT_EDITS, Snippet
-from tierline.context.symbols import wanted_names
+from tierline.context.symbols import Imported, imported_names, wanted_names
 from tierline.context.workspace import Workspace
 from tierline.privacy.redaction import Redaction, redact_text
 
@@ -35,11 +35,16 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 # What a request considers: the wanted names looked up, definitions per name, candidates in all.
-NAMES_LOOKED_UP = 60
+NAMES_LOOKED_UP = 200
 DEFINITIONS_PER_NAME = 3
 HEAD_CHARS = 20_000
 # A document changed in the editor is read again after it has been quiet this long.
 REINDEX_AFTER_S = 0.5
+# How long the privacy gate's answer for a file is reused (asking costs ~0.3 ms: the ignore files of
+# every folder above it are looked at). Cleared when the config changes and when the editor
+# changes or saves an ignore file; an ignore file written by another program counts within this.
+EXCLUSION_TTL_S = 1.0
+REDACTED_KEPT = 1024
 
 
 @dataclass
@@ -76,6 +81,25 @@ class RepositoryContext:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._build: asyncio.Task[None] | None = None
         self._reading: set[asyncio.Future[Any]] = set()
+        self._allowed: dict[str, tuple[float, str | None]] = {}
+        self._imports: dict[str, tuple[int, int, list[Imported]]] = {}
+        self._redacted: dict[str, tuple[str, Redaction]] = {}
+
+    def relative(self, uri: str) -> str | None:
+        """`Workspace.relative`, its answer reused for `EXCLUSION_TTL_S`."""
+        now = time.monotonic()
+        known = self._allowed.get(uri)
+        if known is not None and now - known[0] < EXCLUSION_TTL_S:
+            return known[1]
+        relative = self.workspace.relative(uri)
+        if len(self._allowed) > 4096:
+            self._allowed.clear()
+        self._allowed[uri] = (now, relative)
+        return relative
+
+    def forget_exclusions(self) -> None:
+        """The privacy gate may answer differently now (its config or an ignore file changed)."""
+        self._allowed.clear()
 
     # -- the editor's side ----------------------------------------------------------------------
     def start(self) -> None:
@@ -117,6 +141,8 @@ class RepositoryContext:
         )
 
     def opened(self, document: Document) -> None:
+        if _is_ignore_file(document.uri):
+            self.forget_exclusions()
         path = self.workspace.relative(document.uri)
         if path is None:
             return
@@ -124,6 +150,8 @@ class RepositoryContext:
         self._reread(document.uri)
 
     def changed(self, document: Document, rows: list[int]) -> None:
+        if _is_ignore_file(document.uri):
+            self.forget_exclusions()
         entry = self._open.get(document.uri)
         if entry is None:
             return
@@ -137,6 +165,8 @@ class RepositoryContext:
             self._reread(document.uri)
 
     def saved(self, uri: str) -> None:
+        if _is_ignore_file(uri):
+            self.forget_exclusions()
         if uri in self._open:
             self._reread(uri)
 
@@ -194,7 +224,7 @@ class RepositoryContext:
     def candidates(self, document: Document, prefix: str, suffix: str, sources: tuple[str, ...]) -> list[Snippet]:
         """Snippets that may go into this request's prompt, unranked and unredacted; none for a
         document that may not give or take snippets (untitled, outside the workspace, excluded)."""
-        here = self.workspace.relative(document.uri)
+        here = self.relative(document.uri)
         if here is None or not sources:
             return []
         out: list[Snippet] = []
@@ -222,7 +252,7 @@ class RepositoryContext:
             chosen = budget.fit(candidates, max_tokens)
             for snippet in chosen:
                 if snippet.path not in allowed:
-                    allowed[snippet.path] = self.workspace.relative(self.workspace.uri_of(snippet.path)) is not None
+                    allowed[snippet.path] = self.relative(self.workspace.uri_of(snippet.path)) is not None
             if all(allowed[s.path] for s in chosen):
                 break
             candidates = [c for c in candidates if allowed.get(c.path, True)]
@@ -230,20 +260,28 @@ class RepositoryContext:
             return chosen, redaction
         hidden = []
         for snippet in chosen:
-            text, _ = redact_text(snippet.text, redaction)
+            kept = self._redacted.get(snippet.text)
+            if kept is None:
+                kept = redact_text(snippet.text)
+                if len(self._redacted) >= REDACTED_KEPT:
+                    self._redacted.clear()
+                self._redacted[snippet.text] = kept
+            text, secrets = kept
+            redaction.merge(secrets)
             hidden.append(snippet if text == snippet.text else dataclasses.replace(snippet, text=text))
         return tuple(hidden), redaction
 
     def _definitions(self, document: Document, here: str, prefix: str, suffix: str) -> list[Snippet]:
-        head = document.source[:HEAD_CHARS].decode("utf-8", errors="ignore")
         local = {d.name for d in self.index.defined_in(here)}
         out = []
-        for wanted in wanted_names(prefix, suffix, head, local)[:NAMES_LOOKED_UP]:
+        for wanted in wanted_names(prefix, suffix, self._imports_of(document), local)[:NAMES_LOOKED_UP]:
             found = [d for d in self.index.lookup(wanted.name) if d.path != here]
             if not found:
                 continue
             # The module the file imports it from first; then fewer same-named definitions rank higher.
             found.sort(key=lambda d: (not _from_module(d.path, wanted.module), d.path))
+            if _from_module(found[0].path, wanted.module):  # the module it is imported from: that one
+                found = [d for d in found if _from_module(d.path, wanted.module)]
             spread = 1.0 / len(found) ** 0.5
             for rank, definition in enumerate(found[:DEFINITIONS_PER_NAME]):
                 hint = _from_module(definition.path, wanted.module)
@@ -251,6 +289,17 @@ class RepositoryContext:
                 reason = f"defines {wanted.name}, {wanted.reason}"
                 out.append(Snippet(DEFINITIONS, definition.path, definition.line, definition.text, score, reason))
         return out
+
+    def _imports_of(self, document: Document) -> list[Imported]:
+        """What the document imports (its first `HEAD_CHARS`), once per version."""
+        known = self._imports.get(document.uri)
+        if known is not None and known[:2] == (document.version, len(document.source)):
+            return known[2]
+        found = imported_names(document.source[:HEAD_CHARS].decode("utf-8", errors="ignore"))
+        if len(self._imports) > 256:
+            self._imports.clear()
+        self._imports[document.uri] = (document.version, len(document.source), found)
+        return found
 
     def _lines_of(self, path: str, first: int, last: int) -> str | None:
         entry = next((e for e in self._open.values() if e.path == path), None)
@@ -263,6 +312,12 @@ class RepositoryContext:
         end_line = min(last + 1, len(document.line_starts))
         end = document.line_starts[end_line] if end_line < len(document.line_starts) else len(document.source)
         return document.source[start:end].decode("utf-8", errors="replace")
+
+
+def _is_ignore_file(uri: str) -> bool:
+    from tierline.privacy.exclusion import IGNORE_FILES
+
+    return uri.rsplit("/", 1)[-1] in IGNORE_FILES
 
 
 def _from_module(path: str, module: str) -> bool:

@@ -33,7 +33,7 @@ KEYWORDS = frozenset(
 
 # Import lines of the parsed languages (Python, JS/TS, Go, Rust, Java, C/C++): the names on them.
 _IMPORT_LINE = re.compile(
-    r"^\s*(?:from\s+(\S+)\s+import\s+(.+)|import\s+(.+)|use\s+(.+);|#include\s+[<\"](.+)[>\"]"
+    r"^\s*(?:from\s+(\S+)\s+import\s+(\([^)]*\)|.+)|import\s+(.+)|use\s+(.+);|#include\s+[<\"](.+)[>\"]"
     r"|(?:export\s+)?import\s*\{([^}]*)\}\s*from\s*['\"](.+)['\"])",
     re.MULTILINE,
 )
@@ -64,7 +64,8 @@ def imported_names(head: str) -> list[Imported]:
         from_module, from_names, plain, use, include, js_names, js_module = match.groups()
         if from_module is not None and from_names is not None:
             module = from_module.strip(".").rsplit(".", 1)[-1]
-            for name in IDENTIFIER.findall(from_names.split("#", 1)[0]):
+            listed = "\n".join(line.split("#", 1)[0] for line in from_names.splitlines())
+            for name in IDENTIFIER.findall(listed):
                 if name not in ("as", "import"):
                     found.append(Imported(name, module))
         elif js_names is not None and js_module is not None:
@@ -99,9 +100,11 @@ class Wanted:
     module: str = ""
 
 
-def wanted_names(prefix: str, suffix: str, head: str, local: Iterable[str] = ()) -> list[Wanted]:
-    """Names to look up, strongest first. `head`: the top of the file (its imports); `local`:
-    names the file defines itself (never looked up elsewhere)."""
+def wanted_names(prefix: str, suffix: str, imports: Iterable[Imported], local: Iterable[str] = ()) -> list[Wanted]:
+    """Names to look up, strongest first. `imports`: what the file imports (`imported_names`); `local`:
+    names the file defines itself (never looked up elsewhere). An imported name is stronger for
+    each word it shares with the enclosing function's signature and docstring and the lines just
+    above the cursor."""
     skip = KEYWORDS | set(local)
     weights: dict[str, tuple[float, str]] = {}
 
@@ -123,12 +126,13 @@ def wanted_names(prefix: str, suffix: str, head: str, local: Iterable[str] = ())
             want(name, 0.5 / (1 + distance / 2), f"used {distance + 1} lines below")
 
     modules: dict[str, str] = {}
-    signature_words = words(enclosing_signature(prefix)[:2000])
-    for imported in imported_names(head):
+    # The words of the enclosing function's signature and docstring, and of the lines just above.
+    signature_words = words(enclosing_signature(prefix)[:2000]) | words("\n".join(lines[-8:]))
+    for imported in imports:
         modules.setdefault(imported.name, imported.module)
         shared = words(imported.name) & signature_words
         weight = 0.3 + 0.4 * len(shared)
-        why = f"imported, shares {', '.join(sorted(shared))} with the function" if shared else "imported by the file"
+        why = f"imported, shares {', '.join(sorted(shared))} with the code here" if shared else "imported by the file"
         want(imported.name, weight, why)
     ranked = sorted(weights.items(), key=lambda item: -item[1][0])
     return [Wanted(name, weight, reason, modules.get(name, "")) for name, (weight, reason) in ranked]

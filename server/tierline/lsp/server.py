@@ -85,6 +85,9 @@ class TierlineServer(LanguageServer):
         log.warning("%s: %s", getattr(source, "__name__", source), error)
 
     def tell_user(self, level: str, text: str) -> None:
+        if level == "log":  # the output log, not a pop-up
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=text))
+            return
         self.window_show_message(types.ShowMessageParams(type=_MESSAGE_TYPES[level], message=text))
 
     def apply_settings(self, settings: Any) -> None:
@@ -174,6 +177,8 @@ def on_initialized(ls: TierlineServer, params: types.InitializedParams) -> None:
         ls.tell_user(level, text)
     ls.pending_messages.clear()
     ls.heap.after_setup()
+    if ls.engine is not None:
+        ls.engine.context.start()  # the definitions index, built in a worker process
 
 
 @server.feature(types.SHUTDOWN)
@@ -185,7 +190,9 @@ async def on_shutdown(ls: TierlineServer, params: None) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: TierlineServer, params: types.DidOpenTextDocumentParams) -> None:
     doc = params.text_document
-    ls.documents.open(doc.uri, languages.language_from(doc.uri, doc.language_id), doc.version, doc.text)
+    document = ls.documents.open(doc.uri, languages.language_from(doc.uri, doc.language_id), doc.version, doc.text)
+    if ls.engine is not None:
+        ls.engine.context.opened(document)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -202,6 +209,9 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
     document.version = params.text_document.version
     if ls.engine is not None:
         ls.engine.acceptance.document_changed(document.uri, document.source)
+        partial = types.TextDocumentContentChangePartial
+        rows = [c.range.start.line for c in params.content_changes if isinstance(c, partial)]
+        ls.engine.context.changed(document, rows)
         # A call under way that this typing makes useless is hung up on now, not at the next request.
         ls.engine.sessions.review(document.uri, document.source)
 
@@ -212,6 +222,14 @@ def did_close(ls: TierlineServer, params: types.DidCloseTextDocumentParams) -> N
     if closing is not None and ls.engine is not None:
         ls.engine.acceptance.document_closing(closing.uri, closing.source)
     ls.documents.close(params.text_document.uri)
+    if ls.engine is not None:
+        ls.engine.context.closed(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: TierlineServer, params: types.DidSaveTextDocumentParams) -> None:
+    if ls.engine is not None:
+        ls.engine.context.saved(params.text_document.uri)
     if ls.engine is not None:
         ls.engine.forget(params.text_document.uri)
 
