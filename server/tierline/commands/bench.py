@@ -186,7 +186,9 @@ def run_bench(args: argparse.Namespace) -> int:
     else:
         count = args.positions or DEFAULT_POSITIONS
         cases, mix, files = _repository_cases(engine, root, count, args.seed)
-        title_where = f"{root} ({len(cases)} positions in {len({c.position.path for c in cases})} of {files} files"
+        title_where = (
+            f"{args.path or '.'} ({len(cases)} positions in {len({c.position.path for c in cases})} of {files} files"
+        )
     if not cases:
         _say(f"tierline bench: no code files tierline reads under {root}")
         return 1
