@@ -195,6 +195,8 @@ def test_an_excluded_file_is_never_sampled_and_a_secret_never_sent(sim, tmp_path
 
     assert result["positions"] == 20
     assert all(c["position"].startswith("app.py:") for c in result["cases"])
+    routed = {c["picks"][c["tier"]] for c in result["cases"]}  # --models, plus routed and all-premium
+    assert set(result["by_model"]) == {"claude-haiku", "claude-opus"} | routed
     sent = [r["prefix"] + r["suffix"] for r in sim.requests()]
     assert len(sent) == len(ledger(tmp_path)) > 0
     assert not any("PRIVATE" in text or "rate_" in text for text in sent)
@@ -373,3 +375,28 @@ def test_stratify_gives_each_tier_its_share_and_fills_from_the_pool():
     assert len({p.ident for p, _ in chosen}) == 30
     cheap_languages = [p.language for p, tier in chosen[:10]]
     assert cheap_languages.count("go") == cheap_languages.count("python") == 5  # languages in turn
+
+
+def test_the_budget_stops_the_bench(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    run = bench(
+        sim, tmp_path, str(FIXTURES), "--positions", "20", "--yes", "--json", overrides={"budget": {"daily_usd": 0.01}}
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["stopped"] == "the budget is reached ([budget] in your config)"
+    assert "daily budget" in run.stderr  # the server's own message, once
+    paid = [row for row in ledger(tmp_path) if row["outcome"] != "skipped_budget"]
+    assert 0 < sum(row["cost_usd"] for row in paid) <= 0.01
+    assert len(sim.requests()) == len(paid) < 20 * 5
+
+
+def test_tiers_asks_only_the_model_each_tier_would_pick(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    run = bench(sim, tmp_path, str(FIXTURES), "--positions", "9", "--yes", "--json", "--tiers")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    picked = {name for case in result["cases"] for name in case["picks"].values()}
+    assert set(result["by_model"]) == picked
+    assert "claude-sonnet" not in picked  # the dearer mid model is never a tier's first choice
+    assert len(sim.requests()) == sum(len(set(c["picks"].values())) for c in result["cases"])

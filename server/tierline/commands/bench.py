@@ -145,6 +145,14 @@ async def _run(
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    try:
+        return _bench(args)
+    except KeyboardInterrupt:  # before the calls began (sampling, the question): nothing was sent
+        _say("\ntierline bench: interrupted before any call")
+        return 130
+
+
+def _bench(args: argparse.Namespace) -> int:
     root = Path(args.path or ".").resolve()
     if not root.is_dir():
         _say(f"tierline bench: {root} is not a directory")
