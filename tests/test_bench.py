@@ -400,3 +400,11 @@ def test_tiers_asks_only_the_model_each_tier_would_pick(sim, tmp_path):
     assert set(result["by_model"]) == picked
     assert "claude-sonnet" not in picked  # the dearer mid model is never a tier's first choice
     assert len(sim.requests()) == sum(len(set(c["picks"].values())) for c in result["cases"])
+
+
+def test_without_a_premium_model_the_headline_says_there_is_nothing_to_compare_with(sim, tmp_path):
+    oracle(sim, FIXTURES)
+    models = [m for m in sim_config(sim.base_url)["models"] if m["tier"] != "premium"]
+    run = bench(sim, tmp_path, str(FIXTURES), "--positions", "4", "--yes", overrides={"models": models})
+    assert run.returncode == 0, run.stderr
+    assert "routed: nothing to compare with (no position has both a routed and a premium answer" in run.stdout

@@ -15,6 +15,8 @@ def _pct(value: float) -> str:
 
 
 def headline(result: dict[str, Any]) -> str:
+    if not result["compared"]:
+        return "routed: nothing to compare with (no position has both a routed and a premium answer: is a premium model configured, with its key?)"
     return (
         f"routed: {_pct(result['quality_retained'])} of all-premium's exact matches "
         f"at {_pct(result['cost_ratio'])} of its cost"
