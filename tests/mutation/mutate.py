@@ -260,6 +260,46 @@ MUTATIONS: tuple[Mutation, ...] = (
             "tests/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",
         ),
     ),
+    Mutation(
+        "bench-samples-excluded",
+        "tierline bench samples positions in an excluded file",
+        "commands/bench.py",
+        "if engine.privacy.excluded(code.path.as_uri()) is None",
+        "if True",
+        ("tests/test_bench.py::test_an_excluded_file_is_never_sampled_and_a_secret_never_sent",),
+    ),
+    Mutation(
+        "bench-max-usd",
+        "tierline bench --max-usd does not stop the spending",
+        "bench/runner.py",
+        "if max_usd is not None and progress.spent_usd",
+        "if False and progress.spent_usd",
+        ("tests/test_bench.py::test_max_usd_is_a_hard_stop",),
+    ),
+    Mutation(
+        "bench-unconfirmed",
+        "tierline bench calls models without the confirmation it asked for",
+        "commands/bench.py",
+        "and not args.yes and not _confirm(",
+        "and False and not _confirm(",
+        ("tests/test_bench.py::test_nothing_is_sent_until_the_estimate_is_confirmed",),
+    ),
+    Mutation(
+        "bench-resume-forgets",
+        "tierline bench --resume asks again what was already done",
+        "commands/bench.py",
+        "        journal.load()",
+        "        pass",
+        ("tests/test_bench.py::test_ctrl_c_keeps_what_is_done_and_resume_goes_on",),
+    ),
+    Mutation(
+        "bench-rows-unmarked",
+        "tierline bench's ledger rows are not marked bench",
+        "bench/runner.py",
+        "super().record(dataclasses.replace(row, bench=True))",
+        "super().record(row)",
+        ("tests/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
+    ),
 )
 
 
