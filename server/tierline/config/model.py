@@ -214,7 +214,7 @@ class CompletionConfig:
     prefix_chars: int = 3000
     suffix_chars: int = 1000
     debounce_ms: int = 0  # least wait before an automatic request (the cost-aware wait comes on top)
-    # How much wasted spend a second of waiting is worth, in cents (completion/session.py).
+    # How much wasted spend a second of waiting is worth, in tenths of a cent (completion/session.py).
     latency_vs_cost: float = 1.0
 
     def enabled_for(self, language: str) -> bool:
