@@ -112,7 +112,9 @@ def worst_case_usd(case: Case, model: ModelSpec, max_tokens: int) -> float:
 
 async def ask(engine: CompletionEngine, case: Case, model: ModelSpec) -> tuple[Result, bool]:
     """One call of one model at one position; (result, the budget refused it)."""
-    state = RequestState(CursorRequest(case.document, case.offset), analysis=case.analysis)
+    # The cross-file snippets of the model's tier, as the server sends when it routes there.
+    analysis = engine.with_context(case.analysis, model.tier)
+    state = RequestState(CursorRequest(case.document, case.offset), analysis=analysis)
     language = case.position.language
     if not engine.router.health.healthy(model):
         return Result(

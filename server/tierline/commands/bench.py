@@ -141,7 +141,7 @@ async def _run(
     try:
         await run_jobs(engine, jobs, journal, progress, (max_usd, stop))
     finally:
-        await engine.aclose()
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -166,7 +166,8 @@ def _bench(args: argparse.Namespace) -> int:
         _say("tierline bench: --positions must be at least 1")
         return 2
     logging.getLogger("tierline").setLevel(logging.ERROR)  # the user is told through notices, once each
-    engine = bench_engine(config, root, _Notices())
+    # A suite has no repository around it: no workspace, so no cross-file context either.
+    engine = bench_engine(config, None if args.suite else root, _Notices())
     chosen: list[ModelSpec] | None = [m for m in config.models if _usable(engine, m)]
     if args.models:
         names = [n.strip() for n in args.models.split(",") if n.strip()]
@@ -180,6 +181,32 @@ def _bench(args: argparse.Namespace) -> int:
     if not any(_usable(engine, m) for m in config.models):
         _say("tierline bench: no configured model has its key set (tierline doctor says which)")
         return 2
+    return asyncio.run(_measure(args, root, engine, chosen))
+
+
+async def _index(engine: CompletionEngine) -> None:
+    """The definitions index the server builds for cross-file context, built before any position
+    is analysed, so each prompt carries the snippets the server's would."""
+    engine.context.start()
+    build = getattr(engine.context, "_build", None)  # the build `start` began (None: no workspace)
+    if build is not None:
+        await build
+
+
+async def _measure(
+    args: argparse.Namespace, root: Path, engine: CompletionEngine, chosen: list[ModelSpec] | None
+) -> int:
+    try:
+        await _index(engine)
+        return await _sample_ask_report(args, root, engine, chosen)
+    finally:
+        await engine.aclose()
+
+
+async def _sample_ask_report(
+    args: argparse.Namespace, root: Path, engine: CompletionEngine, chosen: list[ModelSpec] | None
+) -> int:
+    config = engine.config
     if args.suite:
         try:
             positions = read_suite(Path(args.suite))
@@ -222,7 +249,7 @@ def _bench(args: argparse.Namespace) -> int:
     if todo and (args.yes or estimate == 0):
         _say(f"tierline bench: {len(todo)} model calls, estimated ${estimate:.4f}")
     progress = Progress(len(jobs), show=_progress_printer(sys.stderr.isatty()))
-    asyncio.run(_run(engine, jobs, journal, progress, args.max_usd))
+    await _run(engine, jobs, journal, progress, args.max_usd)
     model_tiers = {m.name: m.tier for _, m in jobs}
     result = summarise(
         cases,
