@@ -176,7 +176,7 @@ def test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not():
     assert wait_s(rhythm, "word", premium, 0.5, 1.0) == 0.0
     # `latency_vs_cost`: latency worth less, a longer wait; worth more, a shorter one.
     mid = 4e-4
-    waits = [wait_s(rhythm, "opener", mid, 0.05, value) for value in (0.01, 0.1, 1.0)]
+    waits = [wait_s(rhythm, "opener", mid, 0.05, value) for value in (0.1, 1.0, 10.0)]
     assert waits[0] > waits[1] > waits[2] == 0.0
 
 

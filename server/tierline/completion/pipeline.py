@@ -164,6 +164,7 @@ class CompletionEngine:
                 reused = await self._adopt(state, flight)
                 if reused is not None:
                     return reused
+                state.note("the call under way for an earlier key did not agree with the typing")
             elif request.automatic and request.offset < flight.cursor(document.source):
                 return Routed(None)  # asked at an earlier key than the document has: a newer request follows
             else:
@@ -185,8 +186,11 @@ class CompletionEngine:
 
         # 7. Automatic requests wait for as long as a wasted call costs more than the waiting.
         if request.automatic:
-            await self.sleep(self.wait_s(state))
+            wait = self.wait_s(state)
+            await self.sleep(wait)
             state.restart_clock()
+            if wait:
+                state.note(f"waited {wait * 1000:.0f} ms for the typing to pause")
             if document.version != version:  # typed meanwhile, in an editor that did not ask again
                 state.surroundings = Surroundings.at(document, request.offset)
                 state.analysis = analysis = await self.analyse_off_loop(document, request.offset)
@@ -234,7 +238,7 @@ class CompletionEngine:
 
     def wait_s(self, state: RequestState) -> float:
         """How long this automatic request waits before its call (`session.wait_s`): the tier's
-        first model's price for the prompt and a line of answer is what a wasted call costs, its
+        cheapest model's price for the prompt and a line of answer is what a wasted call costs, its
         time to first token what a call can be hung up within at no cost."""
         assert state.analysis is not None and state.decision is not None
         completion = self.config.completion
@@ -242,9 +246,13 @@ class CompletionEngine:
         models = self.config.models_in(state.decision.tier)
         if not models:
             return least
-        model = models[0]
-        wasted_usd = model.cost_usd(prompt_tokens(state.analysis.window), WASTED_ANSWER_TOKENS)
-        first_token_ms = self.router.health.latency(model).first_token_ewma_ms or 0.0
+        tokens = prompt_tokens(state.analysis.window)
+        model = min(models, key=lambda m: m.cost_usd(tokens, WASTED_ANSWER_TOKENS))  # the walk's first, mostly
+        wasted_usd = model.cost_usd(tokens, WASTED_ANSWER_TOKENS)
+        # A call is hung up unbilled only if the next key comes before its first token: the early
+        # first tokens count (the 10th percentile of recent ones), not the average.
+        samples = sorted(self.router.health.latency(model).first_token_samples)
+        first_token_ms = samples[len(samples) // 10] if samples else 0.0
         document = state.cursor.document
         kind = key_kind(document.source, state.cursor.offset)
         wait = wait_s(self.sessions.rhythm, kind, wasted_usd, first_token_ms / 1000, completion.latency_vs_cost)

@@ -18,8 +18,8 @@ from tierline.analysis.documents import Document
 TYPING_CONTEXT_BYTES = 256
 
 # -- the wait before an automatic call ------------------------------------------------------------
-# `[completion] latency_vs_cost` = 1.0 means a second of waiting is worth $0.01 of wasted spend.
-LATENCY_USD_PER_S = 0.01
+# `[completion] latency_vs_cost` = 1.0 means a second of waiting is worth $0.001 of wasted spend.
+LATENCY_USD_PER_S = 0.001
 # A wait never exceeds this: past it the typist has paused, whatever the rhythm says.
 MAX_WAIT_S = 0.6
 # A gap between keys longer than this ends a burst.
@@ -37,6 +37,7 @@ RHYTHM_PRIOR: dict[str, tuple[float, float]] = {
 # Gaps between keys inside a burst, before the typist's own: an ordinary pace (seconds).
 GAP_PRIOR = (0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.3)
 GAP_SAMPLES = 64
+GOES_ON_MAX = 0.9
 _OPENERS = frozenset(b"(:{=[,")
 
 T = TypeVar("T")
@@ -85,9 +86,10 @@ class Rhythm:
             self._gaps.append(gap)
 
     def goes_on(self, kind: str) -> float:
-        """The chance another key follows a key of `kind` within a burst."""
+        """The chance another key follows a key of `kind` within a burst: at most `GOES_ON_MAX`,
+        since any key may be the last of a burst (at 0.98 a wait would look nearly free)."""
         went_on, paused = self._counts[kind]
-        return went_on / (went_on + paused)
+        return min(GOES_ON_MAX, went_on / (went_on + paused))
 
     def later_than(self, seconds: float) -> float:
         """The chance the next key of a burst comes later than `seconds` after the last one."""
@@ -102,7 +104,7 @@ def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: flo
     latency plus expected wasted spend.
 
     Waiting w costs w of latency when the burst has ended (1 - p, p the chance typing goes on after
-    this kind of key), at `latency_vs_cost` x $0.01 a second. Calling after w wastes a billed call
+    this kind of key), at `latency_vs_cost` x $0.001 a second. Calling after w wastes a billed call
     when typing goes on (p) and the next key comes after the call's first token (w + the model's
     time to first token): before its first token a call is hung up unbilled. A cheap call is worth
     no wait; a premium one waits out the gaps of a burst, less the model's own time to first token.
