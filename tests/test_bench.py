@@ -3,9 +3,11 @@ was really there (devtools/oracle.py) when the model's skill beats the position'
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -408,3 +410,53 @@ def test_without_a_premium_model_the_headline_says_there_is_nothing_to_compare_w
     run = bench(sim, tmp_path, str(FIXTURES), "--positions", "4", "--yes", overrides={"models": models})
     assert run.returncode == 0, run.stderr
     assert "routed: nothing to compare with (no position has both a routed and a premium answer" in run.stdout
+
+
+def snippets_in(request: dict[str, Any]) -> set[tuple[str, str]]:
+    """(path, first line) of each cross-file snippet a request carried (chat blocks or FIM separators)."""
+    prompt = str(request["prefix"]) + str(request["suffix"])
+    blocks = re.findall(r'<snippet path="([^"]+)" line="\d+" source="\w+">\n([^\n]*)', prompt)
+    separated = re.findall(r"<\|file_sep\|>([^\n]+)\n([^\n]*)", prompt)
+    commented = re.findall(r"^# Path: ([^\n]+)\n# ([^\n]*)", prompt, re.M)
+    return set(blocks) | set(separated[:-1]) | set(commented)  # the last separator heads the file itself
+
+
+def file_of(request: dict[str, Any]) -> str:
+    """The file a request completes: chat's "File: x." line, or FIM's last file separator."""
+    named = re.search(r"File: (\S+)\.\n", str(request["prefix"]))
+    separators = re.findall(r"<\|file_sep\|>([^\n]+)\n", str(request["prefix"]))
+    return named.group(1) if named else separators[-1] if separators else ""  # "": FIM with no snippet
+
+
+async def test_the_bench_prompt_carries_the_cross_file_context_the_server_sends(start_editor, simulator, tmp_path):
+    from tests.test_context_end_to_end import GEOMETRY_PY, REPORT_CURSOR, REPORT_PY, indexed, write
+    from tests.test_lsp_end_to_end import completion_requests
+
+    write(tmp_path, "pkg/geometry.py", GEOMETRY_PY)
+    write(tmp_path, "pkg/report.py", REPORT_PY + "    return sum(polygon_area(shape) for shape in shapes)\n")
+    editor = await start_editor()
+    uri = (tmp_path / "pkg" / "report.py").as_uri()
+    editor.open(uri, REPORT_PY, "python")
+    await indexed(editor)
+    assert (await editor.complete(uri, *REPORT_CURSOR)).text
+    (server_request,) = completion_requests(simulator)
+    geometry = ("pkg/geometry.py", "def polygon_area(points):")
+    assert snippets_in(server_request) == {geometry}
+
+    # The bench on the same workspace with the same config (the editor's), as a user runs it.
+    env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline-0.toml")}
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "tierline", "bench", str(tmp_path), "--positions", "8", "--yes", "--json"],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    cases = json.loads(out)["cases"]
+    bench_requests = completion_requests(simulator)[1:]
+    in_report = [r for r in bench_requests if file_of(r) == "report.py"]
+    in_geometry = [r for r in bench_requests if r not in in_report]
+    assert {c["position"].split(":")[0] for c in cases} == {"pkg/report.py", "pkg/geometry.py"}
+    assert in_report and all(snippets_in(r) == {geometry} for r in in_report)
+    assert in_geometry and all(file_of(r) in ("geometry.py", "") and not snippets_in(r) for r in in_geometry)
