@@ -1,7 +1,7 @@
 """The work done off the event loop, in one worker process: listing the workspace's files,
 reading their definitions, cutting open documents into neighbour windows.
 
-A process, not a thread: tree-sitter and the regular expressions hold the GIL (a 12,000-line file
+Processes (two, below the server's priority), not threads: tree-sitter and the regular expressions hold the GIL (a 12,000-line file
 parses in 180 ms), which a thread would take from the event loop and from completions. The
 functions here run in the worker; they rebuild what they need from plain arguments (the root and
 the exclusion patterns), so nothing but paths, bytes and results crosses the pipe.
@@ -9,6 +9,7 @@ the exclusion patterns), so nothing but paths, bytes and results crosses the pip
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tierline.context.definitions import Definition, extract
@@ -16,6 +17,14 @@ from tierline.context.neighbours import Windows, windows_of
 from tierline.context.workspace import Workspace
 
 BATCH_FILES = 40
+
+
+def lower_priority() -> None:
+    """The worker's initializer: the server's event loop comes first (nice +10 where supported)."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
 
 
 def _workspace(root: str, patterns: tuple[str, ...]) -> Workspace:

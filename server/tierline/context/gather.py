@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # What a request considers: the wanted names looked up, definitions per name, candidates in all.
 NAMES_LOOKED_UP = 200
 DEFINITIONS_PER_NAME = 3
+MAX_SAME_NAME = 12
 HEAD_CHARS = 20_000
 # A document changed in the editor is read again after it has been quiet this long.
 REINDEX_AFTER_S = 0.5
@@ -45,6 +46,9 @@ REINDEX_AFTER_S = 0.5
 # changes or saves an ignore file; an ignore file written by another program counts within this.
 EXCLUSION_TTL_S = 1.0
 REDACTED_KEPT = 1024
+# Worker processes, at a lower scheduling priority than the server: on two cores the index builds
+# on both while a completion still gets a core at once.
+WORKERS = 2
 
 
 @dataclass
@@ -81,6 +85,8 @@ class RepositoryContext:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._build: asyncio.Task[None] | None = None
         self._reading: set[asyncio.Future[Any]] = set()
+        self._sequence = 0
+        self._read_sequence: dict[str, int] = {}
         self._allowed: dict[str, tuple[float, str | None]] = {}
         self._imports: dict[str, tuple[int, int, list[Imported]]] = {}
         self._redacted: dict[str, tuple[str, Redaction]] = {}
@@ -97,6 +103,15 @@ class RepositoryContext:
         self._allowed[uri] = (now, relative)
         return relative
 
+    def may_give(self, path: str) -> bool:
+        """A workspace file (relative path) may give snippets now (the answer reused as `relative`'s)."""
+        known = self._allowed.get(path)
+        if known is not None and time.monotonic() - known[0] < EXCLUSION_TTL_S:
+            return known[1] is not None
+        allowed = self.workspace.relative(self.workspace.uri_of(path))
+        self._allowed[path] = (time.monotonic(), allowed)
+        return allowed is not None
+
     def forget_exclusions(self) -> None:
         """The privacy gate may answer differently now (its config or an ignore file changed)."""
         self._allowed.clear()
@@ -110,7 +125,9 @@ class RepositoryContext:
 
     def _worker(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=background.lower_priority
+            )
         return self._pool
 
     async def _build_index(self) -> None:
@@ -119,13 +136,20 @@ class RepositoryContext:
         root = str(self.workspace.given)
         try:
             files = await loop.run_in_executor(self._worker(), background.list_files, root, self._patterns)
-            for i in range(0, len(files), background.BATCH_FILES):
-                batch = files[i : i + background.BATCH_FILES]
-                read = await loop.run_in_executor(self._worker(), background.read_batch, root, self._patterns, batch)
+            batches = [files[i : i + background.BATCH_FILES] for i in range(0, len(files), background.BATCH_FILES)]
+            pending: set[asyncio.Future[Any]] = set()
+            while batches or pending:
+                while batches and len(pending) < 2 * WORKERS:  # the workers never wait for the loop
+                    batch = batches.pop(0)
+                    pending.add(
+                        loop.run_in_executor(self._worker(), background.read_batch, root, self._patterns, batch)
+                    )
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 opened = {entry.path for entry in self._open.values()}
-                for path, definitions in read:
-                    if path not in opened:  # an open document's own text wins over the file's
-                        self.index.set(path, definitions)
+                for future in done:
+                    for path, definitions in future.result():
+                        if path not in opened:  # an open document's own text wins over the file's
+                            self.index.set(path, definitions)
             # The documents opened meanwhile are read too before the index says it is built.
             await asyncio.gather(*self._reading, return_exceptions=True)
         except (concurrent.futures.process.BrokenProcessPool, OSError, RuntimeError) as error:
@@ -191,9 +215,12 @@ class RepositoryContext:
         future = loop.run_in_executor(
             self._worker(), background.read_text, path, document.language, document.source, True
         )
+        self._sequence += 1
+        sequence = self._read_sequence[path] = self._sequence
 
         def done(f: asyncio.Future[tuple[list[Definition], Any]]) -> None:
-            if f.cancelled() or f.exception() is not None:
+            # Two workers may finish out of order: only the newest text of a document counts.
+            if f.cancelled() or f.exception() is not None or self._read_sequence.get(path) != sequence:
                 return
             self._apply(path, *f.result())
 
@@ -252,7 +279,7 @@ class RepositoryContext:
             chosen = budget.fit(candidates, max_tokens)
             for snippet in chosen:
                 if snippet.path not in allowed:
-                    allowed[snippet.path] = self.relative(self.workspace.uri_of(snippet.path)) is not None
+                    allowed[snippet.path] = self.may_give(snippet.path)
             if all(allowed[s.path] for s in chosen):
                 break
             candidates = [c for c in candidates if allowed.get(c.path, True)]
@@ -275,13 +302,18 @@ class RepositoryContext:
         local = {d.name for d in self.index.defined_in(here)}
         out = []
         for wanted in wanted_names(prefix, suffix, self._imports_of(document), local)[:NAMES_LOOKED_UP]:
-            found = [d for d in self.index.lookup(wanted.name) if d.path != here]
+            found = self.index.lookup(wanted.name)
             if not found:
                 continue
-            # The module the file imports it from first; then fewer same-named definitions rank higher.
-            found.sort(key=lambda d: (not _from_module(d.path, wanted.module), d.path))
-            if _from_module(found[0].path, wanted.module):  # the module it is imported from: that one
-                found = [d for d in found if _from_module(d.path, wanted.module)]
+            # The module the file imports it from, when the index has it: that one.
+            hinted = [d for d in found if _from_module(d.path, wanted.module)] if wanted.module else []
+            if hinted:
+                found = tuple(hinted)
+            elif len(found) > MAX_SAME_NAME:
+                continue  # defined in many places (`__init__`, `run`): which one is meant is a guess
+            found = tuple(d for d in found if d.path != here)
+            if not found:
+                continue
             spread = 1.0 / len(found) ** 0.5
             for rank, definition in enumerate(found[:DEFINITIONS_PER_NAME]):
                 hint = _from_module(definition.path, wanted.module)

@@ -21,7 +21,7 @@ STEP = 10
 QUERY_LINES = 20
 RECENT_DOCUMENTS = 20  # open and recently closed documents compared
 MIN_JACCARD = 0.12
-COMMON_SHARE = 0.3  # an identifier in more than this share of a document's windows is not indexed
+COMMON_SHARE = 0.1  # an identifier in more than this share of a document's windows is not indexed
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from tierline.completion.prompts import estimate_tokens
@@ -29,7 +30,7 @@ class Snippet:
         """The snippet as a marked, named block (how chat prompts carry it)."""
         return f'<snippet path="{self.path}" line="{self.line}" source="{self.source}">\n{self.text.rstrip()}\n</snippet>\n'
 
-    @property
+    @functools.cached_property
     def tokens(self) -> int:
         return estimate_tokens(self.block())
 

@@ -8,6 +8,7 @@ function's signature and docstring (the body being written often calls what its 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +40,12 @@ _IMPORT_LINE = re.compile(
 )
 _DEF_LINE = re.compile(r"^[ \t]*(?:async\s+)?(?:def|function|func|fn|class)\s+.*$", re.MULTILINE)
 IMPORT_SCAN_CHARS = 20_000
+
+
+@functools.lru_cache(maxsize=8192)
+def name_words(name: str) -> frozenset[str]:
+    """`words` of one identifier, remembered (the same imported names come back every request)."""
+    return frozenset(words(name))
 
 
 def words(text: str) -> set[str]:
@@ -130,7 +137,7 @@ def wanted_names(prefix: str, suffix: str, imports: Iterable[Imported], local: I
     signature_words = words(enclosing_signature(prefix)[:2000]) | words("\n".join(lines[-8:]))
     for imported in imports:
         modules.setdefault(imported.name, imported.module)
-        shared = words(imported.name) & signature_words
+        shared = name_words(imported.name) & signature_words
         weight = 0.3 + 0.4 * len(shared)
         why = f"imported, shares {', '.join(sorted(shared))} with the code here" if shared else "imported by the file"
         want(imported.name, weight, why)
