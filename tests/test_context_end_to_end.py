@@ -5,6 +5,7 @@ untitled buffers never give a snippet; a secret in a snippet is redacted."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -232,3 +233,23 @@ async def test_a_chunk_just_edited_in_another_document_is_offered(start_editor, 
     assert [(s["path"], s["line"], s["reason"]) for s in edits] == [("pkg/notes.py", 1, "recently edited")]
     completion = await editor.complete(uri, *REPORT_CURSOR)
     assert completion.text and "SCALE_FACTOR = 2.54" in last_prompt(simulator)
+
+
+def test_score_show_prompt_names_the_snippets_and_why(tmp_path: Path):
+    from .test_cli import tierline
+    from .test_privacy_cli import config_for
+
+    write(tmp_path, "pkg/geometry.py", GEOMETRY_PY)
+    report = write(tmp_path, "pkg/report.py", REPORT_PY)
+    spec = f"{report}:{REPORT_CURSOR[0] + 1}:{REPORT_CURSOR[1] + 1}"
+
+    shown = tierline("score", spec, "--show-prompt", "--json", env=config_for(tmp_path), cwd=tmp_path)
+
+    assert shown.returncode == 0, shown.stderr
+    prompt = json.loads(shown.stdout)["prompt"]
+    [snippet] = prompt["context"]
+    assert (snippet["path"], snippet["line"], snippet["source"]) == ("pkg/geometry.py", 4, "definitions")
+    assert "def polygon_area(points):" in json.dumps(prompt["body"])
+    text = tierline("score", spec, "--show-prompt", env=config_for(tmp_path), cwd=tmp_path).stdout
+    assert "cross-file snippets: 1," in text
+    assert "pkg/geometry.py:4  definitions" in text and "defines polygon_area, imported" in text

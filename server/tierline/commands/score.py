@@ -86,10 +86,17 @@ def prompt_shown(
     model = engine.config.model_named(model_name) if model_name else None
     if model is None:
         return {"sent": False, "reason": "no usable model"}
+    engine.context.build_now()  # the workspace's definitions, for the cross-file snippets
     analysis = engine.analyse(document, offset)
     path, body = request_body(model, analysis.window, engine.config.completion.max_tokens, analysis.single_line)
+    snippets = [
+        {"path": s.path, "line": s.line, "source": s.source, "tokens": s.tokens, "reason": s.reason}
+        for s in analysis.window.context
+    ]
     return {
         "sent": True,
+        "context": snippets,
+        "context_budget": engine.config.context.budget(analysis.context_tier) if analysis.context_tier else 0,
         "url": model.base_url + path,
         "body": body,
         "redactions": analysis.redaction.count,
@@ -104,4 +111,11 @@ def print_prompt(prompt: dict[str, object]) -> None:
         return
     print(f"  prompt: POST {prompt['url']}  ({prompt['redactions']} secret(s) replaced by placeholders)")
     print("  (headers: Authorization with the key from the variable named in the config; not shown)")
+    snippets = prompt.get("context")
+    if isinstance(snippets, list) and snippets:
+        used = sum(int(s["tokens"]) for s in snippets)
+        budget = prompt["context_budget"]
+        print(f"  cross-file snippets: {len(snippets)}, {used} of {budget} tokens ([context] max_tokens)")
+        for s in snippets:
+            print(f"    {s['path']}:{s['line']}  {s['source']}, {s['tokens']} tokens: {s['reason']}")
     print(json.dumps(prompt["body"], indent=2, ensure_ascii=False))

@@ -164,6 +164,20 @@ class RepositoryContext:
             f" ({stats.definitions:,} definitions)"
         )
 
+    def build_now(self) -> None:
+        """Read the whole workspace in this process, now (the CLI: `tierline score --show-prompt`)."""
+        if self.workspace.given is None:
+            return
+        started = time.monotonic()
+        root = str(self.workspace.given)
+        for path, definitions in background.read_batch(
+            root, self._patterns, background.list_files(root, self._patterns)
+        ):
+            self.index.set(path, definitions)
+        stats = self.index.stats
+        stats.definitions = sum(len(self.index.defined_in(p)) for p in list(self.index._by_path))
+        stats.seconds, stats.ready = time.monotonic() - started, True
+
     def opened(self, document: Document) -> None:
         if _is_ignore_file(document.uri):
             self.forget_exclusions()
