@@ -19,7 +19,8 @@ async def test_the_demo_shows_acceptance_per_tier_and_calibration_moving_the_rig
     assert cheap["cost_per_accepted_char_usd"] < mid["cost_per_accepted_char_usd"]
     proposals = {p["language"]: p for p in result["calibration"]}
     assert proposals["go"]["evidence"]["verdict"] == "trails" and proposals["go"]["parity"]["mid"] == 0.30
-    assert proposals["python"]["evidence"]["verdict"] == "matches" and proposals["python"]["parity"]["mid"] == 0.40
+    # This Python is as hard as its score says: calibration does not send more of it to mid.
+    assert proposals["python"]["evidence"]["verdict"] != "trails" and proposals["python"]["parity"]["mid"] >= 0.35
     text = "\n".join(acceptance_lines(result["stats"], result["calibration"]))
     assert "calibrate, go: cheap trails: mid 0.35 -> 0.30" in text
     assert "cost / accepted char" in text

@@ -68,7 +68,8 @@ def _figures(shown: int, accepted: int, chars: int, spend: float) -> AcceptanceS
 
 @pytest.fixture
 async def served(start_editor: Any, tmp_path: Path) -> dict[str, Any]:
-    """Three completions shown (python accepted, go partly accepted, a harder python one not), and stats."""
+    """Three completions shown (python accepted, go partly accepted, a harder python one, escalated
+    to premium, not), and stats."""
     editor = await start_editor()
     utils = (tmp_path / "utils.py").as_uri()
     editor.open(utils, SIMPLE_PY, "python")
@@ -79,6 +80,7 @@ async def served(start_editor: Any, tmp_path: Path) -> dict[str, Any]:
 
     whole = await editor.complete(utils, *SIMPLE_CURSOR)
     part = await editor.complete(main, *GO_CURSOR)
+    await editor.command("tierline.escalate")  # the harder one goes to a dearer tier of its own
     higher = await editor.complete(loader, *LOADER_CURSOR)
     for c in (whole, part, higher):
         assert c.text and c.route and c.route["model"] and c.command, c

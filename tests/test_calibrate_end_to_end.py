@@ -1,5 +1,11 @@
 """`tierline calibrate` on a real session: the simulator's user accepts cheap answers less often on
-hard positions (devtools/quality.py), and calibration moves each language's threshold the right way."""
+hard positions (devtools/quality.py), and calibration moves each language's threshold the right way.
+
+The session runs with the earlier hand-set weights installed as the user's own (a
+`router_weights.json` beside the config, as `tierline calibrate --weights --apply` writes it): their
+scores spread positions in complete files over both sides of the mid threshold, which is what
+threshold calibration needs to act on; the shipped weights send nearly every position in finished
+code to cheap (tests/test_routing_corpus.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +17,19 @@ import sys
 from pathlib import Path
 
 from tierline.config import load_config
+from tierline.routing.refit import WEIGHTS_FILENAME
 
 from .conftest import FIXTURES
 
 LINES_PER_FILE = 45
+HANDSET = Path(__file__).resolve().parents[1] / "server" / "tierline" / "analysis" / "router_weights_handset.json"
+
+
+def use_handset_weights(tmp_path: Path) -> None:
+    """The hand-set weights as the user's, for every server and command of this test."""
+    (tmp_path / WEIGHTS_FILENAME).write_text(HANDSET.read_text(encoding="utf-8"), encoding="utf-8")
+
+
 # Go in this session is harder than its score says: a hidden offset the router cannot see.
 HIDDEN_GO_OFFSET = 0.45
 
@@ -67,6 +82,7 @@ async def test_calibrate_lowers_the_threshold_where_cheap_trails_and_raises_it_w
     start_editor, simulator, tmp_path
 ):
     chat_only = {"models": [{**m, "api": "chat"} for m in _sim_models(simulator)]}
+    use_handset_weights(tmp_path)
     editor = await start_editor(chat_only)
     simulator.quality.configure({"language_offsets": {"go": HIDDEN_GO_OFFSET}})
 
@@ -106,6 +122,7 @@ def _sim_models(simulator) -> list[dict]:
 async def test_auto_calibrate_applies_the_proposal_once_a_day_and_uses_it_at_once(start_editor, simulator, tmp_path):
     chat_only = {"models": [{**m, "api": "chat"} for m in _sim_models(simulator)]}
     simulator.quality.configure({"language_offsets": {"go": HIDDEN_GO_OFFSET}})
+    use_handset_weights(tmp_path)
     first = await start_editor(chat_only)
     await play_session(first, simulator, tmp_path)
     await first.client.shutdown_session()

@@ -16,8 +16,9 @@ from tierline.devtools.simulator import Simulator, sim_config, write_toml
 from tierline.routing.calibration import MIN_SAMPLES
 
 # The practice session: generated Python and Go functions, one completion at the end of each
-# statement line; the simulated user finds this Go harder than its score says (a hidden offset).
-PRACTICE_FUNCTIONS = 30
+# statement line (editing) and one at each empty body (writing: every function is followed by one
+# still to be written); the simulated user finds this Go harder than its score says (a hidden offset).
+PRACTICE_FUNCTIONS = 32
 HIDDEN_GO_OFFSET = 0.60
 
 
@@ -35,6 +36,9 @@ def practice_python(seed: int = 1) -> str:
         out.append(pad + f"total += item * {k + 1}")
         out.append(pad + "limit = limit - 1")
         out.append("    return total")
+        out.append("")
+        out.append(f"def step_{k}_again(items, limit):")
+        out.append("    ")  # an empty body, about to be written
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -55,6 +59,10 @@ def practice_go(seed: int = 2) -> str:
         for level in reversed(range(depth)):
             out.append("\t" * (level + 1) + "}")
         out.append("\treturn total")
+        out.append("}")
+        out.append("")
+        out.append(f"func step{k}Again(items []int, limit int) int {{")
+        out.append("\t")  # an empty body, about to be written
         out.append("}")
         out.append("")
     return "\n".join(out) + "\n"
@@ -85,13 +93,20 @@ async def acceptance_demo(workdir: Path) -> dict[str, Any]:
 
 
 async def practice_session(session: EditorSession, simulator: Simulator, workdir: Path) -> dict[str, Any]:
-    """Complete at the end of each statement line of the practice files, accept what the simulated
-    user likes; returns tierline.stats after it."""
+    """Complete at the end of each statement line and at each empty body of the practice files,
+    accept what the simulated user likes; returns tierline.stats after it."""
     for name, text, language in (("practice.py", practice_python(), "python"), ("practice.go", practice_go(), "go")):
         uri = (workdir / name).as_uri()
         session.open(uri, text, language)
-        for line, content in enumerate(text.split("\n")):
-            if not content.strip() or content.strip() in ("}", "") or content.startswith(("import", "package")):
+        lines = text.split("\n")
+        for line, content in enumerate(lines):
+            empty_body = content != "" and not content.strip()
+            opens_empty_body = line + 1 < len(lines) and lines[line + 1] != "" and not lines[line + 1].strip()
+            if opens_empty_body:
+                continue  # the body is asked for on its own line, as someone who pressed Enter
+            if not empty_body and (
+                not content.strip() or content.strip() == "}" or content.startswith(("import", "package"))
+            ):
                 continue
             completion = await session.complete(uri, line, len(content))
             if completion.text and completion.command and simulator.quality.verdict_for(completion.text):

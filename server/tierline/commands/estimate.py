@@ -1,10 +1,13 @@
 """`tierline estimate [PATH]`: what tierline would cost on this repository, before any key is given.
 
 Offline: no model is called. Cursor positions are sampled across the repository's code files (a
-file is picked in proportion to its lines, then a line, then a column between the indentation and
-the end of the line, as the calibration replay does), each is analysed and routed as the server
-would with the user's config, and priced at the model that tier would call first (the cheapest of
-the tier for the language: no latency is known offline).
+file is picked in proportion to its lines); half are *editing* positions (a line, then a column
+between the indentation and the end of the line, as the calibration replay does) and half
+*writing* positions (a block opened in the file, its body hidden, the cursor at the start of the
+empty body, as when the code is being written: the routing corpus's positions are of both kinds).
+Each is analysed and routed as the server would with the user's config, and priced at the model
+that tier would call first (the cheapest of the tier for the language: no latency is known
+offline).
 
 Assumptions, printed with the figures: every completion is a model call (no cache hits, no
 typing-through: an upper bound), the prompt is the window the server would cut, and the answer is
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -132,6 +136,40 @@ def _parse(code: CodeFile) -> ParsedFile | None:
     return ParsedFile(text, source, lines, starts, tree, summarize_imports(source, tree, code.language))
 
 
+WRITING_SHARE = 0.5
+MAX_HIDDEN_LINES = 40
+_OPENS_BLOCK = re.compile(r"(\{|:|\bdo|\bthen)\s*$")
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def _writing_position(doc: ParsedFile, rng: random.Random) -> tuple[str, str] | None:
+    """(text before, text after) with one block's body hidden and the cursor at its start: a line
+    that opens a block (ends with {, :, do, then) whose next line is indented deeper."""
+    lines = doc.lines
+    for _ in range(20):
+        at = rng.randrange(len(lines) - 1) if len(lines) > 1 else 0
+        opener = lines[at]
+        body = lines[at + 1] if at + 1 < len(lines) else ""
+        if not _OPENS_BLOCK.search(opener) or not body.strip() or _indent(body) <= _indent(opener):
+            continue
+        end = at + 1
+        while (
+            end < len(lines)
+            and end - at <= MAX_HIDDEN_LINES
+            and (not lines[end].strip() or _indent(lines[end]) > _indent(opener))
+        ):
+            end += 1
+        body_indent = body[: len(body) - len(body.lstrip())]
+        before = doc.text[: doc.starts[at + 1]] + body_indent
+        after = "\n" + doc.text[doc.starts[end] :] if end < len(lines) else "\n"
+        return before, after
+    return None
+
+
 def sample_positions(files: list[CodeFile], config: Config, count: int, seed: int) -> list[Sample]:
     rng = random.Random(seed)
     weights = [f.lines for f in files]
@@ -144,12 +182,21 @@ def sample_positions(files: list[CodeFile], config: Config, count: int, seed: in
         doc = parsed[code.path]
         if doc is None or not doc.lines:
             continue
-        line_no = rng.randrange(len(doc.lines))
-        line = doc.lines[line_no]
-        indent = len(line) - len(line.lstrip())
-        column = rng.randint(indent, len(line)) if line.strip() else len(line)
-        offset = doc.starts[line_no] + column
-        before, after = doc.text[:offset], doc.text[offset:]
+        writing = _writing_position(doc, rng) if rng.random() < WRITING_SHARE else None
+        if writing is not None:
+            before, after = writing
+            source = (before + after).encode("utf-8")
+            parser = parser_for(code.language)
+            tree = parser.parse(source) if parser is not None else None
+            imports = doc.imports
+        else:
+            line_no = rng.randrange(len(doc.lines))
+            line = doc.lines[line_no]
+            indent = len(line) - len(line.lstrip())
+            column = rng.randint(indent, len(line)) if line.strip() else len(line)
+            offset = doc.starts[line_no] + column
+            before, after = doc.text[:offset], doc.text[offset:]
+            source, tree, imports = doc.source, doc.tree, doc.imports
         window = prompts.cut_window(
             before[-completion.prefix_chars * 2 :],
             after[: completion.suffix_chars * 2],
@@ -158,8 +205,8 @@ def sample_positions(files: list[CodeFile], config: Config, count: int, seed: in
             (completion.prefix_chars, completion.suffix_chars),
         )
         tokens_in = prompts.prompt_tokens(window)
-        cursor = CodeAtCursor(doc.source, doc.tree, len(before.encode("utf-8")), code.language)
-        value = score(extract_features(cursor, doc.imports, tokens_in))
+        cursor = CodeAtCursor(source, tree, len(before.encode("utf-8")), code.language, str(code.path))
+        value = score(extract_features(cursor, imports, tokens_in))
         tier = choose_tier(value, config.routing.thresholds_for(code.language))
         out = OUTPUT_TOKENS_LINE if window.mid_line else OUTPUT_TOKENS_BLOCK
         samples.append(Sample(code.language, str(tier), tokens_in, out))
