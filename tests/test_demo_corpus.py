@@ -11,7 +11,15 @@ import sys
 import httpx
 import pytest
 
-from tierline.commands.demo import RING_CURSOR, SIMPLE_PY, SYSTEM_C, TESTS_PY, _text_before
+from tierline.commands.demo import (
+    CROSS_FILE,
+    CROSS_FILE_CURSOR,
+    RING_CURSOR,
+    SIMPLE_PY,
+    SYSTEM_C,
+    TESTS_PY,
+    _text_before,
+)
 from tierline.commands.demo_replay import COMPLETIONS_PER_DAY, POSITIONS, WORKING_DAYS_PER_MONTH, bar
 from tierline.completion.prompts import CURSOR_MARKER
 from tierline.devtools.corpus import corpus_completion, guess_language
@@ -125,6 +133,14 @@ def test_demo_rows_show_plausible_code_and_what_was_typed(demo):
     assert rows[1]["cached"] and rows[1]["cost_usd"] == 0  # the same request again: the cache
     stats = demo["stats"]
     assert 0 < stats["spend_usd"] < stats["premium_baseline_usd"] and stats["savings_pct"] > 0
+
+
+def test_demo_shows_a_completion_right_only_with_a_definition_from_another_file(demo):
+    row = next(row for row in demo["rows"] if row["step"] == "a definition from another file")
+    assert row["text"] == "return polygon_area(points)" and row["tier"] == "cheap"
+    # The same position without the snippet: the simulator answers something else.
+    prefix, suffix = _text_before(CROSS_FILE["plot.py"], *CROSS_FILE_CURSOR)
+    assert "polygon_area(points)" not in corpus_completion(str(row["model"]), prefix, suffix, "python")
 
 
 def test_demo_replays_a_session_and_projects_a_month_from_the_ledger(demo):

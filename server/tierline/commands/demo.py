@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+from lsprotocol import types
 
 from tierline.commands.demo_acceptance import acceptance_demo, acceptance_lines
 from tierline.commands.demo_replay import (
@@ -113,6 +116,27 @@ DEMO_LATENCY_MS = {
 
 TYPED = 3  # characters of the shown completion typed before asking again
 
+# A body that is right only with a definition from another file (issue 20): geometry.py is on disk,
+# never opened; the index finds polygon_area and the prompt carries its definition.
+CROSS_FILE = {
+    "geometry.py": '''"""Plane geometry."""
+
+
+def polygon_area(points):
+    """Area of a simple polygon by the shoelace formula."""
+    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]))
+    return abs(twice) / 2
+''',
+    "plot.py": '''from .geometry import polygon_area
+
+
+def plot_area(points):
+    """Area enclosed by the plot's outline."""
+    
+''',
+}
+CROSS_FILE_CURSOR = (5, 4)
+
 
 def _first_line(text: str | None, width: int = 46) -> str:
     """The completion as a table cell: its first line, and how many more there are."""
@@ -187,6 +211,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         await run("threads, mmap, sockets, deep", "ring.c", RING_CURSOR[0], RING_CURSOR[1])
         await session.command("tierline.escalate")
         await run("escalated by the user", "test_utils.py", 12, 4)
+        rows.append(await _cross_file_row(workdir, env))
         stats = await session.command("tierline.stats")
         if fixtures is not None:
             for model in DEMO_LATENCY_MS:  # the replay measures money, not waiting
@@ -208,6 +233,44 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         "upstream_requests": len(simulator.requests),
         "hard_position": contrast,
         "replay": replay,
+    }
+
+
+async def _cross_file_row(workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """plot.py in a workspace of its own, asked once its index is built."""
+    root = workdir / "shapes"
+    (root / "shapes").mkdir(parents=True, exist_ok=True)
+    for name, text in CROSS_FILE.items():
+        (root / "shapes" / name).write_text(text)
+    session = await EditorSession.start(env, root_uri=root.as_uri())
+    session.client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: None)  # "indexed ..." goes to a log
+    try:
+        uri = (root / "shapes" / "plot.py").as_uri()
+        session.open(uri, CROSS_FILE["plot.py"], "python")
+        position = {"line": CROSS_FILE_CURSOR[0], "character": CROSS_FILE_CURSOR[1]}
+        for _ in range(200):  # the index is built in the background: a few tenths of a second
+            if (await session.command("tierline.explain", uri, position))["context"]:
+                break
+            await asyncio.sleep(0.05)
+        asked = time.monotonic()
+        completion = await session.complete(uri, *CROSS_FILE_CURSOR)
+        felt_ms = (time.monotonic() - asked) * 1000
+    finally:
+        await session.stop()
+    route = completion.route or {}
+    return {
+        "step": "a definition from another file",
+        "where": f"shapes/plot.py:{CROSS_FILE_CURSOR[0] + 1}:{CROSS_FILE_CURSOR[1] + 1}",
+        "score": route.get("score"),
+        "tier": route.get("tier"),
+        "model": route.get("model"),
+        "cached": route.get("cached"),
+        "latency_ms": route.get("latency_ms"),
+        "felt_ms": round(felt_ms, 1),
+        "model_ms": round(sum(a["latency_ms"] for a in route.get("attempts") or []), 1) or None,
+        "cost_usd": route.get("cost_usd", 0.0),
+        "text": completion.text,
+        "typed": "",
     }
 
 

@@ -475,11 +475,45 @@ def _rest_of_line(language: Language, ctx: Context, names: dict[str, str], key: 
     return ("" if ctx.line_prefix.endswith(" ") else " ") + names["first"]
 
 
+# A Python definition carried in the prompt as a snippet of another file (tierline/context): a
+# chat prompt's named block, a FIM prompt's file separator or comment block.
+_SNIPPET_DEF = re.compile(
+    r"(?:<snippet path=\"[^\"]+\"[^>]*>\n|<\|file_sep\|>[^\n]+\n|<file_sep>[^\n]+\n|# Path: [^\n]+\n# )"
+    r"def (\w+)\(([^)]*)\)"
+)
+_ENCLOSING_DEF = re.compile(r"^[ \t]*def (\w+)\(([^)]*)\)", re.M)
+
+
+def _cross_file_call(prefix: str, ctx: Context) -> str | None:
+    """At the start of a Python function body, `return f(params)` when the prompt carries another
+    file's definition of an `f` whose name shares a word with the enclosing function's (its
+    parameters matched by name, else in order); None otherwise. Only the snippet tells the
+    parameters: without it, the answer is the corpus's usual one."""
+    enclosing = list(_ENCLOSING_DEF.finditer(prefix))
+    if ctx.line_prefix.strip() or not enclosing or not ctx.opener.rstrip().endswith((":", '"""')):
+        return None
+    name, params = enclosing[-1].group(1), _params(enclosing[-1].group(2))
+    words = set(name.lower().split("_"))
+    for match in _SNIPPET_DEF.finditer(prefix):
+        called, wanted = match.group(1), _params(match.group(2))
+        if called != name and words & set(called.lower().split("_")) - {"get", "set", "to", "of"}:
+            args = [p if p in params else (params[i] if i < len(params) else p) for i, p in enumerate(wanted)]
+            return f"return {called}({', '.join(args)})"
+    return None
+
+
+def _params(text: str) -> list[str]:
+    names = [p.split(":")[0].split("=")[0].strip() for p in text.split(",")]
+    return [n for n in names if n and n not in ("self", "cls") and not n.startswith("*")]
+
+
 def corpus_completion(model: str, prefix: str, suffix: str, language: str | None = None) -> str:
     """A plausible completion for this model at this position, in the document's language."""
     name = _ALIASES.get((language or "").lower(), (language or "").lower())
     lang = LANGUAGES.get(name) or LANGUAGES[guess_language(prefix)]
     ctx = _context(prefix, lang.indent)
+    if lang is LANGUAGES["python"] and (call := _cross_file_call(prefix, ctx)) is not None:
+        return call
     names = _names(ctx)
     key = f"{prefix[-200:]}\x00{suffix[:200]}"
     started = ctx.line_prefix.strip()
