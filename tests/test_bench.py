@@ -460,3 +460,12 @@ async def test_the_bench_prompt_carries_the_cross_file_context_the_server_sends(
     assert {c["position"].split(":")[0] for c in cases} == {"pkg/report.py", "pkg/geometry.py"}
     assert in_report and all(snippets_in(r) == {geometry} for r in in_report)
     assert in_geometry and all(file_of(r) in ("geometry.py", "") and not snippets_in(r) for r in in_geometry)
+
+
+def test_without_a_key_it_says_which_models_are_left_out_and_calls_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OPENROUTER_API_KEY" and not k.startswith("TIERLINE_")}
+    command = [sys.executable, "-m", "tierline", "bench", str(FIXTURES / "python"), "--yes"]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 2
+    assert "tierline bench: claude-opus is left out: $OPENROUTER_API_KEY is not set" in run.stderr
+    assert run.stderr.rstrip().endswith("no configured model has its key set (tierline doctor says which)")

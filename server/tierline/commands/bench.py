@@ -169,6 +169,9 @@ def _bench(args: argparse.Namespace) -> int:
     # A suite has no repository around it: no workspace, so no cross-file context either.
     engine = bench_engine(config, None if args.suite else root, _Notices())
     chosen: list[ModelSpec] | None = [m for m in config.models if _usable(engine, m)]
+    for model in config.models:
+        if not _usable(engine, model):
+            _say(f"tierline bench: {model.name} is left out: ${model.api_key_env} is not set")
     if args.models:
         names = [n.strip() for n in args.models.split(",") if n.strip()]
         unknown = [n for n in names if config.model_named(n) is None]
