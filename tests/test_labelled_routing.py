@@ -24,7 +24,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from tierline.analysis.languages import language_from, parser_for
 from tierline.analysis.position_kind import position_kind
-from tierline.analysis.scoring import CodeAtCursor, Features, extract_features, score, summarize_imports
+from tierline.analysis.scoring import CodeAtCursor, Features, current_model, extract_features, score, summarize_imports
 from tierline.config import Thresholds
 from tierline.routing.tiers import choose_tier
 
@@ -232,7 +232,7 @@ def test_tierline_score_explains_the_kind_of_position():
     assert explained["features"]["in_comment"] == 1
     # A fixed weight (the rubric's rule, not learned): -3 on the model's scale, which no other
     # signal can outweigh.
-    assert explained["contributions"]["in_comment"] == -0.5593
+    assert explained["contributions"]["in_comment"] == round(-3.0 * current_model().slope, 4)
     assert explained["tier"] == "cheap"
 
 

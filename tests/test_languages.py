@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +64,30 @@ def test_importing_languages_does_not_load_the_grammars() -> None:
         "assert 'tree_sitter_language_pack' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+C_HEADER = "#ifndef RING_H\n#define RING_H\n#include <stddef.h>\n\nstruct ring;\nint ring_put(struct ring *r, void *item);\n#endif\n"
+CPP_HEADER = "#pragma once\n#include <atomic>\n\nnamespace ring {\ntemplate <typename T>\nclass Ring {\n public:\n  bool put(T item);\n};\n}\n"
+
+
+@pytest.mark.parametrize("language_id", ["c", "cpp", None])
+def test_a_header_is_c_or_cpp_by_what_it_holds(language_id: str | None) -> None:
+    """VS Code and Neovim call every .h file C or C++: the text decides, so a C++ header gets the
+    C++ grammar (and its score's language) and a C header the C one."""
+    assert language_from("file:///src/ring.h", language_id, C_HEADER) == "c"
+    assert language_from("file:///src/ring.h", language_id, CPP_HEADER) == "cpp"
+    assert language_from("file:///src/ring.c", "c", CPP_HEADER) == "c"  # only headers are judged by their text
+
+
+def test_tierline_score_reads_a_cpp_header_as_cpp(tmp_path: Path) -> None:
+    header = tmp_path / "ring.h"
+    header.write_text(CPP_HEADER)
+    done = subprocess.run(
+        [sys.executable, "-m", "tierline", "score", f"{header}:8:5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert json.loads(done.stdout)["features"]["language"] == "cpp"

@@ -10,6 +10,7 @@ the indentation/brace fallback.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -120,12 +121,37 @@ def _extension_language(uri: str) -> str | None:
     return _EXTENSIONS.get(ext.lower())
 
 
-def language_from(uri: str, language_id: str | None) -> str:
-    """The language name for a document: its languageId if informative, else its extension."""
+# A header is C or C++ by what it holds, whatever the editor called it (VS Code and Neovim call
+# every .h file one or the other): these only occur in C++.
+_CPP_MARKERS = re.compile(
+    r"^\s*(template\s*<|namespace\s+\w|class\s+\w+[^;(]*\{|(public|private|protected)\s*:|using\s+namespace\b)"
+    r"|\bstd::|\bconstexpr\b|\bnullptr\b",
+    re.MULTILINE,
+)
+HEADER_SCAN_CHARS = 65536
+
+
+def header_language(text: str) -> str:
+    """ "cpp" when a header's text holds C++ constructs, else "c"."""
+    return "cpp" if _CPP_MARKERS.search(text[:HEADER_SCAN_CHARS]) else "c"
+
+
+def language_from(uri: str, language_id: str | None, text: str | None = None) -> str:
+    """The language name for a document: its languageId if informative, else its extension; a
+    `.h` header (given its text) is C or C++ by what it holds."""
     lang_id = (language_id or "").strip().lower()
     if lang_id not in _UNINFORMATIVE_IDS:
-        return _LANGUAGE_IDS.get(lang_id, lang_id)
-    return _extension_language(uri) or (lang_id or "plaintext")
+        language = _LANGUAGE_IDS.get(lang_id, lang_id)
+    else:
+        language = _extension_language(uri) or (lang_id or "plaintext")
+    if text is not None and language in ("c", "cpp") and _is_plain_header(uri):
+        return header_language(text)
+    return language
+
+
+def _is_plain_header(uri: str) -> bool:
+    path = unquote(urlsplit(uri).path) if "://" in uri or uri.startswith("file:") else uri
+    return path.lower().endswith(".h")
 
 
 def parser_for(language: str) -> Parser | None:

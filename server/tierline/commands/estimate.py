@@ -101,6 +101,7 @@ def code_files(root: Path) -> Iterator[CodeFile]:
             except OSError:
                 continue
             lines = data.count(b"\n") + 1
+            language = language_from(path.as_uri(), None, data.decode("utf-8", "replace"))  # a .h: C or C++
             yield CodeFile(path, language, lines)
 
 

@@ -32,7 +32,7 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
     except ConfigError as error:
         print(f"tierline score: {error}", file=sys.stderr)
         return 2
-    language = languages.language_from(path.resolve().as_uri(), None)
+    language = languages.language_from(path.resolve().as_uri(), None, text)
     document = Document(
         path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language)
     )

@@ -190,7 +190,9 @@ async def on_shutdown(ls: TierlineServer, params: None) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: TierlineServer, params: types.DidOpenTextDocumentParams) -> None:
     doc = params.text_document
-    document = ls.documents.open(doc.uri, languages.language_from(doc.uri, doc.language_id), doc.version, doc.text)
+    document = ls.documents.open(
+        doc.uri, languages.language_from(doc.uri, doc.language_id, doc.text), doc.version, doc.text
+    )
     if ls.engine is not None:
         ls.engine.context.opened(document)
 

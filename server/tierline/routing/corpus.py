@@ -47,7 +47,7 @@ class LabelledPosition:
 def position_features(prefix: str, suffix: str, path: str) -> scoring.Features:
     """The features the server reads at a cursor between ``prefix`` and ``suffix`` of a file at
     ``path`` (as CompletionEngine.analyse does for an open document)."""
-    language = languages.language_from(path, None)
+    language = languages.language_from(path, None, prefix + suffix)
     source = (prefix + suffix).encode("utf-8")
     document = Document("file:///corpus/" + path, language, 0, source, parser=languages.parser_for(language))
     offset = len(prefix.encode("utf-8"))
