@@ -58,8 +58,8 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
         print(f"    {name:<18} {value!s:<12} {part + 0.0:+.3f}")  # + 0.0: no "-0.000"
     print("  every feature read at the cursor:")
     for name, value in features.items():
-        part = contributions.get(name)
-        share = f"{part + 0.0:+.3f}" if part is not None else ""
+        weighed = contributions.get(name)
+        share = f"{weighed + 0.0:+.3f}" if weighed is not None else ""
         print(f"    {name:<18} {value!s:<12} {share}")
     if prompt is not None:
         print_prompt(prompt)
