@@ -11,7 +11,7 @@ position expensive. The tier decision (score against thresholds) lives in ``rout
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierline.analysis.imports import ImportSummary, summarize_imports
@@ -90,7 +90,7 @@ class Features:
     routine_name: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # flat fields: a copy of __dict__, ten times cheaper than asdict
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def extract_features(code: CodeAtCursor, imports: ImportSummary, context_tokens:
         after_block=kind.after_block,
         end_of_statement=kind.end_of_statement,
         system_ops=kind.system_ops,
-        **asdict(signals),
+        **vars(signals),
     )
 
 

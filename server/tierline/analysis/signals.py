@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 MAX_FOCUS_BYTES = 6144
@@ -160,6 +161,7 @@ FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 # Bit operators (not && or ||), shifts, hex literals: dense arithmetic.
 _BIT_OPS = re.compile(rb"<<|>>>?|(?<![&|])[&|^~](?![&|=])|\b0x[0-9A-Fa-f]+")
 
+_CALLED = re.compile(rb"\b([A-Za-z_]\w*)\s*(?:\.|::|->|\()")  # a name used as a module or called
 _IDENTIFIER_OR_LITERAL = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|\S")
 _SIGNATURE = re.compile(
     rb"^[ \t]*(?:(?:pub(?:\([^)\n]*\))?|public|private|protected|internal|static|final|override|open|async|"
@@ -227,16 +229,18 @@ def _families_of(word: bytes) -> tuple[int, ...]:
 
 
 def family_counts(code: bytes) -> dict[str, int]:
-    """How many words of each family a stretch of code holds."""
+    """How many words of each family a stretch of code holds (each distinct word looked up once)."""
     totals = [0] * len(FAMILY_NAMES)
-    for word in _WORD.findall(code):
+    for word, count in Counter(_WORD.findall(code)).items():
         for index in _families_of(word):
-            totals[index] += 1
+            totals[index] += count
     return dict(zip(FAMILY_NAMES, totals, strict=True))
 
 
+@functools.lru_cache(maxsize=8192)
 def _shape(line: str) -> str:
-    """A line's shape: identifiers, numbers and strings stand for any of their kind."""
+    """A line's shape: identifiers, numbers and strings stand for any of their kind (memoised: the
+    window's lines are the same from one keystroke to the next)."""
     out = []
     for token in _IDENTIFIER_OR_LITERAL.findall(line.strip()):
         if token[0].isalpha() or token[0] == "_":
@@ -272,6 +276,25 @@ def _identifiers(text: bytes) -> set[bytes]:
     return set(_WORD.findall(text))
 
 
+_SIGNATURE_KEYWORD = re.compile(rb"\b(?:def|fn|func|fun|function|sub|proc)\b")
+
+
+def signature_lines(window: bytes) -> list[bytes]:
+    """The lines of the window that open a function (found by keyword first: few lines have one)."""
+    out = []
+    seen = -1
+    for match in _SIGNATURE_KEYWORD.finditer(window):
+        start = window.rfind(b"\n", 0, match.start()) + 1
+        if start == seen:
+            continue
+        seen = start
+        end = window.find(b"\n", match.end())
+        line = window[start : end if end >= 0 else len(window)]
+        if _SIGNATURE.match(line):
+            out.append(line)
+    return out
+
+
 def sibling_similarity(signature: bytes, window: bytes) -> int:
     """0-100: the largest identifier overlap (Jaccard) between the enclosing signature and another
     signature in the window: the next visitor method, a getter beside its setter."""
@@ -279,9 +302,9 @@ def sibling_similarity(signature: bytes, window: bytes) -> int:
     if not mine:
         return 0
     best = 0.0
-    for match in _SIGNATURE.finditer(window):
-        other = match.group()
-        if other.strip() == signature.strip():
+    own = signature.strip()
+    for other in signature_lines(window):
+        if other.strip() == own:
             continue
         theirs = _identifiers(other)
         union = mine | theirs
@@ -317,10 +340,8 @@ def read_signals(source: bytes, offset: int, around: Surroundings) -> Signals:
     window_counts = family_counts(window_code)
     window_difficulty = round(1000 * sum(window_counts.values()) / max(1000, len(window_code)))
 
-    external_calls = 0
-    for name in external_names:
-        if len(name) >= 2:
-            external_calls += len(re.findall(rb"\b%s\s*(?:\.|::|->|\()" % re.escape(name.encode()), focus_code))
+    external = {name.encode() for name in external_names if len(name) >= 2}
+    external_calls = sum(1 for name in _CALLED.findall(focus_code) if name in external) if external else 0
     member_calls = len(set(re.findall(rb"[.:>]([A-Za-z_]\w*)\s*\(", focus_code)))
 
     line_start = source.rfind(b"\n", 0, offset) + 1
@@ -397,17 +418,32 @@ def _indent(line: str) -> int:
 _ANY_OPENER = re.compile(rb"^[ \t]*\S.*(\)\s*(->\s*[^{]+)?\{|\):|\bdo|\bthen|function\s*\([^)]*\))\s*$")
 
 
+def _indent_of(line: bytes) -> int:
+    if not line.strip():
+        return -1  # blank
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
 def sibling_body_lines(window: bytes, signature: bytes) -> int:
     """The median number of lines in the bodies of the other functions visible in the window."""
     lines = window.split(b"\n")
+    own = signature.strip()
     sizes = []
     for index, line in enumerate(lines[:-1]):
-        if not (_SIGNATURE.match(line) or _ANY_OPENER.match(line)) or (signature and line.strip() == signature.strip()):
+        # Cheap tests first: a signature has a keyword, another opener ends with {, :, ), do or then.
+        signature_like = _SIGNATURE_KEYWORD.search(line) is not None and _SIGNATURE.match(line) is not None
+        if not signature_like and (
+            line.rstrip()[-1:] not in (b"{", b":", b")", b"o", b"n") or not _ANY_OPENER.match(line)
+        ):
             continue
-        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        if own and line.strip() == own:
+            continue
+        indent = _indent_of(line)
         size = 0
         for body in lines[index + 1 : index + 61]:
-            if body.strip() and len(body.expandtabs(4)) - len(body.expandtabs(4).lstrip()) <= indent:
+            body_indent = _indent_of(body)
+            if body_indent != -1 and body_indent <= indent:
                 break
             size += 1
         else:
@@ -440,6 +476,7 @@ def focus_without_function(source: bytes, offset: int) -> tuple[int, int]:
 
 
 FALLBACK_SCAN_LINES = 300
+FALLBACK_SCAN_BYTES = 65536
 
 
 def fallback_function_span(source: bytes, offset: int) -> tuple[int, int] | None:
@@ -449,18 +486,18 @@ def fallback_function_span(source: bytes, offset: int) -> tuple[int, int] | None
     line_start = source.rfind(b"\n", 0, offset) + 1
     line = source[line_start:offset]
     indent = len(line) - len(line.lstrip()) if line.strip() else len(line)
-    start = line_start
-    for _ in range(FALLBACK_SCAN_LINES):
-        if start == 0:
-            return None
-        previous = source.rfind(b"\n", 0, start - 1) + 1
-        text = source[previous : start - 1]
-        start = previous
+    low = max(0, line_start - FALLBACK_SCAN_BYTES)
+    above = source[low : max(low, line_start - 1)].split(b"\n")  # split once, walk upwards
+    if low > 0:
+        above = above[1:]  # a partial first line
+    position = line_start - 1
+    for text in reversed(above[-FALLBACK_SCAN_LINES:]):
+        position -= len(text) + 1
         if not text.strip():
             continue
         text_indent = len(text) - len(text.lstrip())
-        if text_indent < indent and _SIGNATURE.match(text):
-            return previous, min(len(source), offset + 600)
+        if text_indent < indent and _SIGNATURE_KEYWORD.search(text) and _SIGNATURE.match(text):
+            return position + 1, min(len(source), offset + 600)
         if text_indent == 0 and indent > 0 and not text.lstrip().startswith((b"#", b"//", b"/*", b"*", b"--")):
             # Left the top-level statement around the cursor without meeting a function.
             indent = 0
