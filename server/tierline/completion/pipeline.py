@@ -665,7 +665,14 @@ class CompletionEngine:
         score = state.analysis.score if state.analysis else None
         features = scoring.features_json(state.analysis.features) if state.analysis else None
         row = ShownRow(
-            state.request_id, state.language, answer.tier, answer.model, score, answer.cached, len(answer.text), features
+            state.request_id,
+            state.language,
+            answer.tier,
+            answer.model,
+            score,
+            answer.cached,
+            len(answer.text),
+            features,
         )
         self.acceptance.shown(row, uri, state.cursor.offset, answer.text)
         self.auto_calibration.maybe_run(self)
