@@ -161,7 +161,6 @@ FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 # Bit operators (not && or ||), shifts, hex literals: dense arithmetic.
 _BIT_OPS = re.compile(rb"<<|>>>?|(?<![&|])[&|^~](?![&|=])|\b0x[0-9A-Fa-f]+")
 
-_CALLED = re.compile(rb"\b([A-Za-z_]\w*)\s*(?:\.|::|->|\()")  # a name used as a module or called
 _IDENTIFIER_OR_LITERAL = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|\S")
 _SIGNATURE = re.compile(
     rb"^[ \t]*(?:(?:pub(?:\([^)\n]*\))?|public|private|protected|internal|static|final|override|open|async|"
@@ -272,6 +271,15 @@ def repetition(before_lines: list[str], rest_lines: list[str]) -> int:
     return round(100 * repeated / total) if total else 0
 
 
+@functools.lru_cache(maxsize=64)
+def _calls_of(names: tuple[str, ...]) -> re.Pattern[bytes] | None:
+    """One pattern for uses of any of a file's third-party names (as a module, or called)."""
+    if not names:
+        return None
+    alternatives = b"|".join(re.escape(name.encode()) for name in names)
+    return re.compile(rb"\b(?:%s)\s*(?:\.|::|->|\()" % alternatives)
+
+
 def _identifiers(text: bytes) -> set[bytes]:
     return set(_WORD.findall(text))
 
@@ -340,8 +348,8 @@ def read_signals(source: bytes, offset: int, around: Surroundings) -> Signals:
     window_counts = family_counts(window_code)
     window_difficulty = round(1000 * sum(window_counts.values()) / max(1000, len(window_code)))
 
-    external = {name.encode() for name in external_names if len(name) >= 2}
-    external_calls = sum(1 for name in _CALLED.findall(focus_code) if name in external) if external else 0
+    called = _calls_of(tuple(sorted({name for name in external_names if len(name) >= 2})))
+    external_calls = len(called.findall(focus_code)) if called is not None else 0
     member_calls = len(set(re.findall(rb"[.:>]([A-Za-z_]\w*)\s*\(", focus_code)))
 
     line_start = source.rfind(b"\n", 0, offset) + 1
