@@ -16,7 +16,7 @@ from tierline.context.definitions import Definition, extract
 from tierline.context.neighbours import Windows, windows_of
 from tierline.context.workspace import Workspace
 
-BATCH_FILES = 40
+BATCH_FILES = 16  # small: each result is unpickled on the server's side in one go
 
 
 def lower_priority() -> None:

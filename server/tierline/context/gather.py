@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import gc
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,6 +151,7 @@ class RepositoryContext:
                     for path, definitions in future.result():
                         if path not in opened:  # an open document's own text wins over the file's
                             self.index.set(path, definitions)
+                            await asyncio.sleep(0)  # a request waiting meanwhile goes first
             # The documents opened meanwhile are read too before the index says it is built.
             await asyncio.gather(*self._reading, return_exceptions=True)
         except (concurrent.futures.process.BrokenProcessPool, OSError, RuntimeError) as error:
@@ -159,6 +161,7 @@ class RepositoryContext:
         stats.definitions = sum(len(self.index.defined_in(p)) for p in list(self.index._by_path))
         stats.seconds = time.monotonic() - started
         stats.ready = True
+        gc.freeze()  # the index's tables are long-lived: later collections need not walk them
         self._log_user(
             f"tierline: indexed the definitions of {stats.files:,} files in {stats.seconds:.1f} s"
             f" ({stats.definitions:,} definitions)"
@@ -316,7 +319,7 @@ class RepositoryContext:
         local = {d.name for d in self.index.defined_in(here)}
         out = []
         for wanted in wanted_names(prefix, suffix, self._imports_of(document), local)[:NAMES_LOOKED_UP]:
-            found = self.index.lookup(wanted.name)
+            found: Sequence[Definition] = self.index.lookup(wanted.name)
             if not found:
                 continue
             # The module the file imports it from, when the index has it: that one.

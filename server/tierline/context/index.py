@@ -8,6 +8,7 @@ fewer snippets, never a slower answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tierline.context.definitions import Definition
@@ -24,10 +25,10 @@ class IndexStats:
 class DefinitionIndex:
     def __init__(self) -> None:
         self.stats = IndexStats()
-        self._by_name: dict[str, tuple[Definition, ...]] = {}
+        self._by_name: dict[str, list[Definition]] = {}
         self._by_path: dict[str, tuple[Definition, ...]] = {}
 
-    def lookup(self, name: str) -> tuple[Definition, ...]:
+    def lookup(self, name: str) -> Sequence[Definition]:
         return self._by_name.get(name, ())
 
     def defined_in(self, path: str) -> tuple[Definition, ...]:
@@ -37,10 +38,11 @@ class DefinitionIndex:
         return len(self._by_path)
 
     def set(self, path: str, definitions: list[Definition] | tuple[Definition, ...]) -> None:
-        """Replace a file's definitions ([] removes the file)."""
+        """Replace a file's definitions ([] removes the file). Lists grown in place: a name defined
+        in thousands of files (`__init__`) costs one append per definition, not a copy."""
         old = self._by_path.get(path, ())
         for name in {d.name for d in old}:
-            kept = tuple(d for d in self._by_name.get(name, ()) if d.path != path)
+            kept = [d for d in self._by_name.get(name, ()) if d.path != path]
             if kept:
                 self._by_name[name] = kept
             else:
@@ -50,5 +52,5 @@ class DefinitionIndex:
         else:
             self._by_path.pop(path, None)
         for definition in definitions:
-            self._by_name[definition.name] = (*self._by_name.get(definition.name, ()), definition)
+            self._by_name.setdefault(definition.name, []).append(definition)
         self.stats.files = len(self._by_path)
