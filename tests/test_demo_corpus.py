@@ -130,6 +130,10 @@ def test_demo_rows_show_plausible_code_and_what_was_typed(demo):
     # The hard position is not sent cheap (the learned weights send it to mid; premium comes from escalation).
     assert ring["tier"] == "mid" and "pthread_mutex_unlock(&r->lock);" in ring["text"]
     assert demo["hard_position"]["cheap"] == "return NULL;"
+    # Each routed row says what moved its score: at the empty body of ring.c, writing a body that closes
+    # its block is what costs.
+    assert [name for name, _ in ring["why"][:2]] == ["empty_body", "closes_after"]
+    assert all(row["why"] for row in rows[:7] if row["score"] is not None)  # the scripted rows
     assert rows[1]["cached"] and rows[1]["cost_usd"] == 0  # the same request again: the cache
     stats = demo["stats"]
     assert 0 < stats["spend_usd"] < stats["premium_baseline_usd"] and stats["savings_pct"] > 0

@@ -190,6 +190,9 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
             felt_ms = (time.monotonic() - asked) * 1000
             route = completion.route or {}
             attempts = route.get("attempts") or []
+            # Why this tier: the signals that moved the score most (no model called).
+            explained = await session.command("tierline.explain", uris[name], {"line": line, "character": character})
+            why = top_signals(explained.get("contributions") or {})
             rows.append(
                 {
                     "step": label,
@@ -204,6 +207,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
                     "cost_usd": route.get("cost_usd", 0.0),
                     "text": completion.text,
                     "typed": typed,
+                    "why": why,
                 }
             )
             return completion.text
@@ -282,6 +286,25 @@ async def _cross_file_row(workdir: Path, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def top_signals(contributions: dict[str, float], count: int = 3) -> list[tuple[str, float]]:
+    """The signals that moved a score most, largest first (the base left out)."""
+    parts = [(name, part) for name, part in contributions.items() if name != "base" and abs(part) >= 0.005]
+    return sorted(parts, key=lambda item: -abs(item[1]))[:count]
+
+
+def why_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per scripted position: what made its score (`tierline score` shows every signal)."""
+    lines = ["Why these scores (the signals that moved each most; `tierline score FILE:LINE:COL` shows all):"]
+    seen = set()
+    for i, row in enumerate(rows):
+        if not row.get("why") or row["where"] in seen or row["cached"]:
+            continue
+        seen.add(row["where"])
+        parts = ", ".join(f"{name} {part:+.2f}" for name, part in row["why"])
+        lines.append(f"  {i + 1}  {row['where']:<20} {parts}")
+    return lines
+
+
 def _completion_cell(row: dict[str, Any]) -> str:
     if row["typed"]:
         return f'typed "{row["typed"]}", the rest shown: "{_first_line(row["text"], 30)}"'
@@ -320,6 +343,8 @@ def run_demo(as_json: bool = False) -> int:
             table,
         )
     )
+    print()
+    print("\n".join(why_lines(rows)))
     stats = result["stats"]
     print()
     print(
