@@ -57,6 +57,7 @@ _HANDLED = frozenset(
     + list(HIGHER_ONLY)
     + [(section, key) for section, key, _ in ONLY_TOWARDS]
     + [("completion", "languages"), ("routing", "thresholds"), ("routing", "languages"), ("privacy", "exclude")]
+    + [("context", "sources"), ("context", "max_tokens")]
 )
 
 
@@ -139,6 +140,7 @@ def tighten(base: Mapping[str, Any], layer: Mapping[str, Any]) -> Tightened:
 
     _tighten_languages(base, data, out)
     _tighten_thresholds(base, data, out)
+    _tighten_context(base, data, out)
     _add_excludes(base, data)
     out.data = {name: value for name, value in data.items() if value != {} or not isinstance(value, dict)}
     return out
@@ -194,6 +196,27 @@ def _tighten_thresholds(base: Mapping[str, Any], data: dict[str, Any], out: Tigh
         where = f"routing.languages.{language}.thresholds"
         raised_languages[language] = {**section, "thresholds": _raised(floor, section["thresholds"], out, where)}
     data["routing"]["languages"] = raised_languages
+
+
+def _tighten_context(base: Mapping[str, Any], data: dict[str, Any], out: Tightened) -> None:
+    """`[context]`: fewer sources (a subset of the user's), fewer tokens per tier (never more)."""
+    table = _section(data, "context")
+    base_table = _section(base, "context")
+    sources, old_sources = table.get("sources"), base_table.get("sources")
+    if isinstance(sources, list) and isinstance(old_sources, list) and all(isinstance(x, str) for x in sources):
+        narrowed = [source for source in sources if source in old_sources]
+        if narrowed != sources:
+            out.clamped.append(f"context.sources {sources} -> {narrowed}")
+        data["context"]["sources"] = narrowed
+    budgets, old_budgets = table.get("max_tokens"), _section(base_table, "max_tokens")
+    if isinstance(budgets, Mapping):
+        lowered = dict(budgets)
+        for tier, value in budgets.items():
+            ceiling = old_budgets.get(tier)
+            if _is_number(value) and _is_number(ceiling) and value > ceiling:
+                lowered[tier] = ceiling
+                out.clamped.append(f"context.max_tokens.{tier} {_show(value)} -> {_show(ceiling)}")
+        data["context"]["max_tokens"] = lowered
 
 
 def _add_excludes(base: Mapping[str, Any], data: dict[str, Any]) -> None:
