@@ -41,6 +41,9 @@ class RouterModel:
     languages: Mapping[str, float]
     cutpoints: tuple[float, float]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # Nesting counts above a baseline per language (the enclosing function, and the class or module
+    # where code sits in one as a rule); languages not named: 1.
+    nesting_baselines: Mapping[str, int] = field(default_factory=lambda: {"java": 2})
 
     @property
     def slope(self) -> float:
@@ -79,6 +82,7 @@ class RouterModel:
             "languages": dict(self.languages),
             "cutpoints": list(self.cutpoints),
             "meta": dict(self.meta),
+            "nesting_baselines": dict(self.nesting_baselines),
         }
 
 
@@ -101,7 +105,19 @@ def model_from_json(data: Any) -> RouterModel:
     if any(cap <= 0 for cap in caps.values()) or set(weights) - set(caps):
         raise WeightsError("weights: each weighted feature needs a positive cap")
     meta = data.get("meta", {})
-    return RouterModel(weights, caps, languages, (low, high), meta if isinstance(meta, dict) else {})
+    baselines = data.get("nesting_baselines", {"java": 2})
+    if not isinstance(baselines, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10 for v in baselines.values()
+    ):
+        raise WeightsError("weights: nesting_baselines must map languages to whole numbers 0-10")
+    return RouterModel(
+        weights,
+        caps,
+        languages,
+        (low, high),
+        meta if isinstance(meta, dict) else {},
+        {str(k): v for k, v in baselines.items()},
+    )
 
 
 def load_model(path: Path | None = None) -> RouterModel:

@@ -97,9 +97,11 @@ class Features:
 # Score: a learned ordinal model (analysis/router_model.py, weights in router_weights.json).
 #
 # Nesting counts above a baseline: the enclosing function (and, where all code sits in a class or
-# module, that wrapper too) is the normal place for code, not a sign of difficulty.
+# module, that wrapper too) is the normal place for code, not a sign of difficulty. Each weights file
+# names its own baselines; these are the learned weights' (the training split's median depth is 2
+# in each of these languages: tests/data/routing_corpus) and the "nesting depth alone" baseline's.
 NESTING_BASELINE = 1
-NESTING_BASELINE_BY_LANGUAGE: dict[str, int] = {"java": 2}
+NESTING_BASELINE_BY_LANGUAGE: dict[str, int] = {"java": 2, "kotlin": 2, "swift": 2, "php": 2, "ruby": 2, "csharp": 2}
 
 _model: RouterModel | None = None
 
@@ -118,18 +120,19 @@ def use_model(model: RouterModel | None) -> None:
     _model = model
 
 
-def model_inputs(features: Features) -> dict[str, float]:
-    """The features as the model reads them (nesting above its baseline)."""
+def model_inputs(features: Features, model: RouterModel | None = None) -> dict[str, float]:
+    """The features as a model reads them (nesting above the model's baseline for the language)."""
     values = {k: float(v) for k, v in features.as_dict().items() if k != "language"}
-    baseline = NESTING_BASELINE_BY_LANGUAGE.get(features.language, NESTING_BASELINE)
-    values["nesting_depth"] = float(features.nesting_depth - baseline)
+    baselines = (model or current_model()).nesting_baselines
+    values["nesting_depth"] = float(features.nesting_depth - baselines.get(features.language, NESTING_BASELINE))
     return values
 
 
 def contributions(features: Features, model: RouterModel | None = None) -> dict[str, float]:
     """Each feature's part of the score, plus the language's and the base; the values add up to
     ``score(features)`` before it is clamped into [0, 1]."""
-    return (model or current_model()).parts(model_inputs(features), features.language)
+    model = model or current_model()
+    return model.parts(model_inputs(features, model), features.language)
 
 
 def features_json(features: Features) -> str:

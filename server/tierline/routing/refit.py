@@ -79,11 +79,14 @@ def _features_of(language: str, values: Mapping[str, float]) -> scoring.Features
 
 def _examples(model: RouterModel, positions: Iterable[LabelledPosition], users: Iterable[UserSample]) -> list[Example]:
     learned = {name: cap for name, cap in model.caps.items() if name not in _fixed(model)}
-    probe = RouterModel({}, learned, {}, (0.0, 1.0))
-    out = [Example(probe.values(scoring.model_inputs(p.scoring_features())), p.language, p.label) for p in positions]
+    probe = RouterModel({}, learned, {}, (0.0, 1.0), {}, model.nesting_baselines)
+    out = [
+        Example(probe.values(scoring.model_inputs(p.scoring_features(), probe)), p.language, p.label) for p in positions
+    ]
     for sample in users:
         features = _features_of(sample.language, sample.features)
-        out.append(Example(probe.values(scoring.model_inputs(features)), sample.language, sample.label(), USER_WEIGHT))
+        inputs = scoring.model_inputs(features, probe)
+        out.append(Example(probe.values(inputs), sample.language, sample.label(), USER_WEIGHT))
     return out
 
 
@@ -106,6 +109,7 @@ def refit(model: RouterModel, users: Sequence[UserSample], positions: Sequence[L
         fitted.languages,
         fitted.cutpoints,
         meta,
+        model.nesting_baselines,
     )
 
 

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from tierline.analysis.router_model import RouterModel
-from tierline.analysis.scoring import model_inputs
+from tierline.analysis.scoring import NESTING_BASELINE_BY_LANGUAGE, model_inputs
 from tierline.config import Thresholds
 from tierline.routing.corpus import (
     Figures,
@@ -141,8 +141,8 @@ def write_positions(positions: list[LabelledPosition]) -> None:
 
 
 def examples_of(positions: list[LabelledPosition], model_caps: dict[str, float]) -> list[Example]:
-    probe = RouterModel({}, model_caps, {}, (0.0, 1.0))
-    return [Example(probe.values(model_inputs(p.scoring_features())), p.language, p.label) for p in positions]
+    probe = RouterModel({}, model_caps, {}, (0.0, 1.0), {}, NESTING_BASELINE_BY_LANGUAGE)
+    return [Example(probe.values(model_inputs(p.scoring_features(), probe)), p.language, p.label) for p in positions]
 
 
 # Kinds of position the rubric settles and the corpus barely holds (a handful of comment and import
@@ -160,6 +160,7 @@ def fit_on(positions: list[LabelledPosition], l2: float, power: float) -> Router
         learned.languages,
         learned.cutpoints,
         learned.meta,
+        NESTING_BASELINE_BY_LANGUAGE,
     )
 
 
@@ -220,7 +221,7 @@ def main() -> int:
         "balance": power,
         "fixed": sorted(FIXED),
     }
-    model = RouterModel(model.weights, model.caps, model.languages, model.cutpoints, meta)
+    model = RouterModel(model.weights, model.caps, model.languages, model.cutpoints, meta, NESTING_BASELINE_BY_LANGUAGE)
     WEIGHTS_OUT.write_text(json.dumps(model.as_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"chosen l2 = {l2}, balance = {power}; weights written to {WEIGHTS_OUT.relative_to(ROOT)}")
     print("training split (in-sample):")
