@@ -222,7 +222,13 @@ class Dispatcher:
             data = json.loads(text)
         except (ValueError, RecursionError) as problem:
             log.warning("client input: not JSON (%s)", type(problem).__name__)
-            self.error(None, PARSE_ERROR, "tierline: the message is not valid JSON")
+            # A request nested too deeply to parse still has an id its sender waits on (an
+            # `initialize` with 20,000 levels of options): answer that id, so the editor is told.
+            too_deep = isinstance(problem, RecursionError)
+            message = (
+                "tierline: the message nests too deeply" if too_deep else "tierline: the message is not valid JSON"
+            )
+            self.error(top_level_id(text) if too_deep else None, PARSE_ERROR, message)
             return
         if "\\ud" in text or "\\uD" in text:
             data = scrub(data)
@@ -271,6 +277,34 @@ class Dispatcher:
             log.exception("error handling %r", method)
             if msg_id is not None:
                 self.error(msg_id, INTERNAL_ERROR, f"tierline: could not handle {method}")
+
+
+_JSON_TOKEN = re.compile(r'[{}\[\]]|"(?:[^"\\]|\\.)*"')
+_ID_VALUE = re.compile(r'\s*:\s*(-?\d{1,15}(?![\d.eE])|"(?:[^"\\]|\\.){0,256}")')
+MAX_ID_SCAN_CHARS = 4 << 20
+
+
+def top_level_id(text: str) -> int | str | None:
+    """The `id` of a JSON-RPC object that is too deep for the parser, read from its top level
+    (depth 1, outside strings) without parsing the rest; None when there is none."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text, 0, min(len(text), MAX_ID_SCAN_CHARS)):
+        token = match.group()
+        if token in "{[":
+            depth += 1
+        elif token in "}]":
+            depth -= 1
+        elif depth == 1 and token == '"id"':
+            value = _ID_VALUE.match(text, match.end())
+            if value is None:
+                return None
+            raw = value.group(1)
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                return None
+            return parsed if isinstance(parsed, (int, str)) and not isinstance(parsed, bool) else None
+    return None
 
 
 def positions_well_typed(value: Any, depth: int = 0) -> bool:
