@@ -14,6 +14,7 @@ import dataclasses
 import gc
 import logging
 import multiprocessing
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 NAMES_LOOKED_UP = 200
 DEFINITIONS_PER_NAME = 3
 MAX_SAME_NAME = 12
+SAME_CODE_JACCARD = 0.9
 HEAD_CHARS = 20_000
 # A document changed in the editor is read again after it has been quiet this long.
 REINDEX_AFTER_S = 0.5
@@ -277,6 +279,8 @@ class RepositoryContext:
         if NEIGHBOURS in sources:
             query = "\n".join(prefix.splitlines()[-QUERY_LINES:])
             for n in self.neighbours.best(query, exclude=(here,)):
+                if n.jaccard >= SAME_CODE_JACCARD:
+                    continue  # the code at the cursor again (a copy): nothing the model does not see
                 reason = f"similar to the code at the cursor (Jaccard {n.jaccard:.2f})"
                 out.append(Snippet(NEIGHBOURS, n.path, n.line, n.text, 0.4 + n.jaccard, reason))
         if RECENT_EDITS in sources:
@@ -316,7 +320,9 @@ class RepositoryContext:
         return tuple(hidden), redaction
 
     def _definitions(self, document: Document, here: str, prefix: str, suffix: str) -> list[Snippet]:
-        local = {d.name for d in self.index.defined_in(here)}
+        # Names the file defines are never looked up elsewhere: from the index and, for what it
+        # has not read yet, from the code around the cursor.
+        local = {d.name for d in self.index.defined_in(here)} | set(_DEFINED.findall(prefix + suffix))
         out = []
         for wanted in wanted_names(prefix, suffix, self._imports_of(document), local)[:NAMES_LOOKED_UP]:
             found: Sequence[Definition] = self.index.lookup(wanted.name)
@@ -361,6 +367,9 @@ class RepositoryContext:
         end_line = min(last + 1, len(document.line_starts))
         end = document.line_starts[end_line] if end_line < len(document.line_starts) else len(document.source)
         return document.source[start:end].decode("utf-8", errors="replace")
+
+
+_DEFINED = re.compile(r"\b(?:def|class|function|func|fn|struct|interface|type|enum|trait)\s+([A-Za-z_]\w*)")
 
 
 def _is_ignore_file(uri: str) -> bool:
