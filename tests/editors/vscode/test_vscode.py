@@ -379,7 +379,7 @@ def test_ui_ghost_text_tab_and_status_bar(vscode: dict[str, Any]) -> None:
     assert "tl_" in result["ghostText"], f"ghost text is not from the simulator: {result['ghostText']!r}"
     assert result["acceptedLine"] and "tl_" in result["acceptedLine"], result.get("lines")
     assert result["acceptedLine"].lstrip().startswith("total = "), result["acceptedLine"]
-    assert result["ghostAfterTab"] == 0, "ghost text still shown after Tab"
+    assert result["ghostAfterTab"] == 0, "the accepted ghost text still shown after Tab"
     status = result["statusText"]
     m = re.search(r"(cheap|mid|premium) · (\S+) · (\d+ ms|cached|typed) · \$([0-9.]+) \| today \$([0-9.]+)", status)
     assert m, f"status bar does not show tier · model · latency · cost | today: {status!r}"
