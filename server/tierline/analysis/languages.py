@@ -124,7 +124,8 @@ def _extension_language(uri: str) -> str | None:
 # A header is C or C++ by what it holds, whatever the editor called it (VS Code and Neovim call
 # every .h file one or the other): these only occur in C++.
 _CPP_MARKERS = re.compile(
-    r"^\s*(template\s*<|namespace\s+\w|class\s+\w+[^;(]*\{|(public|private|protected)\s*:|using\s+namespace\b)"
+    # Linear on any text: indentation without line breaks, and a class head bounded in length.
+    r"^[ \t]*(template\s*<|namespace\s+\w|class\s+\w+[^;(]{0,200}\{|(public|private|protected)\s*:|using\s+namespace\b)"
     r"|\bstd::|\bconstexpr\b|\bnullptr\b",
     re.MULTILINE,
 )

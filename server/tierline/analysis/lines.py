@@ -102,3 +102,23 @@ def _blocks_of(absolute: list[int]) -> list[_Block]:
         chunk = absolute[i : i + BLOCK_LINES]
         blocks.append(_Block(chunk[0], [s - chunk[0] for s in chunk]))
     return blocks
+
+
+def lines_around(source: bytes, at: int, above: int, below: int) -> tuple[int, int]:
+    """Byte range from the start of the line ``above`` lines before the one holding ``at`` to the
+    end of the line ``below`` lines after it (clamped to the source)."""
+    start = at
+    for _ in range(above):
+        previous = source.rfind(b"\n", 0, max(0, start - 1))
+        if previous < 0:
+            start = 0
+            break
+        start = previous + 1
+    end = at
+    for _ in range(below):
+        following = source.find(b"\n", end + 1)
+        if following < 0:
+            end = len(source)
+            break
+        end = following
+    return start, end

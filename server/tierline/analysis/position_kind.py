@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tierline.analysis.lines import lines_around
+
 if TYPE_CHECKING:  # pragma: no cover
     from tree_sitter import Node, Tree
 
@@ -385,20 +387,7 @@ def position_kind(source: bytes, tree: Tree | None, offset: int, path: str = "")
 
 def _region(source: bytes, line_start: int) -> bytes:
     """Without a tree: the lines around the cursor stand in for the enclosing function."""
-    start = line_start
-    for _ in range(FALLBACK_LINES):
-        previous = source.rfind(b"\n", 0, max(0, start - 1))
-        if previous < 0:
-            start = 0
-            break
-        start = previous + 1
-    end = line_start
-    for _ in range(FALLBACK_LINES):
-        following = source.find(b"\n", end + 1)
-        if following < 0:
-            end = len(source)
-            break
-        end = following
+    start, end = lines_around(source, line_start, FALLBACK_LINES, FALLBACK_LINES)
     return source[start : min(end, start + MAX_FUNCTION_BYTES)]
 
 

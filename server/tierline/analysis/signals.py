@@ -28,6 +28,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from tierline.analysis.lines import lines_around
+
 MAX_FOCUS_BYTES = 6144
 MAX_WINDOW_BYTES = 8192
 FOCUS_LINES_ABOVE = 40  # without an enclosing function
@@ -423,6 +425,9 @@ def _indent(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
+# Only lines this long are tried as openers: `.*` before the alternatives makes the pattern quadratic
+# in the length of a line, and no opener is longer in practice.
+MAX_OPENER_LINE = 400
 _ANY_OPENER = re.compile(rb"^[ \t]*\S.*(\)\s*(->\s*[^{]+)?\{|\):|\bdo|\bthen|function\s*\([^)]*\))\s*$")
 
 
@@ -439,6 +444,8 @@ def sibling_body_lines(window: bytes, signature: bytes) -> int:
     own = signature.strip()
     sizes = []
     for index, line in enumerate(lines[:-1]):
+        if len(line) > MAX_OPENER_LINE:
+            continue
         # Cheap tests first: a signature has a keyword, another opener ends with {, :, ), do or then.
         signature_like = _SIGNATURE_KEYWORD.search(line) is not None and _SIGNATURE.match(line) is not None
         if not signature_like and (
@@ -466,21 +473,7 @@ def sibling_body_lines(window: bytes, signature: bytes) -> int:
 
 def focus_without_function(source: bytes, offset: int) -> tuple[int, int]:
     """The lines around the cursor, when no enclosing function is known."""
-    start = offset
-    for _ in range(FOCUS_LINES_ABOVE):
-        previous = source.rfind(b"\n", 0, max(0, start - 1))
-        if previous < 0:
-            start = 0
-            break
-        start = previous + 1
-    end = offset
-    for _ in range(FOCUS_LINES_BELOW):
-        following = source.find(b"\n", end + 1)
-        if following < 0:
-            end = len(source)
-            break
-        end = following
-    return start, end
+    return lines_around(source, offset, FOCUS_LINES_ABOVE, FOCUS_LINES_BELOW)
 
 
 FALLBACK_SCAN_LINES = 300
