@@ -141,3 +141,21 @@ def test_the_server_scores_with_the_users_weights(tmp_path: Path) -> None:
     assert score() > shipped
     (config.parent / "router_weights.json").write_text('{"weights": {"x": 1}}')
     assert score() == shipped
+
+
+def test_rows_that_were_tampered_with_are_read_as_far_as_they_are_numbers() -> None:
+    from tierline.routing.refit import samples_from_rows
+
+    rows = [
+        {"language": "python", "tier": "cheap", "fate": "accepted", "features": '{"empty_body": 1, "atomics": NaN}'},
+        {
+            "language": "python",
+            "tier": "cheap",
+            "fate": "accepted",
+            "features": '{"closes_after": 1e400, "mid_line": 1}',
+        },
+        {"language": "python", "tier": "mid", "fate": "dismissed", "features": "not json"},
+        {"language": "python", "tier": "mid", "fate": "shown", "features": '{"empty_body": 1}'},
+    ]
+    samples = samples_from_rows(rows)
+    assert [dict(s.features) for s in samples] == [{"empty_body": 1.0}, {"mid_line": 1.0}]

@@ -18,6 +18,7 @@ makes no more severe misroutes there than the weights in force, overall and on c
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from tierline.routing.fitting import TIERS, Example, FitOptions, fitted_model
 from tierline.routing.tiers import choose_tier
 from tierline.wire import Fate
 
+MAX_FEATURE = 1e9  # no feature counts past this; a row saying more was not written by the server
 MIN_USER_SAMPLES = 100  # shown completions with features and a decided fate
 USER_WEIGHT = 1.0
 WEIGHTS_FILENAME = "router_weights.json"  # beside the user's config file
@@ -67,7 +69,12 @@ def samples_from_rows(rows: Iterable[Mapping[str, object]]) -> list[UserSample]:
             continue  # a row that was tampered with: skip it, never fail the command
         if not isinstance(raw, dict):
             continue
-        features = {str(k): float(v) for k, v in raw.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        # A ledger row is input like any other: only finite numbers, no larger than a feature can be.
+        features = {
+            str(k): float(v)
+            for k, v in raw.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_FEATURE
+        }
         out.append(UserSample(str(row.get("language")), str(row.get("tier")), fate in ACCEPTED, features))
     return out
 
