@@ -139,7 +139,24 @@ async def test_typing_through_then_accepting_records_the_first_completion_once(s
     assert answer["request_id"] == shown.route["request_id"]
     recorded = fates(tmp_path)
     assert list(recorded) == [shown.route["request_id"]]  # one fate per completion, not per keystroke
-    assert recorded[shown.route["request_id"]][:3] == ("accepted", len(shown.text), len(shown.text))
+    # The three characters typed through are the user's, not the completion's.
+    assert recorded[shown.route["request_id"]][:3] == ("accepted", len(shown.text), len(shown.text) - 3)
+
+
+async def test_accepting_the_first_item_after_typing_through_it_counts_only_what_it_wrote(start_editor, tmp_path):
+    # VS Code may keep showing the first item while the user types its first characters, and
+    # accept that item whole on Tab: the characters typed meanwhile are still the user's.
+    editor = await start_editor()
+    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
+    shown = await editor.complete(uri, *SIMPLE_CURSOR)
+    editor.type_text(uri, *SIMPLE_CURSOR, shown.text[:1])
+    await editor.complete(uri, SIMPLE_CURSOR[0], SIMPLE_CURSOR[1] + 1)
+
+    answer = await accept(editor, shown)
+
+    assert answer["accepted_chars"] == len(shown.text) - 1
+    stats = await editor.command("tierline.stats")
+    assert stats["acceptance"]["accepted"] == 1 and stats["acceptance"]["accepted_chars"] == len(shown.text) - 1
 
 
 async def test_retained_characters_are_what_is_still_there_when_the_document_closes(start_editor, tmp_path):

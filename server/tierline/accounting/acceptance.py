@@ -155,11 +155,12 @@ class FateLedger:
             ),
         )
 
-    def accepted(self, report: Report, timestamp: float) -> tuple[int, int] | None:
+    def accepted(self, report: Report, timestamp: float, typed: int = 0) -> tuple[int, int] | None:
         """Record an acceptance; (accepted_chars, shown_chars) after it, None for an unknown request.
 
-        A whole acceptance takes every shown character; partial ones add up (capped at what was
-        shown) and never undo a whole one."""
+        A whole acceptance takes every shown character the user had not typed themselves (``typed``:
+        the first characters of the completion, typed through before the acceptance); partial ones
+        add up (capped at what was left) and never undo a whole one."""
         db = self._conn()
         found = db.execute(
             "SELECT fate, accepted_chars, shown_chars FROM fates WHERE request_id = ?", (report.request_id,)
@@ -167,11 +168,12 @@ class FateLedger:
         if found is None:
             return None
         fate, accepted_chars, shown_chars = found
+        given = max(0, shown_chars - typed)  # what the completion wrote, not the user
         if report.kind is None:
-            fate, accepted_chars = Fate.ACCEPTED.value, shown_chars
+            fate, accepted_chars = Fate.ACCEPTED.value, given
         elif fate != Fate.ACCEPTED.value:
-            accepted_chars = min(shown_chars, accepted_chars + report.chars)
-            fate = Fate.ACCEPTED.value if accepted_chars >= shown_chars else Fate.PARTIAL.value
+            accepted_chars = min(given, accepted_chars + report.chars)
+            fate = Fate.ACCEPTED.value if accepted_chars >= given else Fate.PARTIAL.value
         db.execute(
             "UPDATE fates SET fate = ?, accepted_chars = ?, decided_ts = ? WHERE request_id = ?",
             (fate, accepted_chars, timestamp, report.request_id),
@@ -305,6 +307,7 @@ class _Shown:
     offset: int
     text: str
     at: float
+    typed: str = ""  # the completion's first characters, typed by the user since it was shown
 
 
 @dataclass
@@ -344,6 +347,18 @@ class AcceptanceTracker:
             self._shown.popitem(last=False)
         self._guard(lambda fates: fates.shown(row, now), None)
 
+    def typed_over(self, uri: str, source: bytes, offset: int) -> None:
+        """A request at ``offset``: what the user typed since the completion last shown in ``uri``,
+        when it is the completion's own beginning (they typed through it; an editor such as VS Code
+        may still show, and accept, that first item whole). Those characters are the user's."""
+        latest = self._latest.get(uri)
+        shown = self._shown.get(latest) if latest is not None else None
+        if shown is None or not shown.offset <= offset <= shown.offset + len(shown.text.encode("utf-8")):
+            return
+        typed = source[shown.offset : offset]
+        if shown.text.encode("utf-8").startswith(typed):
+            shown.typed = typed.decode("utf-8", errors="ignore")
+
     def continued(self, uri: str, request_id: str) -> None:
         """A typed-through request shows the rest of the completion last shown in ``uri``: its
         acceptance is the first one's (one fate per completion, not per keystroke)."""
@@ -365,16 +380,17 @@ class AcceptanceTracker:
             self._guard(lambda fates: fates.settle(request_id, Fate.DISMISSED, now), None)
             self._forget(request_id)
             return {"recorded": True, "request_id": request_id, "fate": Fate.DISMISSED.value}
-        result = self._guard(lambda fates: fates.accepted(report, now), None)
+        shown = self._shown.get(request_id)
+        typed = shown.typed if shown is not None else ""
+        result = self._guard(lambda fates: fates.accepted(report, now, len(typed)), None)
         if result is None:
             return {"recorded": False, "request_id": request_id, "reason": "unknown request (or the ledger is down)"}
         accepted_chars, _ = result
-        shown = self._shown.get(request_id)
         if shown is not None:
             self._waiting = [w for w in self._waiting if w.request_id != request_id]
-            self._waiting.append(
-                _Waiting(request_id, shown.uri, shown.offset, shown.text[:accepted_chars], now + self.retention_s)
-            )
+            given = shown.text[len(typed) : len(typed) + accepted_chars]
+            at = shown.offset + len(typed.encode("utf-8"))
+            self._waiting.append(_Waiting(request_id, shown.uri, at, given, now + self.retention_s))
             del self._waiting[:-MAX_REMEMBERED]
         return {"recorded": True, "request_id": request_id, "accepted_chars": accepted_chars}
 

@@ -142,6 +142,7 @@ class CompletionEngine:
             return Routed(None, state.route(None, f"excluded: {why}; nothing was sent"))
 
         # 2. Typing through what is shown costs no call, so it does not wait out the debounce.
+        self.acceptance.typed_over(uri, document.source, request.offset)
         shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
