@@ -6,6 +6,11 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 import os
 import re
 import shutil
@@ -360,6 +365,15 @@ def test_calibrate_from_bench_proposes_cheaper_thresholds_that_keep_the_exact_ma
     assert f"wrote thresholds for python to {tmp_path / 'tierline.toml'}" in applied.stdout
     text = (tmp_path / "tierline.toml").read_text()
     assert f"thresholds = {{ mid = {mid:.2f}, premium = {premium:.2f} }}" in text
+    # The measured pass@1 lands in each model's own [[models]] entry, and the config still loads.
+    assert (
+        f"wrote pass_at_1 for {', '.join(sorted(out['pass_at_1']))} to {tmp_path / 'tierline.toml'}" in applied.stdout
+    )
+    models = {m["name"]: m for m in tomllib.loads(text)["models"]}
+    for name, rates in out["pass_at_1"].items():
+        assert models[name]["pass_at_1"] == rates, name
+    loaded = calibrate(tmp_path, "--from-bench", "bench.json", "--json")
+    assert loaded.returncode == 0, loaded.stderr
 
 
 def test_stratify_gives_each_tier_its_share_and_fills_from_the_pool():

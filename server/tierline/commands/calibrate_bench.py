@@ -1,6 +1,6 @@
 """`tierline calibrate --from-bench FILE [--json] [--apply]`: what a bench's measurements say the
 routing should be (bench/calibration.py), shown on the bench's own positions; `--apply` writes
-the thresholds to the user's config (pass@1 is printed for the `[[models]]` entries)."""
+the thresholds to the user's config and the measured pass@1 into its `[[models]]` entries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from typing import Any
 from tierline.bench.calibration import MIN_POSITIONS, BenchProposal, propose_pass_at_1, propose_thresholds
 from tierline.commands.report import render_table
 from tierline.config import ConfigError, load_config
-from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
+from tierline.config.writing import (
+    CalibrationError,
+    apply_pass_at_1,
+    apply_thresholds,
+    user_config_path,
+    writable_language,
+)
 
 
 def _proposal_json(p: BenchProposal) -> dict[str, Any]:
@@ -69,10 +75,13 @@ def run_from_bench(path: str, *, as_json: bool = False, apply: bool = False) -> 
     changes = {p.language: p.proposed for p in proposals if p.changed and writable_language(p.language)}
     target = user_config_path()
     applied = False
-    if apply and changes:
+    models_written: list[str] = []
+    if apply:
         try:
-            apply_thresholds(target, changes)
-            applied = True
+            if changes:
+                apply_thresholds(target, changes)
+                applied = True
+            models_written = apply_pass_at_1(target, pass_at_1)
         except CalibrationError as error:
             print(f"tierline calibrate: {error}", file=sys.stderr)
             return 2
@@ -81,7 +90,8 @@ def run_from_bench(path: str, *, as_json: bool = False, apply: bool = False) -> 
             "proposals": [_proposal_json(p) for p in proposals],
             "pass_at_1": pass_at_1,
             "applied": applied,
-            "config": str(target) if applied else None,
+            "pass_at_1_written": models_written,
+            "config": str(target) if applied or models_written else None,
         }
         print(json.dumps(out, indent=2))
         return 0
@@ -89,8 +99,13 @@ def run_from_bench(path: str, *, as_json: bool = False, apply: bool = False) -> 
     print(_format(proposals, pass_at_1))
     if applied:
         print(f"\nwrote thresholds for {', '.join(sorted(changes))} to {target}")
-    elif changes:
+    elif changes and not apply:
         print("\nrun `tierline calibrate --from-bench FILE --apply` to write the proposed thresholds to your config")
-    else:
+    elif not changes:
         print("\nno threshold change proposed")
+    if models_written:
+        print(f"wrote pass_at_1 for {', '.join(models_written)} to {target}")
+    missing = sorted(set(pass_at_1) - set(models_written))
+    if apply and missing:
+        print(f"not in {target} as [[models]] entries (add pass_at_1 there by hand): {', '.join(missing)}")
     return 0
