@@ -157,6 +157,20 @@ async def test_secrets_are_replaced_before_sending_and_counted(start_editor, sim
     assert all(secret not in str(tuple(row)) for row in rows for secret in ALL_SECRETS)
 
 
+async def test_a_one_word_password_in_a_yaml_file_is_not_sent(start_editor, simulator, tmp_path):
+    editor = await start_editor()
+    uri = (tmp_path / "docker-compose.yml").as_uri()
+    text = "services:\n  db:\n    environment:\n      password: sunshine\n      user: app\n    image: \n"
+    editor.open(uri, text, "yaml")
+
+    await editor.complete(uri, 5, len("    image: "))
+
+    sent = completion_requests(simulator)
+    assert len(sent) == 1
+    prompt = sent[0]["prefix"] + sent[0]["suffix"]
+    assert "user: app" in prompt and "sunshine" not in prompt
+
+
 async def test_a_placeholder_in_the_answer_gets_its_secret_back_and_the_cache_never_holds_it(
     start_editor, simulator, tmp_path
 ):

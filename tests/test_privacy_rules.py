@@ -231,6 +231,43 @@ def test_every_rule_has_a_sample():
     assert {rule.name for rule in RULES} <= {rule for rule, _, _ in SAMPLES}
 
 
+# In a config file a bare word on a password line is the password itself; in code it is a name.
+CONFIG_WORDS = [
+    ("config.yaml", "database:\n  host: db\n  password: sunshine\n", "sunshine"),
+    ("app.ini", "[mysql]\nuser = app\npassword = tigerlily\n", "tigerlily"),
+    ("prod.env", "DB_PASSWORD=letmein\n", "letmein"),
+    ("application.properties", "spring.datasource.password=Dragonfly\n", "Dragonfly"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "secret"), CONFIG_WORDS)
+def test_a_one_word_password_in_a_config_file_is_hidden_and_left_alone_in_code(name, text, secret):
+    from tierline.privacy.redaction import is_config_file
+
+    assert is_config_file(name) and not is_config_file("settings.py")
+    redacted, redaction = redact_text(text, config_file=True)
+    assert secret not in redacted
+    assert redaction.rules == {"password-assignment-config": 1}
+    assert redaction.restore(redacted) == text
+    # The same line in code names a variable (`password = sunshine`): not a secret there.
+    assert redact_text(text)[1].count == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  password: ${DB_PASSWORD}\n",
+        "password: changeme\n",
+        "password: *default_password\n",
+        "password: string\n",
+        "password: |\n",
+        "password_file: /run/secrets/db\n",
+    ],
+)
+def test_config_file_look_alikes_are_left_alone(text):
+    assert redact_text(text, config_file=True)[1].count == 0
+
+
 PNG_BASE64 = base64.b64encode(bytes(range(256)) * 4).decode()
 LOOK_ALIKES = [
     f'request_id = "{uuid.UUID(int=12345678901234567890)}"',
@@ -362,7 +399,7 @@ def test_every_rule_runs_on_a_linear_time_engine():
 
     from tierline.privacy import redaction as module
 
-    for rule in RULES:
+    for rule in RULES + module.CONFIG_RULES:
         assert isinstance(rule.pattern, re2._Regexp), rule.name
         assert rule.pattern.pattern == rule.source
         if rule.context is not None:

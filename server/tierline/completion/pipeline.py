@@ -43,7 +43,7 @@ from tierline.completion.session import (
 from tierline.config import Config, ModelSpec
 from tierline.context.gather import RepositoryContext
 from tierline.privacy.gate import PrivacyGate
-from tierline.privacy.redaction import OFF_LOOP_CHARS, Redaction, redact_ahead
+from tierline.privacy.redaction import OFF_LOOP_CHARS, Redaction, is_config_file, redact_ahead
 from tierline.providers.base import (
     CallProgress,
     CallRequest,
@@ -348,7 +348,8 @@ class CompletionEngine:
             window = cut_window(
                 before, after, document.language, "", (completion.prefix_chars, completion.suffix_chars)
             )
-            await redact_ahead((window.prefix, window.suffix))
+            config_file = is_config_file(document.uri.rsplit("/", 1)[-1])
+            await redact_ahead((window.prefix, window.suffix), config_file=config_file)
         return self.analyse(document, offset)
 
     def analyse(self, document: Document, offset: int) -> Analysis:

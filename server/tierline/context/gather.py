@@ -29,7 +29,7 @@ from tierline.context.recent_edits import RecentEdits
 from tierline.context.snippet import DEFINITIONS, NEIGHBOURS, RECENT_EDITS, Snippet
 from tierline.context.symbols import Imported, imported_names, wanted_names
 from tierline.context.workspace import Workspace
-from tierline.privacy.redaction import Redaction, redact_text
+from tierline.privacy.redaction import Redaction, is_config_file, redact_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from tierline.analysis.documents import Document
@@ -92,7 +92,7 @@ class RepositoryContext:
         self._read_sequence: dict[str, int] = {}
         self._allowed: dict[str, tuple[float, str | None]] = {}
         self._imports: dict[str, tuple[int, int, list[Imported]]] = {}
-        self._redacted: dict[str, tuple[str, Redaction]] = {}
+        self._redacted: dict[tuple[bool, str], tuple[str, Redaction]] = {}  # (config file?, text)
 
     def relative(self, uri: str) -> str | None:
         """`Workspace.relative`, its answer reused for `EXCLUSION_TTL_S`."""
@@ -308,12 +308,13 @@ class RepositoryContext:
             return chosen, redaction
         hidden = []
         for snippet in chosen:
-            kept = self._redacted.get(snippet.text)
+            key = (is_config_file(snippet.path), snippet.text)
+            kept = self._redacted.get(key)
             if kept is None:
-                kept = redact_text(snippet.text)
+                kept = redact_text(snippet.text, config_file=key[0])
                 if len(self._redacted) >= REDACTED_KEPT:
                     self._redacted.clear()
-                self._redacted[snippet.text] = kept
+                self._redacted[key] = kept
             text, secrets = kept
             redaction.merge(secrets)
             hidden.append(snippet if text == snippet.text else dataclasses.replace(snippet, text=text))

@@ -10,7 +10,7 @@ from pathlib import Path
 from tierline.completion.prompts import PromptWindow
 from tierline.config.model import PrivacyConfig
 from tierline.privacy.exclusion import Exclusions, Warn
-from tierline.privacy.redaction import Redaction, redact_text
+from tierline.privacy.redaction import Redaction, is_config_file, redact_text
 
 
 class PrivacyGate:
@@ -39,8 +39,9 @@ class PrivacyGate:
         redaction = Redaction()
         if not self.config.redact:
             return window, redaction
-        prefix, _ = redact_text(window.prefix, redaction)
-        suffix, _ = redact_text(window.suffix, redaction)
+        config_file = is_config_file(window.filename)
+        prefix, _ = redact_text(window.prefix, redaction, config_file=config_file)
+        suffix, _ = redact_text(window.suffix, redaction, config_file=config_file)
         filename, _ = redact_text(window.filename, redaction)
         if not redaction.count:
             return window, redaction

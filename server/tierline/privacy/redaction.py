@@ -142,6 +142,28 @@ def _unquoted_password(value: str) -> bool:
     return not any(c in value for c in "()[]{}") and not value.startswith(("&", "*", "|", ">", "!", "%"))
 
 
+def _config_password(value: str) -> bool:
+    """An unquoted value on a `password:` line of a config file (YAML, INI, .env, properties):
+    there a bare word is the password itself, not a variable (`password: sunshine`). Still not a
+    template, a placeholder, a dummy, a type name, a YAML anchor/alias/block marker or a path."""
+    if len(value) < 4 or not _password_value(value) or value.lower() in _TYPE_WORDS:
+        return False
+    return not value.startswith(("&", "*", "|", ">", "!", "%")) and not (value[0] in "/~." and "/" in value)
+
+
+# Files whose `key: value` lines are data, not code (by name; the language may be unknown).
+_CONFIG_SUFFIXES = (
+    ".yaml", ".yml", ".ini", ".cfg", ".conf", ".cnf", ".properties", ".env", ".toml", ".tfvars", ".netrc",
+    ".npmrc", ".pypirc", ".pgpass", ".htpasswd",
+)  # fmt: skip
+
+
+def is_config_file(name: str) -> bool:
+    """A file name (no directory) whose assignments are data: config formats and dotenv files."""
+    lower = name.rsplit("/", 1)[-1].lower()
+    return lower.endswith(_CONFIG_SUFFIXES) or lower.startswith(".env") or lower in {"credentials", "config"}
+
+
 def _unquoted_generic(value: str) -> bool:
     return any(c.isdigit() for c in value) and _generic_value(value)
 
@@ -640,15 +662,27 @@ def _split_literal_spans(data: bytes, spans: list[Span]) -> None:
                 spans.append((a + max(0, start - offsets[i]), a + min(b - a, end - offsets[i]), "split-literal"))
 
 
+# Only in config files (`is_config_file`): there a one-word value on a password line is the password.
+CONFIG_RULES = (
+    _rule(
+        "password-assignment-config",
+        r"(?im)^[ \t]*(?:export[ \t]+|- )?[\"']?[a-z0-9_.-]{0,40}" + _PASSWORD_NAME + r"[a-z0-9_.-]{0,24}[\"']?"
+        r"[ \t]*[:=][ \t]*([^\s'\"`#;,][^\s'\"`;]{2,200})[ \t]*(?:[#;][^\n]*)?$",
+        _PASSWORD_STARTS,
+        check=_config_password,
+    ),
+)
+
 _KEYWORDS = _Keywords(
-    [k for rule in RULES for k in rule.keywords + rule.requires] + [b"-----end", b"---- end ssh2", b"secret", b"kind"]
+    [k for rule in RULES + CONFIG_RULES for k in rule.keywords + rule.requires]
+    + [b"-----end", b"---- end ssh2", b"secret", b"kind"]
 )
 
 
-def _spans(data: bytes) -> list[Span]:
+def _spans(data: bytes, config_file: bool = False) -> list[Span]:
     present = _KEYWORDS.present(data)
     spans: list[Span] = []
-    for rule in RULES:
+    for rule in RULES + CONFIG_RULES if config_file else RULES:
         _rule_spans(rule, data, present, spans)
     _cut_key_spans(data, present, spans)
     _kubernetes_secret_spans(data, present, spans)
@@ -659,35 +693,36 @@ def _spans(data: bytes) -> list[Span]:
 # A window this large is redacted in a worker thread first (`redact_ahead`), so that it never holds
 # the event loop; the default window (4,000 characters) is redacted inline, in well under a millisecond.
 OFF_LOOP_CHARS = 16_384
-_AHEAD: OrderedDict[str, tuple[str, Redaction]] = OrderedDict()  # texts redacted off the loop
+_AHEAD: OrderedDict[tuple[bool, str], tuple[str, Redaction]] = OrderedDict()  # redacted off the loop
 _AHEAD_MAX = 4
 
 
-async def redact_ahead(texts: Iterable[str]) -> None:
+async def redact_ahead(texts: Iterable[str], *, config_file: bool = False) -> None:
     """Redact the large texts among `texts` in a worker thread; the `redact_text` call that follows
     for each finds it done. Meanwhile the event loop serves other requests and edits (RE2 matches
     without holding the GIL; the Python parts between share it)."""
     for text in texts:
-        if len(text) >= OFF_LOOP_CHARS and text not in _AHEAD:
-            _AHEAD[text] = await asyncio.to_thread(_redact, text, Redaction())
+        if len(text) >= OFF_LOOP_CHARS and (config_file, text) not in _AHEAD:
+            _AHEAD[config_file, text] = await asyncio.to_thread(_redact, text, Redaction(), config_file)
             while len(_AHEAD) > _AHEAD_MAX:
                 _AHEAD.popitem(last=False)
 
 
-def redact_text(text: str, into: Redaction | None = None) -> tuple[str, Redaction]:
-    """`text` with every secret replaced by its placeholder; overlapping finds keep the first, widest."""
+def redact_text(text: str, into: Redaction | None = None, *, config_file: bool = False) -> tuple[str, Redaction]:
+    """`text` with every secret replaced by its placeholder; overlapping finds keep the first, widest.
+    ``config_file``: the text is a config file's (`is_config_file`), where bare words are data."""
     redaction = into if into is not None else Redaction()
-    ahead = _AHEAD.pop(text, None) if len(text) >= OFF_LOOP_CHARS else None
+    ahead = _AHEAD.pop((config_file, text), None) if len(text) >= OFF_LOOP_CHARS else None
     if ahead is not None:
         redacted, found = ahead
         redaction.merge(found)
         return redacted, redaction
-    return _redact(text, redaction)
+    return _redact(text, redaction, config_file)
 
 
-def _redact(text: str, redaction: Redaction) -> tuple[str, Redaction]:
+def _redact(text: str, redaction: Redaction, config_file: bool = False) -> tuple[str, Redaction]:
     data = text.encode("utf-8", "surrogatepass")
-    spans = _spans(data)
+    spans = _spans(data, config_file)
     if not spans:
         return text, redaction
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
