@@ -50,12 +50,12 @@ async def test_a_large_window_is_redacted_while_the_event_loop_stays_free(
     loop_thread = threading.current_thread()
     real = redaction._redact
 
-    def watched(text: str, into: Any) -> Any:
+    def watched(text: str, into: Any, config_file: bool = False) -> Any:
         if len(text) >= redaction.OFF_LOOP_CHARS:
             started.set()
             # Only a free event loop can set this: on the loop's own thread it never comes.
             seen.append((threading.current_thread() is loop_thread, loop_free.wait(10)))
-        return real(text, into)
+        return real(text, into, config_file)
 
     monkeypatch.setattr(redaction, "_redact", watched)
     completions = engine(simulator, tmp_path, prefix_chars=100_000)
@@ -82,9 +82,9 @@ async def test_the_default_window_is_redacted_inline(
     threads: list[threading.Thread] = []
     real = redaction._redact
 
-    def watched(text: str, into: Any) -> Any:
+    def watched(text: str, into: Any, config_file: bool = False) -> Any:
         threads.append(threading.current_thread())
-        return real(text, into)
+        return real(text, into, config_file)
 
     monkeypatch.setattr(redaction, "_redact", watched)
     completions = engine(simulator, tmp_path, prefix_chars=3000)
