@@ -128,6 +128,23 @@ async def test_config_excludes_and_ignore_files_of_other_assistants(start_editor
     assert len(completion_requests(simulator)) == 1  # the second, same text, from the cache
 
 
+async def test_an_ignore_file_written_during_the_session_applies_to_the_next_request(start_editor, simulator, tmp_path):
+    editor = await start_editor()
+    await assert_sent(editor, tmp_path, ("billing/rates.py",))
+    assert len(completion_requests(simulator)) == 1
+
+    # Written by another program (no editor event): the next request reads it.
+    (tmp_path / ".tierlineignore").write_text("billing/\n")
+    uri = (tmp_path / "billing" / "rates.py").as_uri()
+    completion = await editor.complete(uri, *SIMPLE_CURSOR)
+    assert completion.route["excluded"] is True and ".tierlineignore" in completion.route["reason"]
+
+    # Emptied again: the file is sent again (from the cache: the same text was sent before).
+    (tmp_path / ".tierlineignore").write_text("# nothing\n")
+    await assert_sent(editor, tmp_path, ("billing/rates.py",))
+    assert len(completion_requests(simulator)) == 1
+
+
 async def test_an_untitled_buffer_with_a_known_name_is_excluded(start_editor, simulator):
     editor = await start_editor()
     editor.open("untitled:.env", SIMPLE_PY, "python")
@@ -155,6 +172,21 @@ async def test_secrets_are_replaced_before_sending_and_counted(start_editor, sim
     rows = ledger_rows(tmp_path)
     assert [row["redactions"] for row in rows] == [3]
     assert all(secret not in str(tuple(row)) for row in rows for secret in ALL_SECRETS)
+
+
+async def test_secrets_after_the_cursor_are_replaced_too(start_editor, simulator, tmp_path):
+    editor = await start_editor()
+    uri = (tmp_path / "storage.py").as_uri()
+    text = "import boto3\n\n" + SECRETS_PY.split("\n", 2)[2]  # a blank line to write on, the secrets below
+    editor.open(uri, text, "python")
+
+    await editor.complete(uri, 1, 0)
+
+    (sent,) = completion_requests(simulator)
+    assert "AWS_SECRET_ACCESS_KEY" in sent["suffix"] and "def token():" in sent["suffix"]
+    for secret in ALL_SECRETS:
+        assert secret not in sent["prefix"] + sent["suffix"]
+    assert sent["suffix"].count(PLACEHOLDER_PREFIX) == 3
 
 
 async def test_a_one_word_password_in_a_yaml_file_is_not_sent(start_editor, simulator, tmp_path):

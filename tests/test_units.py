@@ -268,3 +268,35 @@ def test_line_index_matches_a_plain_list_under_random_edits():
         doc.apply_change((sr, sc), (er, ec), new, "utf-8")
         assert list(doc.line_starts) == [0, *lines.line_starts(doc.source)]
     assert doc.line_starts.line_of(len(doc.source)) == len(doc.line_starts) - 1
+
+
+def test_an_anthropic_prompt_cache_write_is_billed_at_one_and_a_quarter_times_input():
+    """Anthropic's usage: input_tokens excludes cache reads and writes; writes cost 1.25x input,
+    reads the cached price. A non-streamed Messages answer, as the provider sends it."""
+    import json
+
+    from tierline.completion.request import Charge
+    from tierline.config.model import ModelSpec
+    from tierline.providers.base import CallResult
+    from tierline.providers.streaming import reader_for
+    from tierline.wire import Outcome
+
+    reader = reader_for("anthropic")
+    usage = {"input_tokens": 1000, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 2000}
+    answer = {
+        "content": [{"type": "text", "text": "x"}],
+        "stop_reason": "end_turn",
+        "usage": {**usage, "output_tokens": 50},
+    }
+    reader.feed_document(json.dumps(answer).encode())
+    assert reader.usage is not None
+    opus = ModelSpec("opus", "premium", "https://api.anthropic.com", "claude-opus", api="anthropic",
+                     input_per_mtok=5.0, output_per_mtok=25.0, cached_input_per_mtok=0.5)  # fmt: skip
+    call = CallResult("x", reader.usage.tokens_in, reader.usage.tokens_out, reader.usage.cached_in, True, 10.0, 5.0,
+                      cache_write_tokens_in=reader.usage.cache_write_in)  # fmt: skip
+
+    charge = Charge.of_call(opus, Outcome.OK, call)
+
+    # 1,000 fresh x $5 + 100 written x $6.25 + 2,000 read x $0.50 + 50 out x $25, per million tokens.
+    assert charge.tokens_in == 3100
+    assert charge.cost_usd == pytest.approx((1000 * 5 + 100 * 6.25 + 2000 * 0.5 + 50 * 25) / 1e6, abs=1e-15)
