@@ -105,6 +105,10 @@ async def test_50_concurrent_requests_in_one_server_stay_within_the_cap(start_ed
     stats = await editor.command("tierline.stats")
     assert to_nano(stats["budget"]["spent_today_usd"]) == sum(to_nano(r[3]) for r in ledger_rows(tmp_path))
     assert stats["budget"]["reserved_usd"] == 0
+    # Forty refusals at once, each message once (the stats answer above came after any message
+    # sent; "held by calls in flight" and "reached" are two topics, so there may be both).
+    refusals = [m for m in editor.messages if "cap" in m or "paus" in m]
+    assert 1 <= len(refusals) == len(set(refusals)) <= 2, editor.messages
 
 
 async def test_50_concurrent_requests_over_3_servers_stay_within_the_cap(start_editor, simulator, tmp_path, store):
