@@ -363,4 +363,8 @@ def run_demo(as_json: bool = False) -> int:
     else:
         print("\n(fixtures/ not found: the replayed session needs a checkout of the repository)")
     print("\n".join(["", *acceptance_lines(result["acceptance"]["stats"], result["acceptance"]["calibration"])]))
+    print(
+        "\nThe demo booked its calls in a ledger of its own, deleted now: `tierline report` shows your"
+        "\nown completions only, once an editor has asked the server for some (README: Editors)."
+    )
     return 0 if rows and all(r["text"] for r in rows) else 1
