@@ -459,6 +459,10 @@ def test_cli_writes_config_prints_url_and_stops_on_sigterm(tmp_path: Path) -> No
         with config_path.open("rb") as f:
             assert tomllib.load(f)["models"][0]["base_url"] == base_url
         assert httpx.get(base_url + "/models", timeout=5).status_code == 200
+        # Plausible code for the language, as the demo's (not tl_<model> lines): for trying an editor.
+        body = {"model": FIM_MODEL, "prompt": "package main\n\nfunc main() {\n\t", "suffix": "\n}\n", "max_tokens": 64}
+        answer = httpx.post(base_url + "/completions", json=body, timeout=5).json()["choices"][0]["text"]
+        assert answer.strip() and "tl_" not in answer and "result =" not in answer, answer
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -1147,6 +1147,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", default="", help="[cache] dir for the written config")
     parser.add_argument("--ledger-dir", default="", help="[ledger] dir for the written config")
     parser.add_argument("--oracle", metavar="DIR", help="answer with the code really in DIR (tierline bench)")
+    parser.add_argument(
+        "--tagged",
+        action="store_true",
+        help="answer tl_<model>_<hash>(...) lines naming the model (tests) instead of plausible code per language",
+    )
     return parser.parse_args(argv)
 
 
@@ -1161,6 +1166,8 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
 async def _serve(args: argparse.Namespace) -> int:
     simulator = Simulator(latency_ms=args.latency_ms)
     simulator.oracle = Oracle(Path(args.oracle)) if args.oracle else None
+    if not args.tagged:  # plausible code for the language and position, as in `tierline demo`
+        simulator.set_behaviour("*", corpus=True)
     base_url = await simulator.start(args.host, args.port)
     try:
         if args.write_config:
