@@ -20,10 +20,10 @@ from tierline.accounting.ledger import CallRow, Ledger
 from tierline.analysis.documents import Document
 from tierline.analysis.languages import parser_for
 from tierline.completion.pipeline import CompletionEngine
-from tierline.completion.prompts import PromptWindow
 from tierline.completion.request import CursorRequest
 from tierline.config import DEFAULT_MODELS, deep_merge, parse_config
 from tierline.devtools.simulator import sim_config
+from tierline.prompt.window import PromptWindow
 from tierline.providers.base import CallRequest, RateLimited
 from tierline.providers.openai import ProviderClient
 

@@ -21,9 +21,9 @@ from tierline.commands.demo import (
     _text_before,
 )
 from tierline.commands.demo_replay import COMPLETIONS_PER_DAY, POSITIONS, WORKING_DAYS_PER_MONTH, bar
-from tierline.completion.prompts import CURSOR_MARKER
 from tierline.devtools.corpus import corpus_completion, guess_language
 from tierline.devtools.simulator import SimulatorThread
+from tierline.prompt.window import CURSOR_MARKER
 
 CHEAP = "qwen/qwen-2.5-coder-32b-instruct"
 PREMIUM = "anthropic/claude-opus-4.5"

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from tierline.analysis.documents import Document
 from tierline.completion import postprocess
-from tierline.completion.prompts import PromptWindow
 from tierline.privacy.redaction import PLACEHOLDER_PREFIX, redact_text
+from tierline.prompt.window import PromptWindow
 
 from .test_fuzz_lsp import Reference
 from .test_privacy_rules import SAMPLES

@@ -13,7 +13,7 @@ import pytest
 import tomllib
 
 from tierline.completion.postprocess import clean
-from tierline.completion.prompts import PromptWindow
+from tierline.prompt.window import PromptWindow
 
 CORPUS = tomllib.loads((Path(__file__).parent / "data" / "postprocess_golden.toml").read_text())["case"]
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.test_providers_wire import Harness, config
 from tierline.completion import hedging
-from tierline.completion.prompts import prompt_tokens
 from tierline.devtools.simulator import Simulator
+from tierline.prompt.window import prompt_tokens
 from tierline.routing.health import LatencyStats
 from tierline.wire import Outcome
 

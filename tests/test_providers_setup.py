@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.test_providers_wire import ANSWER, SECRET, Harness, config, wire_url
-from tierline.completion.prompts import PromptWindow
 from tierline.config import ModelSpec, load_config, parse_config
 from tierline.devtools.simulator import Simulator, SimulatorThread, write_toml
+from tierline.prompt.window import PromptWindow
 from tierline.providers.presets import PRESETS
 from tierline.providers.shaping import headers_for, max_tokens_field, shape, takes_stream_options
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tierline.commands.demo import SIMPLE_PY
 from tierline.config import load_config, load_layers
+from tierline.config.toml_writer import toml_text
 from tierline.config.trust import TrustStore
-from tierline.devtools.simulator import toml_text
 
 from .conftest import SECRET
 from .test_cli import tierline

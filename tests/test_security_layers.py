@@ -13,7 +13,7 @@ from lsprotocol import types
 
 from tierline.commands.demo import SIMPLE_PY
 from tierline.config import ConfigError, ConfigLayers, load_layers
-from tierline.devtools.simulator import toml_text
+from tierline.config.toml_writer import toml_text
 
 from .test_lsp_end_to_end import SIMPLE_CURSOR, completion_requests, open_doc
 

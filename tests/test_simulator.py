@@ -17,7 +17,6 @@ import httpx
 import pytest
 
 from tierline import config as tl_config
-from tierline.completion.prompts import CURSOR_MARKER, PromptWindow, chat_messages
 from tierline.devtools.simulator import (
     PROSE_ANSWER,
     Simulator,
@@ -28,6 +27,7 @@ from tierline.devtools.simulator import (
     toml_text,
     write_toml,
 )
+from tierline.prompt.window import CURSOR_MARKER, PromptWindow, chat_messages
 
 if sys.version_info >= (3, 11):
     import tomllib

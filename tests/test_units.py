@@ -11,7 +11,6 @@ from tierline.accounting.ledger import CallRow, Ledger, utc_day
 from tierline.analysis import languages
 from tierline.analysis.documents import Document
 from tierline.completion.postprocess import clean, first_line_complete, invalid_reason
-from tierline.completion.prompts import PromptWindow, cut_window
 from tierline.completion.session import ShownCompletion, typed_through
 from tierline.config import (
     DEFAULTS,
@@ -22,6 +21,7 @@ from tierline.config import (
     parse_config,
     strip_editor_keys,
 )
+from tierline.prompt.window import PromptWindow, cut_window
 
 
 def window(prefix: str, suffix: str = "", language: str = "python") -> PromptWindow:

@@ -42,11 +42,11 @@ from extract import REPOSITORIES, git_dir  # noqa: E402
 from tierline.analysis import languages  # noqa: E402
 from tierline.analysis.documents import Document  # noqa: E402
 from tierline.completion.pipeline import CompletionEngine  # noqa: E402
-from tierline.completion.prompts import chat_messages, cut_window  # noqa: E402
 from tierline.config import default_config  # noqa: E402
 from tierline.context import background  # noqa: E402
 from tierline.context.gather import RepositoryContext  # noqa: E402
-from tierline.context.snippet import DEFINITIONS  # noqa: E402
+from tierline.prompt.snippet import DEFINITIONS  # noqa: E402
+from tierline.prompt.window import chat_messages, cut_window  # noqa: E402
 
 HOLES = ROOT / "tests" / "data" / "context_holes" / "holes.jsonl"
 BUDGETS = (0, 256, 512, 768, 1024, 1536, 2048, 3072)

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_server import percentile, python_file  # noqa: E402
 
-from tierline.completion.prompts import cut_window  # noqa: E402
 from tierline.config.model import PrivacyConfig  # noqa: E402
 from tierline.privacy.gate import PrivacyGate  # noqa: E402
 from tierline.privacy.redaction import redact_text  # noqa: E402
+from tierline.prompt.window import cut_window  # noqa: E402
 
 SECRETS = [
     'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',

@@ -38,7 +38,6 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from tierline.completion.prompts import chat_messages, cut_window, estimate_tokens  # noqa: E402
 from tierline.devtools.simulator import (  # noqa: E402
     Behaviour,
     Simulator,
@@ -47,6 +46,8 @@ from tierline.devtools.simulator import (  # noqa: E402
     parse_completion_request,
     write_toml,
 )
+from tierline.prompt.tokens import estimate_tokens  # noqa: E402
+from tierline.prompt.window import chat_messages, cut_window  # noqa: E402
 
 HERE = Path(__file__).resolve()
 ROUTERS = ("tierline", "litellm", "static")

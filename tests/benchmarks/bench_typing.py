@@ -58,10 +58,10 @@ sys.path.insert(0, str(ROOT / "server"))
 
 from tierline.accounting.ledger import Ledger  # noqa: E402
 from tierline.completion import postprocess  # noqa: E402
-from tierline.completion.prompts import cut_window, prompt_tokens  # noqa: E402
 from tierline.config import deep_merge, parse_config  # noqa: E402
 from tierline.devtools.driver import EditorSession  # noqa: E402
 from tierline.devtools.simulator import Simulator, sim_config, write_toml  # noqa: E402
+from tierline.prompt.window import cut_window, prompt_tokens  # noqa: E402
 from tierline.providers.base import CallRequest  # noqa: E402
 from tierline.providers.openai import ProviderClient  # noqa: E402
 

@@ -31,7 +31,7 @@ from tierline.analysis.scoring import (
     score,
     summarize_imports,
 )
-from tierline.completion import prompts
+from tierline.prompt import window as prompts
 from tierline.routing.tiers import choose_tier
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tierline.completion.prompts import PromptWindow
 from tierline.config.paths import private_dir
+from tierline.prompt.window import PromptWindow
 
 if TYPE_CHECKING:
     import diskcache

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 from tierline.accounting.acceptance import empty_acceptance, empty_summary
 from tierline.accounting.books import Books
 from tierline.config import Config
 from tierline.wire import BudgetStats, ModelStats, StatsResult
 
-if TYPE_CHECKING:
-    from tierline.routing.router import Router
+
+# What the stats read of routing (`routing/router.py:Router` is one), named here so that
+# accounting, below routing, does not import it.
+class _LiveHealth(Protocol):
+    def model_stats(self, names: Iterable[str]) -> dict[str, dict[str, float | None | str]]: ...
 
 
-def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
+class _Escalation(Protocol):
+    @property
+    def escalate_next(self) -> bool: ...
+
+
+class LiveRouting(Protocol):
+    @property
+    def health(self) -> _LiveHealth: ...
+
+    @property
+    def tiers(self) -> _Escalation: ...
+
+
+def usage_stats(books: Books, router: LiveRouting, config: Config) -> StatsResult:
     summary = books.summary()
     today = books.today()
     live = router.health.model_stats(summary["by_model"].keys())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from tierline.commands.report import render_table
+from tierline.text_table import render_table
 
 MODEL_HEADERS = ["model", "tier", "positions", "exact", "edit sim", "parses", "cost", "p50 ms", "p95 ms", "failed"]
 

@@ -23,9 +23,10 @@ from tierline.analysis.languages import parser_for
 from tierline.bench.positions import Position
 from tierline.bench.scores import edit_similarity, exact, parses
 from tierline.completion.pipeline import CompletionEngine
-from tierline.completion.prompts import estimate_tokens, prompt_tokens
 from tierline.completion.request import Analysis, CursorRequest, RequestState
 from tierline.config import Config, ModelSpec
+from tierline.prompt.tokens import estimate_tokens
+from tierline.prompt.window import prompt_tokens
 from tierline.routing.policy import Choice, FallbackWalk
 from tierline.wire import Outcome
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.ledger import Ledger
-from tierline.commands.report import render_table
 from tierline.config import Config, ConfigError, load_config
 from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
 from tierline.routing.calibration import Proposal, propose, samples_from
+from tierline.text_table import render_table
 
 DEFAULT_DAYS = 14
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from tierline.bench.calibration import MIN_POSITIONS, BenchProposal, propose_pass_at_1, propose_thresholds
-from tierline.commands.report import render_table
 from tierline.config import ConfigError, load_config
 from tierline.config.writing import (
     CalibrationError,
@@ -19,6 +18,7 @@ from tierline.config.writing import (
     user_config_path,
     writable_language,
 )
+from tierline.text_table import render_table
 
 
 def _proposal_json(p: BenchProposal) -> dict[str, Any]:

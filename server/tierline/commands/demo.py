@@ -19,10 +19,11 @@ from tierline.commands.demo_replay import (
     render_replay,
     replay_session,
 )
-from tierline.commands.report import render_table
+from tierline.config.toml_writer import write_toml
 from tierline.devtools.corpus import corpus_completion
 from tierline.devtools.driver import EditorSession
-from tierline.devtools.simulator import Simulator, sim_config, write_toml
+from tierline.devtools.simulator import Simulator, sim_config
+from tierline.text_table import render_table
 
 SIMPLE_PY = """\
 def greet(name):

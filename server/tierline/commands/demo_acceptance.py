@@ -9,11 +9,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from tierline.commands.report import render_table
 from tierline.config import default_config
+from tierline.config.toml_writer import write_toml
 from tierline.devtools.driver import EditorSession
-from tierline.devtools.simulator import Simulator, sim_config, write_toml
+from tierline.devtools.simulator import Simulator, sim_config
 from tierline.routing.calibration import MIN_SAMPLES
+from tierline.text_table import render_table
 
 # The practice session: generated Python and Go functions, one completion at the end of each
 # statement line (editing) and one at each empty body (writing: every function is followed by one

@@ -149,7 +149,7 @@ def _verdict(error: Exception, api_key_env: str | None) -> tuple[str, str]:
 async def _check_model(model: Any, env: Mapping[str, str], client: Any) -> dict[str, Any]:
     import time
 
-    from tierline.completion.prompts import PromptWindow
+    from tierline.prompt.window import PromptWindow
     from tierline.providers.base import CallRequest, ProviderError
 
     row: dict[str, Any] = {"model": model.name, "tier": model.tier, "api": model.api, "url": model.base_url}

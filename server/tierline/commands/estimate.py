@@ -31,8 +31,8 @@ from typing import Any
 
 from tierline.analysis.languages import language_from, parser_for
 from tierline.analysis.scoring import CodeAtCursor, ImportSummary, extract_features, score, summarize_imports
-from tierline.completion import prompts
 from tierline.config import Config, ConfigError, ModelSpec, load_config
+from tierline.prompt import window as prompts
 from tierline.routing.health import Health
 from tierline.routing.policy import order_tier
 from tierline.routing.tiers import choose_tier
@@ -276,7 +276,7 @@ def estimate(root: Path, config: Config, per_day: int, positions: int = DEFAULT_
 
 
 def format_estimate(result: dict[str, Any]) -> str:
-    from tierline.commands.report import bar, render_table
+    from tierline.text_table import bar, render_table
 
     per_1k, month = result["per_1000_completions_usd"], result["per_month_usd"]
     widest = max(per_1k.values()) or 1.0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tierline.config import parse_config, paths
-from tierline.devtools.simulator import toml_text
+from tierline.config.toml_writer import toml_text
 from tierline.providers.presets import PRESETS, Preset
 
 # When several keys are set, models are listed in this order (earlier = preferred within a tier

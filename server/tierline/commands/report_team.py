@@ -7,8 +7,8 @@ import sys
 import time
 
 from tierline.accounting.budget_store import StoreUnavailable, to_usd
-from tierline.commands.report import bar, render_table
 from tierline.config import Config
+from tierline.text_table import bar, render_table
 
 
 def print_team(config: Config, as_json: bool) -> int:

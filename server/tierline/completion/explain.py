@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.providers.keys import MissingKey
+from tierline.completion.request import Analysis
+from tierline.config import Config
+from tierline.privacy.gate import PrivacyGate
+from tierline.providers.keys import KeyRing, MissingKey
+from tierline.routing.router import Router
 from tierline.wire import ExplainResult
 
-if TYPE_CHECKING:
-    from tierline.completion.pipeline import CompletionEngine
+
+class ExplainedEngine(Protocol):
+    """What an explanation reads of the engine (`completion/pipeline.py:CompletionEngine` is one):
+    the analysis of a position and the parts that pick a model, never a model call."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def router(self) -> Router: ...
+
+    @property
+    def keys(self) -> KeyRing: ...
+
+    @property
+    def privacy(self) -> PrivacyGate: ...
+
+    def analyse(self, document: Document, offset: int) -> Analysis: ...
 
 
-def explain_position(engine: CompletionEngine, document: Document, offset: int) -> ExplainResult:
+def explain_position(engine: ExplainedEngine, document: Document, offset: int) -> ExplainResult:
     analysis = engine.analyse(document, offset)
     decision = engine.router.decide_tier(analysis.score, document.language, consume_escalation=False)
     plan = engine.router.plan(decision.tier, document.language) if engine.config.models else []

@@ -27,7 +27,6 @@ from tierline.analysis import scoring
 from tierline.analysis.documents import Document
 from tierline.completion import downshift, hedging, postprocess
 from tierline.completion.explain import explain_position
-from tierline.completion.prompts import cut_window, estimate_tokens, prompt_tokens
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import (
     DocumentSessions,
@@ -44,6 +43,8 @@ from tierline.config import Config, ModelSpec
 from tierline.context.gather import RepositoryContext
 from tierline.privacy.gate import PrivacyGate
 from tierline.privacy.redaction import OFF_LOOP_CHARS, Redaction, is_config_file, redact_ahead
+from tierline.prompt.tokens import estimate_tokens
+from tierline.prompt.window import cut_window, prompt_tokens
 from tierline.providers.base import (
     CallProgress,
     CallRequest,

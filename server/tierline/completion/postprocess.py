@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tierline.completion.prompts import PromptWindow
+from tierline.prompt.window import PromptWindow
 
 _FENCE = re.compile(r"^\s*```[\w+#.-]*\s*$")
 # Lines models write around code: "Here is the completion:", "Sure! ...", "Note: ...".

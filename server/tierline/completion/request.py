@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.completion.prompts import PromptWindow
 from tierline.completion.session import Surroundings
 from tierline.config import ModelSpec
-from tierline.context.snippet import Snippet
 from tierline.privacy.redaction import Redaction
+from tierline.prompt.snippet import Snippet
+from tierline.prompt.window import PromptWindow
 from tierline.providers.base import CallProgress, CallResult
 from tierline.routing.tiers import TierDecision
 from tierline.wire import AttemptPayload, Outcome, RoutePayload

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tierline.context.snippet import Snippet
+from tierline.prompt.snippet import Snippet
 
 MIN_CUT_TOKENS = 24
 

@@ -26,10 +26,10 @@ from tierline.context.definitions import Definition
 from tierline.context.index import DefinitionIndex
 from tierline.context.neighbours import QUERY_LINES, Neighbours
 from tierline.context.recent_edits import RecentEdits
-from tierline.context.snippet import DEFINITIONS, NEIGHBOURS, RECENT_EDITS, Snippet
 from tierline.context.symbols import Imported, imported_names, wanted_names
 from tierline.context.workspace import Workspace
 from tierline.privacy.redaction import Redaction, is_config_file, redact_text
+from tierline.prompt.snippet import DEFINITIONS, NEIGHBOURS, RECENT_EDITS, Snippet
 
 if TYPE_CHECKING:  # pragma: no cover
     from tierline.analysis.documents import Document

@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tierline.completion.prompts import CURSOR_MARKER
 from tierline.devtools.quality import SHARPNESS, QualityModel, _unit, sigmoid
+from tierline.prompt.window import CURSOR_MARKER
 
 # How much of the prefix and the suffix locate the position in a file (the window may be cut).
 PREFIX_KEY = 160
 SUFFIX_KEY = 160
 LONGEST_ANSWER = 4000
-CHAT_INSTRUCTION = f"Complete the code at {CURSOR_MARKER}.\n"  # completion/prompts.py:chat_messages
+CHAT_INSTRUCTION = f"Complete the code at {CURSOR_MARKER}.\n"  # prompt/window.py:chat_messages
 # Longer hidden code is harder to get exactly right: per line after the first, per character.
 PER_EXTRA_LINE = 0.05
 PER_CHAR = 0.001

@@ -26,7 +26,6 @@ import hashlib
 import ipaddress
 import json
 import math
-import os
 import re
 import signal
 import socket
@@ -41,10 +40,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tierline import config as tl_config
-from tierline.completion.prompts import CHARS_PER_TOKEN, CURSOR_MARKER, estimate_tokens
+from tierline.config.toml_writer import toml_text, write_toml  # noqa: F401  (tests and the demo write configs)
 from tierline.devtools.corpus import corpus_completion
 from tierline.devtools.oracle import Oracle
 from tierline.devtools.quality import QualityModel
+from tierline.prompt.tokens import CHARS_PER_TOKEN, estimate_tokens
+from tierline.prompt.window import CURSOR_MARKER
 
 FAULTS: tuple[str, ...] = (
     "rate_limit",
@@ -1062,74 +1063,6 @@ def sim_config(base_url: str, *, cache_dir: str = "", ledger_dir: str = "") -> d
     config["cache"]["dir"] = str(cache_dir)
     config["ledger"]["dir"] = str(ledger_dir)
     return config
-
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def _toml_string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, (str, os.PathLike)):
-        return _toml_string(os.fspath(value))
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        pairs = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None]
-        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} as TOML")
-
-
-def _toml_pairs(table: Mapping[str, Any]) -> list[str]:
-    # None means "unset": TOML has no null, so the key is left out.
-    return [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if v is not None]
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-def toml_text(config: Mapping[str, Any]) -> str:
-    """Top-level scalars, then ``[tables]`` (nested tables inline), then ``[[arrays]]`` of tables."""
-    scalars = {k: v for k, v in config.items() if not isinstance(v, Mapping) and not _is_table_array(v)}
-    lines = _toml_pairs(scalars)
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            lines += ["", f"[{_toml_key(key)}]", *_toml_pairs(value)]
-    for key, value in config.items():
-        if _is_table_array(value):
-            for row in value:
-                lines += ["", f"[[{_toml_key(key)}]]", *_toml_pairs(row)]
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def write_toml(config: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(toml_text(config), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

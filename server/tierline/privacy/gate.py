@@ -6,11 +6,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from tierline.completion.prompts import PromptWindow
-from tierline.config.model import PrivacyConfig
 from tierline.privacy.exclusion import Exclusions, Warn
 from tierline.privacy.redaction import Redaction, is_config_file, redact_text
+from tierline.prompt.window import PromptWindow
+
+
+class PrivacyConfig(Protocol):
+    """The `[privacy]` settings the gate reads (`config/model.py:PrivacyConfig` is one): privacy
+    sits below config, which asks it whether a value looks like a key."""
+
+    @property
+    def exclude(self) -> tuple[str, ...]: ...
+
+    @property
+    def redact(self) -> bool: ...
 
 
 class PrivacyGate:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tierline.completion.prompts import PromptWindow
 from tierline.config import ModelSpec
+from tierline.prompt.window import PromptWindow
 from tierline.wire import Outcome
 
 

@@ -18,8 +18,9 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tierline.completion.prompts import PromptWindow, estimate_tokens, prompt_tokens
 from tierline.config import ModelSpec
+from tierline.prompt.tokens import estimate_tokens
+from tierline.prompt.window import PromptWindow, prompt_tokens
 from tierline.providers.base import (
     CallRequest,
     CallResult,

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tierline import __version__
-from tierline.completion.prompts import (
+from tierline.config import ModelSpec
+from tierline.prompt.window import (
     CHAT_SYSTEM,
     CURSOR_MARKER,
     PromptWindow,
@@ -25,7 +26,6 @@ from tierline.completion.prompts import (
     context_blocks,
     file_separator_blocks,
 )
-from tierline.config import ModelSpec
 
 ANTHROPIC_VERSION = "2023-06-01"
 PROJECT_URL = "https://github.com/tierline/tierline"

@@ -14,15 +14,29 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from tierline.accounting.books import Books
 from tierline.accounting.ledger import utc_day
 from tierline.config import Config, Thresholds
 from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
 from tierline.routing.calibration import Sample, propose, samples_from
 
-if TYPE_CHECKING:  # pragma: no cover
-    from tierline.completion.pipeline import CompletionEngine
+
+class CalibratedEngine(Protocol):
+    """What the daily calibration needs of the engine (`completion/pipeline.py:CompletionEngine`
+    is one): its config and books, a way to tell the user, and to take a new config."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def books(self) -> Books: ...
+
+    def notify_user(self, level: str, text: str) -> None: ...
+
+    def reconfigure(self, config: Config) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +85,7 @@ class AutoCalibration:
     def __init__(self) -> None:
         self.checked_on: str | None = None
 
-    def maybe_run(self, engine: CompletionEngine) -> None:
+    def maybe_run(self, engine: CalibratedEngine) -> None:
         """Schedule today's run after the current request, if it is due."""
         if not engine.config.routing.auto_calibrate:
             return
@@ -83,7 +97,7 @@ class AutoCalibration:
             asyncio.get_running_loop().call_soon(run_now, engine, now)
 
 
-def run_now(engine: CompletionEngine, now: float) -> dict[str, Thresholds]:
+def run_now(engine: CalibratedEngine, now: float) -> dict[str, Thresholds]:
     """Propose from the ledger, write the user config, use it; returns the changes made."""
     config = engine.config
     since = now - LOOKBACK_S

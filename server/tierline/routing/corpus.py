@@ -19,8 +19,8 @@ from typing import Any
 from tierline.analysis import languages, scoring
 from tierline.analysis.documents import Document
 from tierline.analysis.router_model import RouterModel
-from tierline.completion.prompts import estimate_tokens
 from tierline.config import Thresholds
+from tierline.prompt.tokens import estimate_tokens
 from tierline.routing.tiers import choose_tier
 
 FEATURES_FILE = "corpus_features.json"

@@ -7,12 +7,13 @@ so the cost estimate, the cache key and the request see those too.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tierline.prompt.tokens import estimate_tokens
+
 if TYPE_CHECKING:  # pragma: no cover
-    from tierline.context.snippet import Snippet
+    from tierline.prompt.snippet import Snippet
 
 # Marks the cursor inside the chat prompt; the simulator looks for it too.
 CURSOR_MARKER = "<|cursor|>"
@@ -22,14 +23,6 @@ CHAT_SYSTEM = (
     "marker, exactly as it should appear in the file: no explanation, no Markdown, no code fences, "
     "and do not repeat code that is already before or after the cursor."
 )
-
-# Characters per token for code: tokenizers average 3-4 on source; 3.5 over-counts slightly,
-# which keeps cost estimates on the safe side. No tokenizer is downloaded at run time.
-CHARS_PER_TOKEN = 3.5
-
-
-def estimate_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
 @dataclass(frozen=True)

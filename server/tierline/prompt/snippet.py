@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from tierline.completion.prompts import estimate_tokens
+from tierline.prompt.tokens import estimate_tokens
 
 DEFINITIONS = "definitions"
 NEIGHBOURS = "neighbours"
