@@ -4,12 +4,14 @@ import { dirname, resolve } from "path";
 import { fileURLToPath } from "url";
 import { build } from "esbuild";
 
-// The checkout this extension is built from: the "cannot start the server" notification tells the
-// user to install the server from it (tierline is not on PyPI).
-const checkout = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const define = existsSync(resolve(checkout, "pyproject.toml")) ? { TIERLINE_CHECKOUT: JSON.stringify(checkout) } : {};
-
 const production = process.argv.includes("--production");
+
+// A development build names the checkout it is built from: the "cannot start the server"
+// notification tells the user to install the server from it (tierline is not on PyPI). The
+// packaged extension (.vsix, --production) carries no path of the machine that built it.
+const checkout = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const define =
+  !production && existsSync(resolve(checkout, "pyproject.toml")) ? { TIERLINE_CHECKOUT: JSON.stringify(checkout) } : {};
 
 if (process.argv.includes("--tests")) {
   // Unit tests of the pure modules, run by `node --test dist-test/` (shapes.test.js needs the

@@ -308,6 +308,21 @@ def test_extension_unit_tests() -> None:
     assert re.search(r"^# pass [1-9]", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout[-2000:]
 
 
+def test_the_packaged_extension_carries_no_path_of_the_machine_that_built_it() -> None:
+    """The .vsix goes to other machines: the checkout path it was built in is not in it."""
+    import zipfile
+
+    setup = _setup()
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
+    vsix = _ensure_vsix(setup, env)
+    checkout = str(EXT_DIR.parents[1])
+    with zipfile.ZipFile(vsix) as packaged:
+        names = [name for name in packaged.namelist() if checkout.encode() in packaged.read(name)]
+        bundle = packaged.read("extension/dist/extension.js").decode()
+    assert names == []
+    assert "/path/to/tierline-checkout" in bundle  # the install advice still says what to do
+
+
 def test_extension_typecheck() -> None:
     """`npm run typecheck` in editors/vscode: `tsc --noEmit` in strict mode over src/ and test/, clean."""
     setup = _setup()
