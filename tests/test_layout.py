@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "server" / "tierline"
+import tierline
+
+# The package as imported (a mutant copy on PYTHONPATH is the one checked).
+PACKAGE = Path(tierline.__file__).resolve().parent
 # Shipped for the demo and the tests; only the CLI's commands may reach them.
 MAY_IMPORT_DEVTOOLS = ("devtools", "commands")
 

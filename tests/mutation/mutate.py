@@ -300,6 +300,78 @@ MUTATIONS: tuple[Mutation, ...] = (
         "super().record(row)",
         ("tests/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
     ),
+    # -- issue 22's survivors and this round's behaviours ------------------------------------------
+    Mutation(
+        "suffix-not-redacted",
+        "secrets after the cursor are sent as they are",
+        "privacy/gate.py",
+        "suffix, _ = redact_text(window.suffix, redaction, config_file=config_file)",
+        "suffix = window.suffix",
+        ("tests/test_privacy_end_to_end.py::test_secrets_after_the_cursor_are_replaced_too",),
+    ),
+    Mutation(
+        "ignore-file-stale",
+        "an ignore file edited during a session is not read again",
+        "privacy/exclusion.py",
+        "        if stamp != self.stamp:",
+        "        if self.stamp is None:",
+        (
+            "tests/test_privacy_end_to_end.py::test_an_ignore_file_written_during_the_session_applies_to_the_next_request",
+        ),
+    ),
+    Mutation(
+        "cache-write-price",
+        "an Anthropic prompt-cache write is billed at the plain input price",
+        "completion/request.py",
+        "cost += call.cache_write_tokens_in * model.input_per_mtok * 0.25 / 1_000_000",
+        "cost += 0",
+        ("tests/test_units.py::test_an_anthropic_prompt_cache_write_is_billed_at_one_and_a_quarter_times_input",),
+    ),
+    Mutation(
+        "refusal-message-repeated",
+        "every refused request repeats the budget message",
+        "completion/pipeline.py",
+        """        if marker in self._said:
+            return
+        self._said.add(marker)
+        self._notify("warning", text)""",
+        """        self._notify("warning", text)""",
+        ("tests/test_budget_end_to_end.py::test_50_concurrent_requests_in_one_server_stay_within_the_cap",),
+    ),
+    Mutation(
+        "config-word-password",
+        "a one-word password in a YAML file is sent",
+        "privacy/gate.py",
+        "config_file = is_config_file(window.filename)",
+        "config_file = False",
+        ("tests/test_privacy_end_to_end.py::test_a_one_word_password_in_a_yaml_file_is_not_sent",),
+    ),
+    Mutation(
+        "typed-through-counted",
+        "characters the user typed through a completion count as accepted",
+        "completion/pipeline.py",
+        "        self.acceptance.typed_over(uri, document.source, request.offset)\n",
+        "",
+        (
+            "tests/test_acceptance_end_to_end.py::test_accepting_the_first_item_after_typing_through_it_counts_only_what_it_wrote",
+        ),
+    ),
+    Mutation(
+        "pass-at-1-unwritten",
+        "calibrate --from-bench --apply does not write the measured pass_at_1",
+        "commands/calibrate_bench.py",
+        "models_written = apply_pass_at_1(target, pass_at_1)",
+        "models_written = []",
+        ("tests/test_bench.py::test_calibrate_from_bench_proposes_cheaper_thresholds_that_keep_the_exact_matches",),
+    ),
+    Mutation(
+        "upward-import",
+        "a lower layer imports the engine",
+        "privacy/gate.py",
+        "from typing import Protocol\n",
+        "from typing import Protocol\n\nfrom tierline.completion.request import Answer  # noqa: F401\n",
+        ("tests/test_layout.py::test_every_import_points_down_the_layers_and_every_package_has_a_layer",),
+    ),
 )
 
 
