@@ -10,6 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from tierline.config.paths import private_dir
+from tierline.wire import NOT_FAILURES, Outcome
+
+
+def _sql_text(value: str) -> str:
+    """An enum value as an SQL string literal (the wire's own values: letters and underscores)."""
+    assert value.replace("_", "").isalnum(), value
+    return f"'{value}'"
+
+
+# The SQL spells outcomes from the wire's enum, never by hand.
+_OK = _sql_text(Outcome.OK.value)
+_MADE_A_CALL = f"cached = 0 AND outcome != {_sql_text(Outcome.SKIPPED_BUDGET.value)}"
+_FAILED = f"cached = 0 AND outcome NOT IN ({', '.join(sorted(_sql_text(str(o)) for o in NOT_FAILURES))})"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -120,8 +133,8 @@ class Ledger:
         where, args = ("WHERE day = ?", (day,)) if day else ("", ())
         db = self._conn()
         totals = db.execute(
-            f"SELECT COUNT(DISTINCT request_id), SUM(cached = 0 AND outcome != 'skipped_budget'), SUM(cached),"
-            f" COALESCE(SUM(cost_usd), 0), COALESCE(SUM(CASE WHEN outcome = 'ok' THEN baseline_usd ELSE 0 END), 0)"
+            f"SELECT COUNT(DISTINCT request_id), SUM({_MADE_A_CALL}), SUM(cached),"
+            f" COALESCE(SUM(cost_usd), 0), COALESCE(SUM(CASE WHEN outcome = {_OK} THEN baseline_usd ELSE 0 END), 0)"
             f" FROM calls {where}",
             args,
         ).fetchone()
@@ -133,7 +146,7 @@ class Ledger:
                 "spend_usd": round(spend, 6),
             }
             for tier, requests, calls, hits, spend in db.execute(
-                f"SELECT tier, COUNT(DISTINCT request_id), SUM(cached = 0 AND outcome != 'skipped_budget'), SUM(cached),"
+                f"SELECT tier, COUNT(DISTINCT request_id), SUM({_MADE_A_CALL}), SUM(cached),"
                 f" COALESCE(SUM(cost_usd), 0) FROM calls {where} GROUP BY tier",
                 args,
             )
@@ -150,10 +163,10 @@ class Ledger:
                 "avg_latency_ms": round(latency or 0.0, 1),
             }
             for model, tier, calls, failures, hits, tokens_in, tokens_out, spend, latency in db.execute(
-                f"SELECT model, MAX(tier), SUM(cached = 0 AND outcome != 'skipped_budget'),"
-                f" SUM(cached = 0 AND outcome NOT IN ('ok', 'cancelled', 'skipped_budget')), SUM(cached),"
+                f"SELECT model, MAX(tier), SUM({_MADE_A_CALL}),"
+                f" SUM({_FAILED}), SUM(cached),"
                 f" SUM(tokens_in), SUM(tokens_out), COALESCE(SUM(cost_usd), 0),"
-                f" AVG(CASE WHEN cached = 0 AND outcome = 'ok' THEN latency_ms END)"
+                f" AVG(CASE WHEN cached = 0 AND outcome = {_OK} THEN latency_ms END)"
                 f" FROM calls {where} GROUP BY model",
                 args,
             )
@@ -176,7 +189,7 @@ class Ledger:
             self._conn()
             .execute(
                 "SELECT day, COUNT(DISTINCT request_id), COALESCE(SUM(cost_usd), 0),"
-                " COALESCE(SUM(CASE WHEN outcome = 'ok' THEN baseline_usd ELSE 0 END), 0)"
+                f" COALESCE(SUM(CASE WHEN outcome = {_OK} THEN baseline_usd ELSE 0 END), 0)"
                 " FROM calls GROUP BY day ORDER BY day DESC LIMIT ?",
                 (days,),
             )
