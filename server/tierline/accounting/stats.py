@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from tierline.accounting.acceptance import empty_acceptance, empty_summary
 from tierline.accounting.books import Books
 from tierline.config import Config
-from tierline.wire import BudgetStats, ModelStats, StatsResult
+from tierline.wire import BudgetStats, GatewayBudgetStats, ModelStats, StatsResult
 
 if TYPE_CHECKING:
     from tierline.routing.router import Router
@@ -44,6 +44,7 @@ def usage_stats(books: Books, router: Router, config: Config) -> StatsResult:
             "savings_pct": today["savings_pct"],
         },
         "budget": budget,
+        "gateway_budget": cast(GatewayBudgetStats | None, books.gateway_status()),
         "escalate_next": router.tiers.escalate_next,
         "warnings": books.warnings,
         "acceptance": acceptance["overall"],
