@@ -337,3 +337,36 @@ async def test_the_gateways_budget_exceeded_is_a_budget_refusal_not_a_failure(st
     assert stats["gateway_budget"]["exhausted"] is True
     assert leaks(tmp_path, editor) == []
     assert json.dumps(stats).count(KEY) == 0
+
+
+# -- both editors show it --------------------------------------------------------------------------
+async def test_neovim_statusline_and_stats_window_show_the_gateway_budget(
+    start_editor, gateway_state, simulator, tmp_path
+):
+    from .nvim_headless import run_lua
+
+    gateway_state.key_info = key_info(KEY, spend=2.5, max_budget=10.0, team_id="team-a")
+    gateway_state.team_info = team_info("team-a", spend=40.0, max_budget=47.0)
+    answers = []
+    with gateway_stub(gateway_state) as root:
+        editor = await start_editor(overrides(f"{root}/v1", "cheap"), env={KEY_ENV: KEY})
+        answers.append(await editor.command("tierline.stats"))  # not read before the first request
+        await complete(editor, open_loader(editor, tmp_path))
+        answers.append(await editor.command("tierline.stats"))
+    plain = await start_editor({"models": models(simulator.base_url, "cheap")}, env={KEY_ENV: KEY})
+    answers.append(await plain.command("tierline.stats"))  # store = "local": gateway_budget is null
+    (tmp_path / "stats.json").write_text(json.dumps(answers))
+    output = run_lua(
+        Path(__file__).parent / "gateway_status_render.lua",
+        tmp_path,
+        TIERLINE_GATEWAY_STATS=str(tmp_path / "stats.json"),
+    )
+    lines = output.splitlines()
+    assert "stats 1: Gateway not read yet: the local caps hold" in lines
+    left = answers[1]["gateway_budget"]["available_usd"]
+    assert left < 7.0
+    assert any(line.startswith("statusline 2: ") and line.endswith(" gateway $7.00 left") for line in lines), output
+    checked = answers[1]["gateway_budget"]["checked_at"]
+    assert f"stats 2: Gateway $7.00 left (key dev-laptop $7.50, team platform $7.00)   read {checked}" in lines
+    assert not any(line.startswith("stats 3:") for line in lines)
+    assert not any("gateway" in line for line in lines if line.startswith("statusline 3:"))

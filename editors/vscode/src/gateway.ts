@@ -35,8 +35,10 @@ export function gatewayTooltip(gateway: unknown): string | undefined {
   if (!g) return undefined;
   const key = str(g.key) ?? "the key";
   if (g.capping !== true) {
-    const why = str(g.error) ?? "not read yet";
-    return `**Gateway budget**: could not be read (${why}); the local caps hold`;
+    const why = str(g.error);
+    return why
+      ? `**Gateway budget**: could not be read (${why}); the local caps hold`
+      : "**Gateway budget**: not read yet; the local caps hold";
   }
   const parts = [`key ${key}: ${num(g.key_remaining_usd) === undefined ? "no budget" : usd(num(g.key_remaining_usd))}`];
   const team = str(g.team);

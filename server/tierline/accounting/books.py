@@ -8,6 +8,7 @@ both editors can show a warning state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ class Books:
     def __init__(self, config: Config, notify: Notify = lambda level, text: None, env: Mapping[str, str] = os.environ):
         self._notify = notify
         self._env = env
+        self._reads: set[asyncio.Task[None]] = set()  # background reads of the gateway's budget
         self._faults: dict[str, str] = {}
         self.cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
         self.ledger = Ledger(config.ledger.dir)
@@ -113,6 +115,18 @@ class Books:
             await gateway.refresh()
         except STORE_ERRORS as error:  # never costs an answer: the local caps hold
             log.warning("the gateway's budget: %s", type(error).__name__)
+
+    def read_gateway_soon(self) -> None:
+        """A read of the gateway's budget in the background, when one is due (never waits)."""
+        if self.budget.gateway is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a command line): nothing to run it on
+        task = asyncio.ensure_future(self.refresh_gateway())
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
 
     def gateway_refused(self, model: ModelSpec, detail: str) -> None:
         self._guard("budget", lambda: self.budget.gateway_refused(model, detail), None)

@@ -690,6 +690,7 @@ class CompletionEngine:
         return explain_position(self, document, offset)
 
     def stats(self) -> StatsResult:
+        self.books.read_gateway_soon()  # the status shows the gateway's budget before the first request
         return usage_stats(self.books, self.router, self.config)
 
     def escalate_next(self) -> None:
