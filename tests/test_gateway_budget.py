@@ -10,6 +10,7 @@ as "unreadable"). The gateway's `budget_exceeded` refusal comes from LiteLLM's r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 from tierline.accounting import gateway
+from tierline.accounting.budget_store import to_nano
 from tierline.commands.demo import LOADER_CURSOR, NESTED_PY
 
 from .gateway_stub import GatewayState, gateway_stub, key_info, team_info
@@ -370,3 +372,28 @@ async def test_neovim_statusline_and_stats_window_show_the_gateway_budget(
     assert f"stats 2: Gateway $7.00 left (key dev-laptop $7.50, team platform $7.00)   read {checked}" in lines
     assert not any(line.startswith("stats 3:") for line in lines)
     assert not any("gateway" in line for line in lines if line.startswith("statusline 3:"))
+
+
+async def test_concurrent_requests_never_spend_past_the_gateway_budget(
+    start_editor, gateway_state, simulator, tmp_path
+):
+    """Twenty requests at once against a budget of 3.5 worst cases: every call in flight holds its
+    worst case against the gateway's figure, so what is spent stays within it, to the nano-dollar."""
+    from .test_budget_end_to_end import CURSOR, ledger_rows, open_document, worst_case
+
+    gateway_state.key_info = key_info(KEY, max_budget=100.0)
+    with gateway_stub(gateway_state) as root:
+        probe = await start_editor(overrides(f"{root}/v1", "cheap"), env={KEY_ENV: KEY})
+        worst = await worst_case(probe, tmp_path)
+        budget = round(3.5 * worst, 9)
+        gateway_state.key_info = key_info(KEY, spend=0.0, max_budget=budget)
+        editor = await start_editor(overrides(f"{root}/v1", "cheap"), env={KEY_ENV: KEY})
+        simulator.set_behaviour(latency_ms=200)  # calls overlap: many are in flight at once
+        uris = [open_document(editor, tmp_path, i) for i in range(20)]
+        results = await asyncio.gather(*(editor.complete(uri, *CURSOR) for uri in uris))
+    rows = ledger_rows(tmp_path)
+    paid = [r for r in rows if r[4] == "ok"]
+    answered = sum(1 for r in results if r.text)
+    assert answered == len(paid) == len(gateway_state.calls) >= 3
+    assert sum(to_nano(r[3]) for r in rows) <= to_nano(budget)
+    assert any(r[4] == "skipped_budget" for r in rows)
