@@ -397,3 +397,137 @@ async def test_concurrent_requests_never_spend_past_the_gateway_budget(
     assert answered == len(paid) == len(gateway_state.calls) >= 3
     assert sum(to_nano(r[3]) for r in rows) <= to_nano(budget)
     assert any(r[4] == "skipped_budget" for r in rows)
+
+
+# -- the gateway's answers, classified -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        # LiteLLM 1.106's proxy, as tests/test_gateway_budget.py sees it from the real one.
+        (
+            422,
+            {
+                "error": {
+                    "message": "Budget has been exceeded! Key=x Current cost: 0.02, Max budget: 0.01",
+                    "type": "budget_exceeded",
+                    "param": None,
+                    "code": "422",
+                }
+            },
+        ),
+        # Older releases (and `litellm.budget_exceeded_status_code = 429`).
+        (
+            429,
+            {
+                "error": {
+                    "message": "Budget has been exceeded! Current cost: 1.2, Max budget: 1.0",
+                    "type": "budget_exceeded",
+                    "param": None,
+                    "code": "429",
+                }
+            },
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "ExceededBudget: Key over 1h budget. Spend=$0.0100, Limit=$0.01",
+                    "type": "budget_exceeded",
+                    "param": None,
+                    "code": "400",
+                }
+            },
+        ),
+        (400, {"error": {"message": "ExceededBudget: User=u over budget. Spend=2.0, Budget=1.0", "code": "400"}}),
+    ],
+)
+def test_the_gateways_budget_refusals_are_budget_exceeded(status, body):
+    from tierline.providers.base import BudgetExceeded
+    from tierline.providers.errors import error_from_status
+
+    error = error_from_status(status, json.dumps(body).encode(), None, (KEY,))
+    assert isinstance(error, BudgetExceeded) and error.outcome == "skipped_budget"
+
+
+def test_other_refusals_are_not_budget_refusals():
+    from tierline.providers.base import BudgetExceeded, RateLimited, ServerError
+    from tierline.providers.errors import error_from_status
+
+    limited = error_from_status(429, b'{"error": {"message": "Rate limit reached", "type": "rate_limit"}}', "2")
+    assert isinstance(limited, RateLimited)
+    # A 500 that mentions a budget is the server's failure, not a spent budget.
+    failed = error_from_status(500, b'{"error": {"message": "budget_exceeded handler crashed"}}', None)
+    assert isinstance(failed, ServerError) and not isinstance(failed, BudgetExceeded)
+
+
+# -- the arithmetic, alone -------------------------------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_796_300_000.0  # 2026-12-03
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def gateway_budget(tmp_path: Path, clock: Clock, daily_usd: float = 0.0) -> Any:
+    from tierline.accounting.budget import Budget, Hooks
+    from tierline.config import BudgetConfig
+
+    config = BudgetConfig(daily_usd=daily_usd, store="litellm")
+    account = gateway.Account("http://127.0.0.1:9", KEY_ENV)
+    budget = Budget(
+        config, tmp_path, Hooks(lambda level, text: None, lambda what, error: None, clock), gateway=(account, KEY)
+    )
+    return budget
+
+
+def model_via(base: str) -> Any:
+    from tierline.config import ModelSpec
+
+    return ModelSpec("m", "cheap", f"{base}/v1", "m", api_key_env=KEY_ENV)
+
+
+def test_what_tierline_spent_since_the_read_and_holds_counts_against_it_until_the_next_read(tmp_path):
+    from tierline.accounting.budget_store import Hold, Refusal
+
+    clock = Clock()
+    budget = gateway_budget(tmp_path, clock)
+    model = model_via("http://127.0.0.1:9")
+    budget.gateway.last = gateway.Reading(1.0, None, "k", None, clock.now, budget._gateway_base())
+    first = budget.reserve(0.6, model)
+    assert isinstance(first, Hold)
+    held = budget.reserve(0.6, model)  # the first call still holds 0.6 of the 1.0
+    assert isinstance(held, Refusal) and held.cap == "gateway" and held.held
+    budget.settle(first, 0.5)
+    assert isinstance(budget.reserve(0.6, model), Refusal)  # 0.5 spent since the read: 0.5 left
+    assert isinstance(budget.reserve(0.4, model), Hold)
+    # A new read (the gateway now knows the 0.5): tierline's spend of the last 15 s still counts,
+    # the gateway may not have written it yet; after that, only the gateway's figure.
+    clock.now += 1
+    budget.gateway.last = gateway.Reading(0.5, None, "k", None, clock.now, budget._gateway_base())
+    assert isinstance(budget.reserve(0.09, model), Refusal)  # 0.5 - 0.5 (recent) - 0.4 (held)
+    clock.now += gateway.GATEWAY_LAG_S + 1
+    budget.gateway.last = gateway.Reading(0.5, None, "k", None, clock.now, budget._gateway_base())
+    assert isinstance(budget.reserve(0.09, model), Hold)  # 0.5 - 0.4 (held)
+    # A model behind another gateway or key is not capped by this one.
+    assert isinstance(budget.reserve(5.0, model_via("http://127.0.0.1:10")), Hold)
+
+
+def test_a_reading_stops_capping_when_stale_or_last_month_and_exhaustion_ends(tmp_path):
+    from tierline.accounting.budget_store import Hold, Refusal
+
+    clock = Clock()
+    budget = gateway_budget(tmp_path, clock, daily_usd=2.0)
+    model = model_via("http://127.0.0.1:9")
+    budget.gateway.last = gateway.Reading(0.1, None, "k", None, clock.now, 0)
+    assert isinstance(budget.reserve(0.5, model), Refusal)
+    clock.now += gateway.STALE_S + 1  # stale: the local cap ($2) holds
+    assert isinstance(budget.reserve(0.5, model), Hold)
+    budget.gateway.last = gateway.Reading(0.1, None, "k", None, clock.now - 40 * 86400, 0)
+    assert budget.gateway.reading() is None  # last month's figure
+    budget.gateway.last = None
+    budget.gateway_refused(model, "HTTP 422: Budget has been exceeded!")
+    refused = budget.reserve(0.01, model)
+    assert isinstance(refused, Refusal) and refused.detail.startswith("the gateway refused a call for its budget")
+    clock.now += gateway.EXHAUSTED_S + 1
+    assert isinstance(budget.reserve(0.01, model), Hold)

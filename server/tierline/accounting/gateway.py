@@ -95,7 +95,11 @@ class Reading:
 
     @property
     def month(self) -> str:
-        return dt.datetime.fromtimestamp(self.checked_at, dt.timezone.utc).strftime("%Y-%m")
+        return utc_month(self.checked_at)
+
+
+def utc_month(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m")
 
 
 # -- what the proxy says -------------------------------------------------------------------------
@@ -237,7 +241,7 @@ class GatewayBudget:
     def reading(self) -> Reading | None:
         """The reading that caps now: fresh enough and of this month (a month's spend starts again)."""
         last, now = self.last, self._clock()
-        if last is None or now - last.checked_at > STALE_S or last.month != Reading(None, None, "", None, now, 0).month:
+        if last is None or now - last.checked_at > STALE_S or last.month != utc_month(now):
             return None
         return last
 
