@@ -159,6 +159,8 @@ class Books:
         return list(self._faults.values())
 
     def close(self) -> None:
+        for task in list(self._reads):
+            task.cancel()
         self._guard("cache", self.cache.close, None)
         self._guard("ledger", self.ledger.close, None)
         self._guard("budget", self.budget.close, None)
