@@ -2,13 +2,14 @@
 server over stdio, its models behind a gateway on 127.0.0.1.
 
 The budget figures come from tests/gateway_stub.py (LiteLLM's own `/key/info` and `/team/info`
-need its Postgres database; the stub returns the shapes LiteLLM's source builds, and the last
-test shows the real proxy without a database answering them with an error, which tierline takes
-as "unreadable"). The gateway's `budget_exceeded` refusal comes from LiteLLM's real proxy
+need its Postgres database; the stub returns the shapes LiteLLM's source builds, and the
+budget_exceeded test shows the real proxy without a database answering them with an error, which
+tierline takes as "unreadable"). The gateway's `budget_exceeded` refusal comes from LiteLLM's real proxy
 (tests/test_litellm_proxy.py starts it), its key budget enforced through a custom auth hook: the
 proxy's database-free budget settings do not refuse anything (`litellm_settings: max_budget` needs
-the database for the proxy's spend, and the SDK's own `max_budget` counter did not count the proxy's chat answers),
-and its Prisma client cannot be generated offline, so a Postgres on loopback would not help.
+the database for the proxy's spend, and the SDK's own `max_budget` counter did not count the
+proxy's chat answers), and its Prisma client cannot be generated offline, so a Postgres on
+loopback would not help.
 """
 
 from __future__ import annotations
