@@ -4,6 +4,7 @@ models: chat, FIM, a rate limit, and a model it does not know. No network."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -53,15 +54,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The proxy's base URL; stopped (by its process id) after the module."""
-    if not LITELLM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{LITELLM} is missing: tests/run-all.sh installs litellm[proxy] there")
-        pytest.skip("LiteLLM's proxy is not installed (bash tests/run-all.sh installs it in .litellm/venv)")
-    directory = tmp_path_factory.mktemp("litellm")
-    (directory / "config.yaml").write_text(CONFIG)
+@contextlib.contextmanager
+def start_proxy(directory: Path, config_text: str) -> Iterator[str]:
+    """LiteLLM's proxy on 127.0.0.1 with `config_text` (in `directory`, its working directory);
+    its root URL while the block runs, then stopped by its process id."""
+    (directory / "config.yaml").write_text(config_text)
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_PROXY") and not k.endswith("_proxy")},
@@ -91,7 +88,7 @@ def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("LiteLLM's proxy did not start within 120 s")
             time.sleep(0.25)
-        yield f"{base}/v1"
+        yield base
     finally:
         process.terminate()
         try:
@@ -100,6 +97,17 @@ def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def litellm_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The proxy's base URL; stopped (by its process id) after the module."""
+    if not LITELLM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{LITELLM} is missing: tests/run-all.sh installs litellm[proxy] there")
+        pytest.skip("LiteLLM's proxy is not installed (bash tests/run-all.sh installs it in .litellm/venv)")
+    with start_proxy(tmp_path_factory.mktemp("litellm"), CONFIG) as base:
+        yield f"{base}/v1"
 
 
 def gateway_model(base_url: str, name: str, model_id: str, **keys: Any) -> dict[str, Any]:

@@ -338,6 +338,7 @@ def test_wire_ts_mirrors_wire_py() -> None:
         wire.ModelStats,
         wire.TodayStats,
         wire.BudgetStats,
+        wire.GatewayBudgetStats,
         wire.StatsResult,
     ):
         assert _ts_fields(text, typed_dict.__name__) == _keys(typed_dict), typed_dict.__name__

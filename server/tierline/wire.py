@@ -197,6 +197,22 @@ class BudgetStats(TypedDict):
     warning: bool  # 80 % of a cap was reached (told once)
 
 
+class GatewayBudgetStats(TypedDict):
+    """`tierline.stats` `gateway_budget` with `[budget] store = "litellm"` (docs/budget.md)."""
+
+    url: str  # the gateway's root, without credentials
+    key: str  # the key's alias at the gateway, or its last four characters; never the key
+    team: str | None  # the key's team (alias or id), when it has one
+    key_remaining_usd: float | None  # the key's max_budget - spend at the last read (None: no budget)
+    team_remaining_usd: float | None  # the team's, likewise
+    remaining_usd: float | None  # the tighter of the two
+    available_usd: float | None  # remaining less what tierline spent since the read and holds in flight
+    checked_at: str | None  # ISO time of the last good read
+    capping: bool  # the reading caps now (else the local caps do)
+    error: str | None  # why the last read failed
+    exhausted: bool  # the gateway answered budget_exceeded: calls through it wait
+
+
 class StatsResult(TypedDict):
     """`tierline.stats`."""
 
@@ -210,6 +226,7 @@ class StatsResult(TypedDict):
     by_model: dict[str, ModelStats]
     today: TodayStats
     budget: BudgetStats
+    gateway_budget: GatewayBudgetStats | None  # null unless [budget] store = "litellm"
     escalate_next: bool
     warnings: list[str]
     acceptance: NotRequired[AcceptanceStats]
@@ -230,6 +247,7 @@ __all__ = [
     "TIERS",
     "AttemptPayload",
     "BudgetStats",
+    "GatewayBudgetStats",
     "DidRoute",
     "ContextSnippetPayload",
     "ExplainResult",

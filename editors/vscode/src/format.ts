@@ -11,6 +11,7 @@ import {
   isFailure,
   isTypedThrough,
 } from "./wire";
+import { gatewayStatus, gatewayTooltip, gatewayWarning } from "./gateway";
 
 export type Attempt = AttemptPayload;
 
@@ -134,6 +135,8 @@ export function warningReasons(input: StatusInput): string[] {
   } else if (stats?.budget?.warning) {
     reasons.push(`Budget: 80% of a cap spent (${usd(stats.budget.spent_today_usd)} today)`);
   }
+  const gatewaySpent = gatewayWarning(stats?.gateway_budget);
+  if (gatewaySpent) reasons.push(gatewaySpent);
   const fromStats: unknown = stats?.warnings;
   const storage = [...(Array.isArray(fromStats) ? fromStats : []), ...(input.storageFaults ?? [])];
   for (const text of new Set(storage.map(String))) reasons.push(`Storage: ${text}`);
@@ -179,6 +182,7 @@ export function statusView(input: StatusInput): StatusView {
     const pct = savings(today.savings_pct);
     right = ` | today ${usd(today.spend_usd)}${pct ? ` (${pct})` : ""}`;
     if (stats?.budget?.reached) right += " · budget reached";
+    right += gatewayStatus(stats?.gateway_budget);
   }
 
   const lines: string[] = [];
@@ -203,6 +207,8 @@ export function statusView(input: StatusInput): StatusView {
         : `**Budget**: no daily cap, ${usd(b.spent_today_usd)} spent today`,
     );
   }
+  const gateway = gatewayTooltip(stats?.gateway_budget);
+  if (gateway) lines.push("", gateway);
   lines.push("", "Click for the report.");
   return { text: left + right, tooltip: lines.join("\n"), warning: reasons.length > 0, reasons };
 }

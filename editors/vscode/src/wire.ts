@@ -158,6 +158,26 @@ export interface BudgetStats {
   warning: boolean;
 }
 
+/** `tierline.stats` `gateway_budget`, with `[budget] store = "litellm"` (docs/budget.md). */
+export interface GatewayBudgetStats {
+  url: string;
+  /** The key's alias at the gateway, or its last four characters; never the key. */
+  key: string;
+  team: string | null;
+  key_remaining_usd: number | null;
+  team_remaining_usd: number | null;
+  /** The tighter of the key's and the team's budget left, at the last read. */
+  remaining_usd: number | null;
+  /** `remaining_usd` less what tierline spent since that read and holds for calls in flight. */
+  available_usd: number | null;
+  checked_at: string | null;
+  /** The reading caps now (else the local caps do). */
+  capping: boolean;
+  error: string | null;
+  /** The gateway answered budget_exceeded: calls through it wait. */
+  exhausted: boolean;
+}
+
 /** `tierline.stats`. */
 export interface StatsResult {
   requests: number;
@@ -170,6 +190,8 @@ export interface StatsResult {
   by_model: Record<string, ModelStats>;
   today: TodayStats;
   budget: BudgetStats;
+  /** null unless `[budget] store = "litellm"`. */
+  gateway_budget: GatewayBudgetStats | null;
   escalate_next: boolean;
   /** Storage faults (cache, ledger) the server worked around; non-empty = warning state. */
   warnings: string[];

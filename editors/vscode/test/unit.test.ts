@@ -121,3 +121,41 @@ test("excluded, downshifted, rejected, storage warnings", () => {
   assert.deepEqual(view.reasons, ["Storage: cache broken", "Storage: ledger gone"]);
   assert.equal(view.warning, true);
 });
+
+test("gateway budget ([budget] store = litellm): left in the status bar, key and team in the tooltip, spent warns", () => {
+  const gateway = {
+    url: "http://127.0.0.1:4000",
+    key: "dev-laptop",
+    team: "platform",
+    key_remaining_usd: 7.5,
+    team_remaining_usd: 7,
+    remaining_usd: 7,
+    available_usd: 6.9999678,
+    checked_at: "2026-12-03T11:00:00+00:00",
+    capping: true,
+    error: null,
+    exhausted: false,
+  };
+  let view = statusView({ serverDown: undefined, route, stats: { ...stats, gateway_budget: gateway }, escalatePending: false });
+  assert.equal(view.text, "$(zap) cheap · deepseek-v4-flash · 212 ms · $0.00004 | today $0.0021 (\u221293%) · gateway $7.00 left");
+  assert.ok(
+    view.tooltip.includes(
+      "**Gateway budget**: $7.00 left (key dev-laptop: $7.50, team platform: $7.00), read 2026-12-03T11:00:00+00:00",
+    ),
+    view.tooltip,
+  );
+  assert.equal(view.warning, false);
+  const unread = { ...gateway, capping: false, error: "HTTP 500: Internal Server Error" };
+  view = statusView({ serverDown: undefined, route, stats: { ...stats, gateway_budget: unread }, escalatePending: false });
+  assert.ok(!view.text.includes("gateway"));
+  assert.ok(view.tooltip.includes("**Gateway budget**: could not be read (HTTP 500: Internal Server Error); the local caps hold"));
+  view = statusView({ serverDown: undefined, route, stats: { ...stats, gateway_budget: { ...gateway, exhausted: true } }, escalatePending: false });
+  assert.ok(view.text.endsWith(" · gateway budget spent"));
+  assert.equal(view.warning, true);
+  assert.ok(view.reasons.includes("Gateway budget spent: the gateway refused a call for its budget"));
+  // Odd shapes from an older or broken server: left out, no crash.
+  for (const odd of [null, "x", [], { capping: true, available_usd: "lots" }]) {
+    view = statusView({ serverDown: undefined, route, stats: { ...stats, gateway_budget: odd as never }, escalatePending: false });
+    assert.ok(!view.text.includes("gateway"));
+  }
+});

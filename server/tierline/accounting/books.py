@@ -8,16 +8,19 @@ both editors can show a warning state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.budget import Budget, Hooks
 from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import AnswerCache, CachedAnswer
+from tierline.accounting.gateway import Account
 from tierline.accounting.ledger import CallRow, Ledger, utc_day
-from tierline.config import Config
+from tierline.config import Config, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +33,10 @@ STORE_ERRORS: tuple[type[Exception], ...] = (Exception,)
 
 
 class Books:
-    def __init__(self, config: Config, notify: Notify = lambda level, text: None):
+    def __init__(self, config: Config, notify: Notify = lambda level, text: None, env: Mapping[str, str] = os.environ):
         self._notify = notify
+        self._env = env
+        self._reads: set[asyncio.Task[None]] = set()  # background reads of the gateway's budget
         self._faults: dict[str, str] = {}
         self.cache = AnswerCache(config.cache.dir, config.cache.ttl_seconds, config.cache.size_limit_mb)
         self.ledger = Ledger(config.ledger.dir)
@@ -54,7 +59,12 @@ class Books:
             self._guard("ledger", self.fates.close, None)
             self.fates = FateLedger(new.ledger.dir)
             self._faults.pop("ledger", None)
-        if (new.ledger.dir, new.budget.store, new.budget.user) != (old.ledger.dir, old.budget.store, old.budget.user):
+        if (new.ledger.dir, new.budget.store, new.budget.user, self._gateway(new)) != (
+            old.ledger.dir,
+            old.budget.store,
+            old.budget.user,
+            self._gateway(old),
+        ):
             self._guard("budget", self.budget.close, None)
             self.budget = self._open_budget(new)
             self._faults.pop("budget", None)
@@ -62,7 +72,16 @@ class Books:
             self.budget.config = new.budget
 
     def _open_budget(self, config: Config) -> Budget:
-        return Budget(config.budget, config.ledger.dir, Hooks(self._notify, self._fault))
+        return Budget(config.budget, config.ledger.dir, Hooks(self._notify, self._fault), gateway=self._gateway(config))
+
+    def _gateway(self, config: Config) -> tuple[Account, str | None] | None:
+        """`store = "litellm"`: the gateway is the models' (the first model's base_url), read with
+        that model's key (its `api_key_env`)."""
+        if config.budget.store != "litellm" or not config.models:
+            return None
+        model = config.models[0]
+        key = self._env.get(model.api_key_env) if model.api_key_env else None
+        return Account.of(model), key or None
 
     # -- the request's bookkeeping -------------------------------------------------------------
     def cached(self, key: str) -> CachedAnswer | None:
@@ -76,16 +95,44 @@ class Books:
         # never makes spend invisible to the cap.
         self._guard("ledger", lambda: self.ledger.record(row), None)
 
-    def reserve(self, worst_case_usd: float) -> Hold | Refusal:
+    def reserve(self, worst_case_usd: float, model: ModelSpec | None = None) -> Hold | Refusal:
         """Hold a call's worst case in the shared store before it is sent (a Refusal: do not send)."""
         refused: Hold | Refusal = Refusal("store", "the budget could not be checked")
-        hold = self._guard("budget", lambda: self.budget.reserve(worst_case_usd), refused)
+        hold = self._guard("budget", lambda: self.budget.reserve(worst_case_usd, model), refused)
         if isinstance(hold, Hold) and self.budget.shared:
             self._faults.pop("budget", None)  # the team store answers again: a later outage is told again
         return hold
 
     def settle(self, hold: Hold, cost_usd: float) -> None:
         self._guard("budget", lambda: self.budget.settle(hold, cost_usd), None)
+
+    async def refresh_gateway(self) -> None:
+        """`store = "litellm"`: the gateway's budget read again when due (waits only for the first read)."""
+        gateway = self.budget.gateway
+        if gateway is None:
+            return
+        try:
+            await gateway.refresh()
+        except STORE_ERRORS as error:  # never costs an answer: the local caps hold
+            log.warning("the gateway's budget: %s", type(error).__name__)
+
+    def read_gateway_soon(self) -> None:
+        """A read of the gateway's budget in the background, when one is due (never waits)."""
+        if self.budget.gateway is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a command line): nothing to run it on
+        task = asyncio.ensure_future(self.refresh_gateway())
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+
+    def gateway_refused(self, model: ModelSpec, detail: str) -> None:
+        self._guard("budget", lambda: self.budget.gateway_refused(model, detail), None)
+
+    def gateway_status(self) -> dict[str, Any] | None:
+        return self._guard("budget", self.budget.gateway_status, None)
 
     def spent_today(self) -> float:
         return float(self._guard("budget", lambda: self.budget.status()["spent_today_usd"], 0.0))
@@ -112,6 +159,8 @@ class Books:
         return list(self._faults.values())
 
     def close(self) -> None:
+        for task in list(self._reads):
+            task.cancel()
         self._guard("cache", self.cache.close, None)
         self._guard("ledger", self.ledger.close, None)
         self._guard("budget", self.budget.close, None)

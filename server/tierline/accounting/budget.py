@@ -9,13 +9,20 @@
   answers again; what was spent meanwhile is added to it then. Falling back to a local cap would let
   every member spend the whole team cap again, which is overspending, silently.
 - One warning per cap and period at 80 %.
+- `store = "litellm"`: the holds and tierline's own figures stay in the local store, and the
+  gateway's budget left (accounting/gateway.py) is one more ceiling, the tighter wins. While it
+  cannot be read the local caps hold alone; with none set, nothing is sent (never spend uncapped).
+  A gateway's `budget_exceeded` answer stops calls through that key for `EXHAUSTED_S`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +34,7 @@ from tierline.accounting.budget_store import (
     Limits,
     LocalStore,
     MemoryStore,
+    NanoUSD,
     Period,
     Refusal,
     Spend,
@@ -34,7 +42,8 @@ from tierline.accounting.budget_store import (
     to_nano,
     to_usd,
 )
-from tierline.config import BudgetConfig
+from tierline.accounting.gateway import EXHAUSTED_S, GATEWAY_LAG_S, Account, GatewayBudget, Reading
+from tierline.config import BudgetConfig, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +59,7 @@ def default_user(configured: str) -> str:
 
 def open_store(config: BudgetConfig, directory: Path) -> BudgetStore:
     user = default_user(config.user)
-    if config.store == "local":
+    if config.store in ("local", "litellm"):
         return LocalStore(directory, user)
     from tierline.accounting.budget_redis import RedisStore
 
@@ -69,7 +78,14 @@ class Hooks:
 
 
 class Budget:
-    def __init__(self, config: BudgetConfig, directory: Path, hooks: Hooks, store: BudgetStore | None = None):
+    def __init__(
+        self,
+        config: BudgetConfig,
+        directory: Path,
+        hooks: Hooks,
+        store: BudgetStore | None = None,
+        gateway: tuple[Account, str | None] | None = None,
+    ):
         self.config = config
         self.store = store if store is not None else open_store(config, directory)
         self.memory = MemoryStore(default_user(config.user))
@@ -77,6 +93,12 @@ class Budget:
         self._local_broken = False
         self._last = Spend()
         self._warned: set[str] = set()
+        # `store = "litellm"`: the gateway's budget (account and key), read by `Books.refresh_gateway`.
+        self.gateway = (
+            GatewayBudget(gateway[0], gateway[1], hooks.notify, self._gateway_base, hooks.clock) if gateway else None
+        )
+        self._recent: deque[tuple[float, NanoUSD]] = deque()  # (when, cost) settled in the last GATEWAY_LAG_S
+        self._exhausted: dict[Account, tuple[float, str]] = {}  # the gateway said its budget is spent
 
     @property
     def limits(self) -> Limits:
@@ -84,16 +106,29 @@ class Budget:
 
     @property
     def shared(self) -> bool:
-        return self.config.store != "local"
+        return self.config.store not in ("local", "litellm")
 
     # -- reserve and settle --------------------------------------------------------------------
-    def reserve(self, usd: float) -> Hold | Refusal:
-        """Hold `usd` (a call's worst case) if it fits every cap; else say which cap it breaks."""
+    def reserve(self, usd: float, model: ModelSpec | None = None) -> Hold | Refusal:
+        """Hold `usd` (a call's worst case to `model`) if it fits every cap; else say which cap it breaks."""
         now = self._hooks.clock()
         amount = max(0, to_nano(usd))
+        account = Account.of(model) if model is not None else None
+        exhausted = self._exhausted.get(account) if account is not None else None
+        if exhausted is not None and exhausted[0] > now:
+            return Refusal("gateway", exhausted[1])
+        limits = self._gateway_limits(account)
+        if isinstance(limits, Refusal):
+            return limits
+        refused = self._reserve(amount, limits, now)
+        if isinstance(refused, Refusal) and refused.cap == "gateway" and self.gateway is not None:
+            return dataclasses.replace(refused, detail=self._gateway_detail(amount))
+        return refused
+
+    def _reserve(self, amount: NanoUSD, limits: Limits, now: float) -> Hold | Refusal:
         if not self._local_broken:
             try:
-                reserved = self.store.reserve(amount, self.limits, now)
+                reserved = self.store.reserve(amount, limits, now)
                 self._tell_warnings()
                 return reserved
             except StoreUnavailable as error:
@@ -101,7 +136,73 @@ class Budget:
                 return Refusal("store", f"the team budget store is unreachable ({error}); failing closed")
             except Exception as error:  # noqa: BLE001 - a broken local store: count in memory instead
                 self._break_local(error, now)
-        return self.memory.reserve(amount, self.limits, now)
+        return self.memory.reserve(amount, limits, now)
+
+    # -- the gateway's budget ------------------------------------------------------------------
+    def _gateway_limits(self, account: Account | None) -> Limits | Refusal:
+        """The caps for a call through `account`: with the gateway's reading, its budget left as one
+        more ceiling; without one, the local caps, or a refusal when there are none (never uncapped).
+        A call whose account is unknown (None) is capped as if it went through the gateway."""
+        limits, gateway = self.limits, self.gateway
+        if gateway is None or (account is not None and account != gateway.account):
+            return limits
+        reading = gateway.reading()
+        if reading is not None:
+            remaining = reading.remaining
+            return (
+                limits
+                if remaining is None
+                else dataclasses.replace(limits, gateway=reading.base_nano + to_nano(remaining))
+            )
+        if limits.daily or limits.monthly or limits.user_daily:
+            return limits
+        why = gateway.problem or "it has not been read yet"
+        return Refusal("gateway", f"the gateway's budget could not be read ({why}) and no local cap is set")
+
+    def _gateway_base(self) -> NanoUSD:
+        """tierline's month spend as the gateway is read, less what it settled in the last
+        GATEWAY_LAG_S (the gateway may not have counted that yet): what the reading already holds."""
+        now = self._hooks.clock()
+        recent = sum(cost for when, cost in self._recent if when >= now - GATEWAY_LAG_S)
+        return self.spend().month - recent
+
+    def _gateway_usage(self, reading: Reading) -> tuple[NanoUSD, NanoUSD]:
+        """(settled since the reading, held by calls in flight)."""
+        spend = self.spend()
+        return max(0, spend.month - reading.base_nano), spend.reserved
+
+    def _gateway_detail(self, amount: NanoUSD) -> str:
+        reading = self.gateway.reading() if self.gateway is not None else None
+        if reading is None or reading.remaining is None:
+            return "the gateway's budget is reached"
+        since, held = self._gateway_usage(reading)
+        when = dt.datetime.fromtimestamp(reading.checked_at, dt.timezone.utc).strftime("%H:%M:%S UTC")
+        return (
+            f"the gateway's budget for {reading.key_label} had ${reading.remaining:.6f} left at {when} "
+            f"(spent since and in flight ${to_usd(since + held):.6f}, this call up to ${to_usd(amount):.6f})"
+        )
+
+    def gateway_refused(self, model: ModelSpec, detail: str) -> None:
+        """The gateway answered `budget_exceeded`: no call through that key for EXHAUSTED_S."""
+        until = self._hooks.clock() + EXHAUSTED_S
+        self._exhausted[Account.of(model)] = (
+            until,
+            f"the gateway refused a call for its budget ({detail}); calls through it wait {EXHAUSTED_S / 60:.0f} minutes",
+        )
+
+    def gateway_status(self) -> dict[str, Any] | None:
+        """`tierline.stats` `gateway_budget` (None: the gateway is not the budget store)."""
+        if self.gateway is None:
+            return None
+        reading = self.gateway.reading()
+        available = None
+        if reading is not None and reading.remaining is not None:
+            since, held = self._gateway_usage(reading)
+            available = max(0.0, reading.remaining - to_usd(since + held))
+        status = self.gateway.status(available)
+        now = self._hooks.clock()
+        status["exhausted"] = any(until > now for until, _ in self._exhausted.values())
+        return status
 
     def settle(self, hold: Hold, usd: float) -> None:
         """Replace the hold by what the call really cost (0: failed, cancelled, never answered)."""
@@ -109,6 +210,11 @@ class Budget:
         if cost > hold.amount:
             # The provider counted more prompt tokens than the estimate: counted in full, and logged.
             log.warning("a call cost $%.9f, more than its reservation $%.9f", to_usd(cost), to_usd(hold.amount))
+        if cost and self.gateway is not None:
+            now = self._hooks.clock()
+            self._recent.append((now, cost))
+            while self._recent and self._recent[0][0] < now - GATEWAY_LAG_S:
+                self._recent.popleft()
         if hold.store != self.memory.where:
             try:
                 self.store.settle(hold, cost)
@@ -196,10 +302,12 @@ class Budget:
             "reserved_usd": round(to_usd(spend.reserved), 9),
             "user": default_user(self.config.user),
             "user_spent_today_usd": round(to_usd(spend.user_day), 9),
-            "store": "memory" if self._local_broken else (self.store.where if self.shared else "local"),
+            "store": "memory" if self._local_broken else (self.store.where if self.shared else self.config.store),
             "downshift": self.config.downshift,
             "warning": self.warned(),
         }
 
     def close(self) -> None:
+        if self.gateway is not None:
+            self.gateway.close()
         self.store.close()

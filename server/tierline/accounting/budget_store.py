@@ -62,6 +62,10 @@ class Limits:
     daily: NanoUSD = 0
     monthly: NanoUSD = 0
     user_daily: NanoUSD = 0
+    # The gateway's budget as a ceiling on this month's settled spend plus calls in flight: the month
+    # spend when the gateway was read plus what it said was left (`budget.Budget._gateway_limits`).
+    # None: no gateway figure (unlike the caps above, 0 is a real ceiling here).
+    gateway: NanoUSD | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class Hold:
 class Refusal:
     """A reservation that does not fit: which cap, and what was spent and reserved against it."""
 
-    cap: str  # "daily" | "monthly" | "user daily" | "store"
+    cap: str  # "daily" | "monthly" | "user daily" | "store" | "gateway"
     detail: str
     # Settled spend alone leaves room for the call: only calls in flight hold it, so it fits again
     # as they settle (within seconds, at most HOLD_TTL_S), not at the end of the period.
@@ -124,6 +128,12 @@ def refusal_for(amount: NanoUSD, limits: Limits, spend: Spend, user_reserved: Na
         ("monthly", limits.monthly, spend.month, spend.reserved),
         ("user daily", limits.user_daily, spend.user_day, user_reserved),
     )
+    if limits.gateway is not None and spend.month + spend.reserved + amount > limits.gateway:
+        return Refusal(
+            "gateway",
+            f"the gateway's budget is reached (this call up to ${to_usd(amount):.6f})",
+            held=spend.month + amount <= limits.gateway,
+        )
     for name, cap, spent, held in checks:
         used = spent + held
         if cap > 0 and used + amount > cap:

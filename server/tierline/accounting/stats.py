@@ -8,7 +8,7 @@ from typing import Protocol, cast
 from tierline.accounting.acceptance import empty_acceptance, empty_summary
 from tierline.accounting.books import Books
 from tierline.config import Config
-from tierline.wire import BudgetStats, ModelStats, StatsResult
+from tierline.wire import BudgetStats, GatewayBudgetStats, ModelStats, StatsResult
 
 
 # What the stats read of routing (`routing/router.py:Router` is one), named here so that
@@ -61,6 +61,7 @@ def usage_stats(books: Books, router: LiveRouting, config: Config) -> StatsResul
             "savings_pct": today["savings_pct"],
         },
         "budget": budget,
+        "gateway_budget": cast(GatewayBudgetStats | None, books.gateway_status()),
         "escalate_next": router.tiers.escalate_next,
         "warnings": books.warnings,
         "acceptance": acceptance["overall"],

@@ -63,7 +63,61 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
         store_problem(lambda: _closed(ledger.close))
         report["ledger"] = {"path": str(ledger.path), "usable": problem is None, "error": problem}
         report["ok"] = report["ok"] and report["cache"]["usable"] and report["ledger"]["usable"]
+        if config.budget.store == "litellm":
+            report["gateway_budget"] = gateway_check(config, env)
     return report
+
+
+def gateway_check(config: Any, env: Mapping[str, str]) -> dict[str, Any]:
+    """`store = "litellm"`: one read of the gateway's budget, as the server reads it (never the key)."""
+    import asyncio
+    import time
+
+    from tierline.accounting.gateway import Account, GatewayProblem, key_hint, read_budget
+    from tierline.config.urls import public_url
+
+    model = config.models[0] if config.models else None
+    if model is None:
+        return {"url": None, "ok": False, "error": "no model: the gateway is the models' base_url"}
+    account = Account.of(model)
+    key = env.get(model.api_key_env, "") if model.api_key_env else ""
+    row: dict[str, Any] = {"url": public_url(account.base), "key": key_hint(key)}
+    try:
+        reading = asyncio.run(read_budget(account, key or None, 0, time.time()))
+    except GatewayProblem as error:
+        # The messages name no key (accounting/gateway.py masks what the gateway said).
+        caps = {"daily_usd": config.budget.daily_usd, "monthly_usd": config.budget.monthly_usd}
+        return {**row, "ok": False, "error": str(error), "local_caps": caps}
+    return {
+        **row,
+        "ok": True,
+        "error": None,
+        "key": reading.key_label,
+        "team": reading.team,
+        "key_remaining_usd": reading.key_remaining,
+        "team_remaining_usd": reading.team_remaining,
+        "remaining_usd": reading.remaining,
+    }
+
+
+def _usd(value: float | None) -> str:
+    return "no budget set" if value is None else f"${value:.6f}"
+
+
+def print_gateway(entry: dict[str, Any]) -> None:
+    if not entry["ok"]:
+        budget = entry.get("local_caps") or {"daily_usd": 0.0, "monthly_usd": 0.0}
+        caps = f"daily ${budget['daily_usd']:.2f}, monthly ${budget['monthly_usd']:.2f} (0 = none)"
+        print(
+            f"[warn] gateway budget: {entry['url']}/key/info could not be read ({entry['error']}); "
+            f"the local caps hold: {caps}"
+        )
+        return
+    team = f", team {entry['team']}: {_usd(entry['team_remaining_usd'])}" if entry.get("team") else ""
+    print(
+        f"[ok  ] gateway budget: {_usd(entry['remaining_usd'])} left at {entry['url']} "
+        f"(key {entry['key']}: {_usd(entry['key_remaining_usd'])}{team})"
+    )
 
 
 def _closed(close: Callable[[], None]) -> bool:
@@ -114,6 +168,8 @@ def run_doctor(as_json: bool = False, live: bool = False) -> int:
             entry = report[store]
             broken_store = f" ({entry['error']}; move it aside or delete it to start afresh)" if entry["error"] else ""
             print(f"[{mark[entry['usable']]}] {store}: {entry[where]}{broken_store}")
+    if "gateway_budget" in report:
+        print_gateway(report["gateway_budget"])
     if "live" in report:
         print_live(report["live"])
     print("all good" if report["ok"] else "problems found (see FAIL above)")

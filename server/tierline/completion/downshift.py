@@ -50,6 +50,11 @@ def reached_message(refused: Refusal) -> str:
             f"tierline: {refused.detail}; calls in flight hold the rest of it, so completions pause until they "
             f"settle (seconds; at most {HOLD_TTL_S:.0f} s)."
         )
+    if refused.cap == "gateway":
+        return (
+            f"tierline: {refused.detail}; completions through the gateway pause until its budget is raised "
+            "or resets (tierline reads it again every 30 s). `tierline doctor` shows what is left."
+        )
     until, key = {
         "daily": ("00:00 UTC", "daily_usd"),
         "monthly": ("the 1st of next month (UTC)", "monthly_usd"),

@@ -46,6 +46,7 @@ from tierline.privacy.redaction import OFF_LOOP_CHARS, Redaction, is_config_file
 from tierline.prompt.tokens import estimate_tokens
 from tierline.prompt.window import cut_window, prompt_tokens
 from tierline.providers.base import (
+    BudgetExceeded,
     CallProgress,
     CallRequest,
     CallResult,
@@ -94,7 +95,7 @@ class CompletionEngine:
         self.router = Router(config)
         self.providers: Provider = ProviderClient()
         self.keys = KeyRing(env, notify_user)
-        self.books = Books(config, notify_user)
+        self.books = Books(config, notify_user, env)
         self.sessions = DocumentSessions()
         self.acceptance = AcceptanceTracker(self.books.with_fates)
         self.auto_calibration = AutoCalibration()
@@ -205,6 +206,7 @@ class CompletionEngine:
         # 8. Plan, 9. call, 10. clean and validate, 11. record: first valid answer wins. The call is
         # a flight of its own: a newer request may take its answer when typing agrees with it.
         self._use_escalation(state)
+        await self.books.refresh_gateway()  # `store = "litellm"`: the gateway's budget, when due
         self._maybe_probe(state)
         answer = await self._own_flight(state, self._launch(state))
         if answer is None:
@@ -422,7 +424,7 @@ class CompletionEngine:
             worst_case = self._worst_case_usd(model, analysis)
             if refused is not None and worst_case >= refused_usd:
                 continue
-            hold = self.books.reserve(worst_case)
+            hold = self.books.reserve(worst_case, model)
             if isinstance(hold, Refusal):
                 refused, refused_tier, refused_usd = hold, model.tier, worst_case
                 state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
@@ -508,6 +510,11 @@ class CompletionEngine:
             latency = (time.monotonic() - started) * 1000
             if isinstance(error, Rejected):
                 self._set_aside(model, error)
+            elif isinstance(error, BudgetExceeded):  # the gateway's budget: no model through its key now
+                self.books.gateway_refused(model, error.detail)
+                self._budget_reached(
+                    Refusal("gateway", f"the gateway refused the call for its budget ({error.detail})")
+                )
             elif not isinstance(error, Flagged):  # a flag judged this input, not the model's health
                 health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
             state.add_attempt(model, error.outcome, latency, error.detail)
@@ -544,7 +551,7 @@ class CompletionEngine:
 
         async def hedge() -> CallResult | None:
             assert partner is not None and not isinstance(partner_key, MissingKey)
-            partner_hold = self.books.reserve(self._worst_case_usd(partner, analysis))
+            partner_hold = self.books.reserve(self._worst_case_usd(partner, analysis), partner)
             if isinstance(partner_hold, Refusal):
                 return None  # the budget has no room for a second call: wait for the first
             walk.called.add(partner.name)
@@ -589,7 +596,7 @@ class CompletionEngine:
 
         async def probe() -> None:
             # Reserved when the probe starts: after the user's own request reserved its call.
-            hold = self.books.reserve(worst_case)
+            hold = self.books.reserve(worst_case, model)
             if isinstance(hold, Refusal):
                 return
             call = await self._attempt_held(hold, probe_state, model, api_key)
@@ -685,6 +692,7 @@ class CompletionEngine:
         return explain_position(self, document, offset)
 
     def stats(self) -> StatsResult:
+        self.books.read_gateway_soon()  # the status shows the gateway's budget before the first request
         return usage_stats(self.books, self.router, self.config)
 
     def escalate_next(self) -> None:

@@ -290,9 +290,11 @@ def _optional_dir(source: str, key: str, value: Any, default: Path) -> Path:
 def _budget(source: str, budget: Mapping[str, Any]) -> BudgetConfig:
     b = DEFAULTS["budget"]
     store = _string(source, "budget.store", budget.get("store", b["store"]))
-    if store != "local" and not store.startswith(("redis://", "rediss://", "unix://")):
+    if store not in ("local", "litellm") and not store.startswith(("redis://", "rediss://", "unix://")):
         shown = public_url(store)  # a refused URL still holds its password: never shown
-        raise ConfigError(source, "budget.store", f'must be "local" or a redis://HOST:PORT/DB URL, got {shown!r}')
+        raise ConfigError(
+            source, "budget.store", f'must be "local", "litellm" or a redis://HOST:PORT/DB URL, got {shown!r}'
+        )
     downshift = budget.get("downshift", b["downshift"])
     if not isinstance(downshift, bool):
         raise ConfigError(source, "budget.downshift", f"must be true or false, got {downshift!r}")

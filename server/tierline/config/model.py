@@ -86,7 +86,8 @@ DEFAULTS: dict[str, Any] = {
         "auto_calibrate": False,
     },
     "cache": {"ttl_seconds": 300, "size_limit_mb": 256, "dir": ""},
-    # store: "local" (SQLite in the state dir, every process of this user) or "redis://HOST:PORT/DB" (a team).
+    # store: "local" (SQLite in the state dir, every process of this user), "litellm" (the models' LiteLLM
+    # proxy: its key and team budget are the cap, accounting/gateway.py) or "redis://HOST:PORT/DB" (a team).
     # user: who spends, in a shared store ("" = $USER). user_daily_usd: a per-user daily cap (0 = none).
     "budget": {
         "daily_usd": 5.0,
@@ -195,7 +196,7 @@ class CacheConfig:
 class BudgetConfig:
     daily_usd: float = 5.0  # 0 = no daily cap (UTC day)
     monthly_usd: float = 0.0  # 0 = no monthly cap (UTC month)
-    store: str = "local"  # "local" | "redis://HOST:PORT/DB"
+    store: str = "local"  # "local" | "litellm" (the gateway's key budget is the cap) | "redis://HOST:PORT/DB"
     user: str = ""  # "" = $USER
     user_daily_usd: float = 0.0  # per-user daily cap in a shared store; 0 = none
     downshift: bool = True  # a request that does not fit goes to a cheaper tier that does

@@ -110,6 +110,14 @@ class Flagged(ProviderError):
     outcome = Outcome.REJECTED
 
 
+class BudgetExceeded(ProviderError):
+    """The gateway refused the call because a budget it keeps is spent (LiteLLM's proxy: error type
+    `budget_exceeded`, "Budget has been exceeded!"). A budget refusal, not a failure of the model: no
+    breaker trip, and no other model through the same key is tried (it would be refused too)."""
+
+    outcome = Outcome.SKIPPED_BUDGET
+
+
 class Provider(Protocol):
     async def complete(self, call: CallRequest) -> CallResult:
         """One call. Raises ProviderError; asyncio.CancelledError passes through (connection closed)."""

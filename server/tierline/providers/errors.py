@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tierline.providers.base import (
+    BudgetExceeded,
     Flagged,
     ProviderError,
     ProviderTimeout,
@@ -118,6 +119,27 @@ NO_DB_NOTE = (
 )
 
 
+# LiteLLM's proxy refusing for a spent budget (key, team, user, end user, global): error type
+# `budget_exceeded` with HTTP 422 (400 or 429 in older releases and with
+# `litellm.budget_exceeded_status_code`), messages "Budget has been exceeded! ..." or
+# "ExceededBudget: ..." (proxy/auth/auth_checks.py, exceptions.BudgetExceededError).
+_BUDGET_EXCEEDED = re.compile(r"(?i)budget has been exceeded|\bexceeded ?budget\b|\bbudget_exceeded\b")
+BUDGET_STATUSES = frozenset({400, 402, 403, 422, 429})
+
+
+def _type_of(payload: Any) -> str:
+    error = payload.get("error") if isinstance(payload, Mapping) else None
+    kind = error.get("type") if isinstance(error, Mapping) else None
+    return str(kind or "").lower()
+
+
+def is_budget_exceeded(status: int | None, payload: Any, said: str) -> bool:
+    """The gateway's "your budget is spent" answer (by its error type, or its words on a refusal)."""
+    if status is not None and status not in BUDGET_STATUSES:
+        return False
+    return _type_of(payload) == "budget_exceeded" or bool(_BUDGET_EXCEEDED.search(said))
+
+
 def _code_of(payload: Any) -> str:
     error = payload.get("error") if isinstance(payload, Mapping) else None
     code = error.get("code") if isinstance(error, Mapping) else None
@@ -134,6 +156,8 @@ def error_from_status(
         payload = body.decode("utf-8", "replace")
     said = mask_secrets(message_of(payload), secrets)
     detail = f"HTTP {status}" + (f": {said}" if said else "")
+    if is_budget_exceeded(status, payload, said):
+        return BudgetExceeded(detail, status=status)
     if status in (400, 403, 422) and (_FLAGGED.search(said) or _code_of(payload) == "content_filter"):
         return Flagged(f"{detail} ({FLAGGED_NOTE})", status=status)
     if status in (400, 401) and _NO_DB.search(said):
@@ -159,6 +183,8 @@ def error_from_object(error: Any, secrets: tuple[str, ...] = ()) -> ProviderErro
         status = int(code)
     words = f"{kind} {code if isinstance(code, str) else ''}".lower()
     detail = "error in stream" + (f": {said}" if said else "")
+    if is_budget_exceeded(status, {"error": error}, said):
+        return BudgetExceeded(detail, status=status)
     if status == 429 or "rate_limit" in words:
         return RateLimited(detail, status=status)
     if status in PERMANENT_STATUSES or any(

@@ -233,6 +233,10 @@ function M.format(s, route)
     lines[#lines + 1] = ("Budget  %s   spent %s   remaining %s%s"):format(
       cap, money(budget.spent_today_usd), money(budget.remaining_usd), budget.reached and "   REACHED" or "")
   end
+  local gateway = require("tierline.status").gateway_line(s.gateway_budget)
+  if gateway then
+    lines[#lines + 1] = gateway
+  end
   lines[#lines + 1] = ("Total   %s requests   %s model calls   %s cache hits   spend %s   all-premium %s   saved %s"):format(
     num(s.requests), num(s.model_calls), num(s.cache_hits), money(s.spend_usd),
     money(s.premium_baseline_usd), pct(s.savings_pct))

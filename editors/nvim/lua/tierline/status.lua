@@ -12,6 +12,7 @@ M.state = {
   spend_today = nil, ---@type number? USD, from tierline.stats (today.spend_usd)
   budget_reached = false,
   budget_warning = false,
+  gateway = nil, ---@type table? tierline.stats gateway_budget ([budget] store = "litellm")
   last_route = nil, ---@type table? the last tierline/didRoute params
   stats = nil, ---@type table? the last tierline.stats answer
   storage_faults = {}, ---@type {message: string, client_id: integer?}[] from window/showMessage
@@ -41,6 +42,7 @@ function M.on_stats(stats)
     M.state.budget_reached = budget.reached == true
     M.state.budget_warning = budget.warning == true -- 80 % of a cap spent
   end
+  M.state.gateway = type(stats.gateway_budget) == "table" and stats.gateway_budget or nil
   redraw()
 end
 
@@ -145,6 +147,41 @@ function M.rejected(route)
   return names
 end
 
+--- The gateway's budget for the statusline: " gateway $7.00 left", " gateway spent", or "".
+---@param g table? tierline.stats gateway_budget
+---@return string
+function M.gateway_status(g)
+  if type(g) ~= "table" then
+    return ""
+  elseif g.exhausted == true then
+    return " gateway spent"
+  end
+  local left = wire.num(g.available_usd) or wire.num(g.remaining_usd)
+  return (g.capping == true and left) and (" gateway " .. money(left) .. " left") or ""
+end
+
+--- The gateway's budget for the stats window, one line (nil without one).
+---@param g table? tierline.stats gateway_budget
+---@return string?
+function M.gateway_line(g)
+  if type(g) ~= "table" then
+    return nil
+  elseif g.capping ~= true then
+    return wire.str(g.error) and ("Gateway could not be read (%s): the local caps hold"):format(g.error)
+      or "Gateway not read yet: the local caps hold"
+  end
+  local function figure(v)
+    return wire.num(v) and money(v) or "no budget"
+  end
+  local parts = { ("key %s %s"):format(wire.str(g.key) or "?", figure(g.key_remaining_usd)) }
+  if wire.str(g.team) then
+    parts[#parts + 1] = ("team %s %s"):format(g.team, figure(g.team_remaining_usd))
+  end
+  local left = wire.num(g.available_usd) or wire.num(g.remaining_usd)
+  return ("Gateway %s left (%s)%s%s"):format(left and money(left) or "no budget", table.concat(parts, ", "),
+    wire.str(g.checked_at) and ("   read " .. g.checked_at) or "", g.exhausted == true and "   SPENT" or "")
+end
+
 --- The facts after the model: a downshift by the budget, the models that rejected the request.
 ---@return string[]
 function M.notes(route)
@@ -209,6 +246,9 @@ function M.reasons()
   elseif s.budget_warning then
     reasons[#reasons + 1] = "80% of a budget cap spent"
   end
+  if type(s.gateway) == "table" and s.gateway.exhausted == true then
+    reasons[#reasons + 1] = "the gateway refused a call for its budget"
+  end
   local seen = {}
   local warnings = type(s.stats) == "table" and type(s.stats.warnings) == "table" and s.stats.warnings or {}
   -- A fault a stopped server reported is its own: a new server process reports again.
@@ -245,6 +285,7 @@ function M.render()
   elseif s.budget_warning then
     spend = spend .. " (budget 80%)"
   end
+  spend = spend .. M.gateway_status(s.gateway)
   local warn = #M.reasons() > 0 and "⚠ " or ""
   if not s.tier then
     return warn .. "tierline " .. spend
