@@ -13,6 +13,8 @@ from tierline.accounting.cache import AnswerCache
 from tierline.accounting.ledger import Ledger
 from tierline.analysis import languages
 from tierline.config import ConfigError, find_config_file, load_layers
+from tierline.telemetry.settings import status as telemetry_status
+from tierline.telemetry.settings import status_line as telemetry_line
 
 
 def mask(secret: str) -> str:
@@ -63,6 +65,8 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
         store_problem(lambda: _closed(ledger.close))
         report["ledger"] = {"path": str(ledger.path), "usable": problem is None, "error": problem}
         report["ok"] = report["ok"] and report["cache"]["usable"] and report["ledger"]["usable"]
+        report["telemetry"] = telemetry_status(config.telemetry)
+        report["ok"] = report["ok"] and report["telemetry"]["error"] is None
     return report
 
 
@@ -114,6 +118,8 @@ def run_doctor(as_json: bool = False, live: bool = False) -> int:
             entry = report[store]
             broken_store = f" ({entry['error']}; move it aside or delete it to start afresh)" if entry["error"] else ""
             print(f"[{mark[entry['usable']]}] {store}: {entry[where]}{broken_store}")
+    if "telemetry" in report:
+        print(telemetry_line(report["telemetry"]))
     if "live" in report:
         print_live(report["live"])
     print("all good" if report["ok"] else "problems found (see FAIL above)")

@@ -50,6 +50,7 @@ from tierline.config.tighten import notice as tighten_notice
 from tierline.config.tighten import tighten
 from tierline.config.trust import WORKSPACE_FILE, TrustStore
 from tierline.config.urls import public_url
+from tierline.telemetry.settings import parse_telemetry
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
@@ -410,6 +411,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         sources=(source,),
         privacy=_privacy(source, raw.get("privacy", {})),
         context=_context(source, raw.get("context", {})),
+        telemetry=parse_telemetry(source, raw.get("telemetry", {})),
     )
 
 

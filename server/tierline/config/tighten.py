@@ -24,7 +24,9 @@ from tierline.config.model import DEFAULTS
 # Everything else a layer the user did not write sets is ignored: `[[models]]` (where code and keys
 # go), `[cache] dir`, `[ledger] dir` (where files are written), `[budget] store` (a shared store
 # elsewhere), `[budget] user` (whose spend it is), `[routing] auto_calibrate` (would lower the
-# thresholds over time), and any key added later until it is listed below with its safe direction.
+# thresholds over time), `[telemetry] otlp_endpoint` and `[telemetry] prometheus` (where usage
+# figures go, which port opens: user-only, tierline/telemetry/settings.py), and any key added later
+# until it is listed below with its safe direction.
 
 # Numbers that may only go down; `zero_is_unlimited`: 0 means "no cap", the loosest value of all.
 LOWER_ONLY: tuple[tuple[str, str, bool], ...] = (
