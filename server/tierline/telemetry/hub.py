@@ -61,7 +61,7 @@ class Telemetry:
         if missing:
             self._tell_once("missing", "warning", not_installed_message(missing))
         if config.prometheus != old.prometheus:
-            self._replace("prometheus", None if "prometheus_client" in missing else self._open_prometheus)
+            self._replace("prometheus", None if "prometheus-client" in missing else self._open_prometheus)
         if config.otlp_endpoint != old.otlp_endpoint:
             otlp_missing = {"opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"} & set(missing)
             self._replace("otlp", None if otlp_missing else self._open_otlp)
