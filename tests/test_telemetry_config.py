@@ -129,7 +129,7 @@ HIDE_PACKAGES = """
 import sys
 
 class HideTelemetryPackages:
-    # As if `tierline[telemetry]` were not installed.
+    # As if the `telemetry` extra were not installed.
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("opentelemetry", "prometheus_client"):
             raise ModuleNotFoundError(f"No module named {name!r}")
@@ -162,7 +162,9 @@ async def test_configured_but_not_installed_is_said_once_and_completions_go_on(s
     told = [m for m in editor.messages if "[telemetry]" in m]
     assert told == [
         "tierline: [telemetry] is configured but opentelemetry-sdk, opentelemetry-exporter-otlp-proto-http, "
-        "prometheus-client are not installed, so nothing is exported: pip install 'tierline[telemetry]'"
+        "prometheus-client are not installed, so nothing is exported. Install them where tierline runs: pip install "
+        "opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client (or, in tierline's checkout: "
+        "pip install '.[telemetry]')"
     ]
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens

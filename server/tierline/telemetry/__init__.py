@@ -6,5 +6,5 @@ key: the attributes are built from an allow-list (`observation.py`), not from wh
 
 `settings` parses `[telemetry]` (user-only keys, see config/tighten.py); `hub.Telemetry` is what the
 engine calls; `otlp` and `prometheus` are the two exports, loaded only when configured (the
-OpenTelemetry and Prometheus packages are the optional extra `tierline[telemetry]`).
+OpenTelemetry and Prometheus packages are the optional extra `telemetry` in pyproject.toml).
 """

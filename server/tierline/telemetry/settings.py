@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from tierline.config.model import DEFAULTS, ConfigError, TelemetryConfig
 from tierline.config.urls import public_url
 
-EXTRA_HINT = "pip install 'tierline[telemetry]'"
+EXTRA_HINT = "pip install '.[telemetry]'"
 # Module -> the package that brings it, per export.
 OTLP_MODULES = {
     "opentelemetry.sdk": "opentelemetry-sdk",
@@ -108,9 +108,12 @@ def missing_packages(config: TelemetryConfig) -> list[str]:
 
 
 def not_installed_message(missing: list[str]) -> str:
+    # Never `pip install tierline[...]`: tierline is not on PyPI, and that name could be anyone's.
+    one = len(missing) == 1
     return (
-        f"tierline: [telemetry] is configured but {', '.join(missing)} "
-        f"{'is' if len(missing) == 1 else 'are'} not installed, so nothing is exported: {EXTRA_HINT}"
+        f"tierline: [telemetry] is configured but {', '.join(missing)} {'is' if one else 'are'} not installed, "
+        f"so nothing is exported. Install {'it' if one else 'them'} where tierline runs: pip install "
+        f"{' '.join(missing)} (or, in tierline's checkout: {EXTRA_HINT})"
     )
 
 
