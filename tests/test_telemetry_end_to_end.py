@@ -295,3 +295,47 @@ async def test_a_collector_that_fails_costs_no_answer_and_is_told_once(start_edi
     assert all(answers) and len(set(answers)) == 1
     told = [m for m in editor.messages if "OpenTelemetry collector" in m]
     assert told in ([export_failed_message(endpoint, "spans")], [export_failed_message(endpoint, "metrics")])
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_a_completion_accepted_in_parts_counts_once_and_its_characters_as_they_grow(start_editor, tmp_path):
+    port = free_port()
+    editor = await start_editor({"telemetry": {"prometheus": f"127.0.0.1:{port}"}})
+    uri = (tmp_path / "utils.py").as_uri()
+    editor.open(uri, SIMPLE_PY, "python")
+    completion = await editor.complete(uri, 5, 4)
+    (request_id,) = completion.command["arguments"]
+    await editor.command("tierline.accepted", request_id, {"kind": "word", "chars": 7})
+    await editor.command("tierline.accepted", request_id, {"kind": "line", "chars": 5})
+    await editor.command("tierline.accepted", "not-a-request")  # unknown: counts nothing
+
+    labels = (("language", "python"), ("model", completion.route["model"]), ("tier", completion.route["tier"]))
+    samples = scrape(port)
+    assert samples[("tierline_accepted_total", labels)] == 1
+    assert samples[("tierline_accepted_chars_total", labels)] == 12
+    assert len([key for key in samples if key[0] == "tierline_accepted_total"]) == 1
+
+
+async def test_a_taken_port_is_told_once_and_completions_go_on(start_editor, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        editor = await start_editor({"telemetry": {"prometheus": f"127.0.0.1:{port}"}})
+        uri = (tmp_path / "utils.py").as_uri()
+        editor.open(uri, SIMPLE_PY, "python")
+        completion = await editor.complete(uri, 5, 4)
+        assert completion.text
+        (told,) = [m for m in editor.messages if "/metrics" in m]
+        assert told.startswith(f"tierline: /metrics could not listen on 127.0.0.1:{port} (OSError: ")
+        assert told.endswith(
+            "completions go on without it. Is another process using the port? Change [telemetry] prometheus."
+        )

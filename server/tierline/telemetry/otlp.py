@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tierline import __version__
 from tierline.telemetry.observation import Observation, call_attributes, span_attributes, span_name
+from tierline.wire import Outcome
 
 # A collector that does not answer holds one export (and the flush at shutdown) this long at most.
 EXPORT_TIMEOUT_S = 3.0
@@ -128,8 +129,8 @@ class OtlpExport:
         attributes = call_attributes(obs)
         self._requests.add(1, attributes)
         self._cost.add(obs.cost_usd, {"tierline.tier": obs.tier, "tierline.model": obs.model})
-        if obs.cached:
-            return  # a cache hit made no call: no GenAI operation to time or count tokens for
+        if obs.cached or obs.outcome == Outcome.SKIPPED_BUDGET:
+            return  # no call was made: no GenAI operation to time or count tokens for
         self._duration.record(obs.latency_s, attributes)
         if obs.first_chunk_s is not None:
             self._first_chunk.record(obs.first_chunk_s, attributes)

@@ -14,6 +14,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 from tierline.telemetry.observation import Observation
+from tierline.wire import Outcome
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0)
 
@@ -63,6 +64,8 @@ class PrometheusExport:
         if obs.cached:
             self._cache_hits.labels(obs.tier).inc()
             return
+        if obs.outcome == Outcome.SKIPPED_BUDGET:
+            return  # refused before it was sent: no call to time
         self._cost.labels(obs.tier, obs.model).inc(max(0.0, obs.cost_usd))
         self._tokens.labels(obs.tier, obs.model, "input").inc(max(0, obs.tokens_in))
         self._tokens.labels(obs.tier, obs.model, "output").inc(max(0, obs.tokens_out))
