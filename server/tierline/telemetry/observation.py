@@ -7,6 +7,7 @@ GenAI semantic conventions name the call (`gen_ai.*`); tierline's own figures ar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -85,13 +86,20 @@ def observe_charge(charge: Charge, spec: ModelSpec | None, state: RequestState) 
         operation=OPERATIONS.get(spec.api, "chat") if spec is not None else "chat",
         tokens_in=int(charge.tokens_in),
         tokens_out=int(charge.tokens_out),
-        cost_usd=float(charge.cost_usd),
-        latency_s=max(0.0, float(charge.latency_ms)) / 1000,
-        first_chunk_s=first_chunk_ms / 1000 if first_chunk_ms is not None and first_chunk_ms >= 0 else None,
+        cost_usd=_figure(charge.cost_usd),
+        latency_s=_figure(charge.latency_ms) / 1000,
+        first_chunk_s=_figure(first_chunk_ms) / 1000 if first_chunk_ms is not None else None,
         outcome=str(charge.outcome),
         cached=bool(charge.cached),
-        score=float(score) if score is not None else None,
+        score=float(score) if score is not None and math.isfinite(score) else None,
     )
+
+
+def _figure(value: float) -> float:
+    """A cost or a duration as exported: a provider's NaN, infinity or negative cost becomes 0, so one
+    hostile answer cannot poison a counter the team sums."""
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else 0.0
 
 
 Attributes = dict[str, "str | bool | int | float"]
