@@ -186,6 +186,7 @@ async def test_spans_metrics_and_prometheus_carry_the_ledgers_figures_and_nothin
     # One span per ledger row, named and attributed after the GenAI conventions, figures exact.
     spans = receiver.spans()
     assert len(spans) == len(rows)
+    first_chunk_s: dict[tuple[str, bool], float | None] = {}
     by_request = {(attributes(s)["tierline.request_id"], attributes(s)["tierline.cached"]): s for s in spans}
     for row in rows:
         span = by_request[(row["request_id"], bool(row["cached"]))]
@@ -194,7 +195,7 @@ async def test_spans_metrics_and_prometheus_carry_the_ledgers_figures_and_nothin
         got = attributes(span)
         score = got.pop("tierline.score", None)  # the router's, where the request was analysed
         assert (score is not None and 0 <= score <= 1) if not row["cached"] else score is None or 0 <= score <= 1
-        got.pop("tierline.time_to_first_chunk_s", None)
+        first_chunk_s[(row["model"], bool(row["cached"]))] = got.pop("tierline.time_to_first_chunk_s", None)
         assert got == {
             "gen_ai.operation.name": "text_completion" if row["model"] == "qwen2.5-coder-32b" else "chat",
             "gen_ai.provider.name": "openai",
@@ -236,6 +237,11 @@ async def test_spans_metrics_and_prometheus_carry_the_ledgers_figures_and_nothin
             assert (point.count, point.sum) == (1, row[column])
         (duration,) = [p for a, p in points["gen_ai.client.operation.duration"] if a["tierline.model"] == row["model"]]
         assert duration.count == 1 and duration.sum == row["latency_ms"] / 1000
+        (first_chunk,) = [
+            p for a, p in points["gen_ai.client.operation.time_to_first_chunk"] if a["tierline.model"] == row["model"]
+        ]
+        assert first_chunk.count == 1 and 0 < first_chunk.sum <= duration.sum  # streamed: a first chunk, in time
+        assert first_chunk_s[(row["model"], False)] == first_chunk.sum  # the span says the same
         (cost,) = [p for a, p in points["tierline.cost"] if a["tierline.model"] == row["model"]]
         assert cost.as_double == row["cost_usd"]
     assert {a["tierline.tier"]: p.as_int for a, p in points["tierline.accepted"]} == {first.route["tier"]: 1}
