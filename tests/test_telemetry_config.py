@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,10 @@ import pytest
 from tierline.commands.demo import SIMPLE_PY
 from tierline.config import ConfigError, deep_merge, load_layers, parse_config
 from tierline.config.model import DEFAULTS
-from tierline.devtools.simulator import toml_text
+from tierline.devtools.simulator import SimulatorThread, toml_text
 from tierline.telemetry.settings import not_installed_message
 
+from .test_bench import FIXTURES, bench, ledger, oracle
 from .test_lsp_end_to_end import SIMPLE_CURSOR, open_doc
 from .test_telemetry_end_to_end import Receiver, free_port
 
@@ -179,3 +181,38 @@ def test_doctor_says_when_telemetry_is_configured_but_not_installed(tmp_path: Pa
     line = next(line for line in done.stdout.splitlines() if "telemetry" in line)
     assert line == f"[FAIL] telemetry: /metrics on 127.0.0.1:9464: {not_installed_message(['prometheus-client'])}"
     assert done.returncode == 1
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorThread]:
+    with SimulatorThread() as thread:
+        yield thread
+
+
+def test_the_cli_commands_that_run_the_engine_export_nothing(sim, tmp_path: Path):
+    """`tierline bench` (real calls, but not editor usage) and `tierline score` never export nor
+    open /metrics, whatever `[telemetry]` says: only the editor's server does."""
+    collector = Receiver()
+    collector.start()
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            telemetry = {"telemetry": {"otlp_endpoint": collector.url, "prometheus": f"127.0.0.1:{port}"}}
+            oracle(sim, FIXTURES)
+            run = bench(sim, tmp_path, str(FIXTURES), "--positions", "3", "--yes", "--json", overrides=telemetry)
+            assert run.returncode == 0, run.stderr
+            assert ledger(tmp_path) and collector.bodies == []
+            assert "/metrics" not in run.stderr and "telemetry" not in run.stderr
+            env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline.toml")}
+            score = subprocess.run(
+                [sys.executable, "-m", "tierline", "score", f"{FIXTURES / 'python' / 'httpx_client.py'}:1:1"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert "/metrics" not in score.stderr and "telemetry" not in score.stderr
+    finally:
+        collector.stop()
