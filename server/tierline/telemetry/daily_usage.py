@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from tierline.accounting.acceptance import ACCEPTED_FATES
@@ -80,33 +81,30 @@ def _tier_key(tier: str) -> tuple[int, str]:
     return (TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER), tier)
 
 
+@dataclass(frozen=True)
+class LedgerTables:
+    """The ledger read once: calls per (day, tier), requests per day, fates per (day, tier|language)."""
+
+    calls: dict[tuple[str, str], dict[str, Any]]
+    requests: dict[str, int]
+    by_tier: dict[tuple[str, str], tuple[int, int, int]]
+    by_language: dict[tuple[str, str], tuple[int, int, int]]
+
+
 def daily_usage(db: sqlite3.Connection) -> list[dict[str, Any]]:
     """One record per UTC day that has calls or shown completions, oldest first."""
-    calls = _calls_by_day_tier(db)
-    requests = _requests_by_day(db)
-    by_tier = _fates_by_day(db, "tier")
-    by_language = _fates_by_day(db, "language")
-    days = sorted({day for day, _ in calls} | {day for day, _ in by_tier} | {day for day, _ in by_language})
+    tables = LedgerTables(
+        _calls_by_day_tier(db), _requests_by_day(db), _fates_by_day(db, "tier"), _fates_by_day(db, "language")
+    )
+    keys = [*tables.calls, *tables.by_tier, *tables.by_language]
     tiers: dict[str, set[str]] = defaultdict(set)
-    for day, tier in [*calls, *by_tier]:
+    for day, tier in [*tables.calls, *tables.by_tier]:
         tiers[day].add(tier)
-    return [
-        {**_day_record(day, sorted(tiers[day], key=_tier_key), calls, by_tier, by_language), **_requests(requests, day)}
-        for day in days
-    ]
+    return [_day_record(day, sorted(tiers[day], key=_tier_key), tables) for day in sorted({day for day, _ in keys})]
 
 
-def _requests(requests: dict[str, int], day: str) -> dict[str, int]:
-    return {"tierline_requests": requests.get(day, 0)}
-
-
-def _day_record(
-    day: str,
-    tiers: list[str],
-    calls: dict[tuple[str, str], dict[str, Any]],
-    by_tier: dict[tuple[str, str], tuple[int, int, int]],
-    by_language: dict[tuple[str, str], tuple[int, int, int]],
-) -> dict[str, Any]:
+def _day_record(day: str, tiers: list[str], tables: LedgerTables) -> dict[str, Any]:
+    calls, by_tier, by_language = tables.calls, tables.by_tier, tables.by_language
     empty_calls = {"requests": 0, "model_calls": 0, "cache_hits": 0, "cost_usd": 0.0}
     empty_calls |= {"premium_baseline_usd": 0.0, "tokens_in": 0, "tokens_out": 0}
     tier_rows: dict[str, dict[str, Any]] = {}
@@ -177,7 +175,7 @@ def _day_record(
         "tierline_premium_baseline_usd": round(
             sum(calls.get((day, t), empty_calls)["premium_baseline_usd"] for t in tiers), 9
         ),
-        "tierline_requests": 0,  # set by daily_usage: each request once
+        "tierline_requests": tables.requests.get(day, 0),  # each request once, whatever its tiers
         "tierline_model_calls": sum(row["model_calls"] for row in tier_rows.values()),
         "tierline_cache_hits": sum(row["cache_hits"] for row in tier_rows.values()),
         "tierline_tokens_in": sum(row["tokens_in"] for row in tier_rows.values()),
