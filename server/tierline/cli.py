@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="print JSON")
     report.add_argument("--html", metavar="FILE", help="write one self-contained HTML page with the charts")
     report.add_argument("--team", action="store_true", help="the team's spend per user from the shared store")
+    report.add_argument(
+        "--ndjson", action="store_true", help="one JSON line per day, with Copilot's usage-metrics field names"
+    )
 
     estimate = commands.add_parser("estimate", help="projected spend on a repository, offline (no model called)")
     estimate.add_argument("path", nargs="?", metavar="PATH", help="the repository (default: the current directory)")
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "report":
         from tierline.commands.report import print_report
 
-        return print_report(as_json=args.json, html=args.html, team=args.team)
+        return print_report(as_json=args.json, html=args.html, team=args.team, ndjson=args.ndjson)
     if command == "estimate":
         from tierline.commands.estimate import run_estimate
 

@@ -25,6 +25,7 @@ from tierline.bench.scores import edit_similarity, exact, parses
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import Analysis, CursorRequest, RequestState
 from tierline.config import Config, ModelSpec
+from tierline.config.model import TelemetryConfig
 from tierline.prompt.tokens import estimate_tokens
 from tierline.prompt.window import prompt_tokens
 from tierline.routing.policy import Choice, FallbackWalk
@@ -48,6 +49,8 @@ class BenchBooks(Books):
 def bench_engine(config: Config, root: Path | None, notify: Callable[[str, str], None]) -> CompletionEngine:
     """The server's engine for the bench: a budget refusal stops a call instead of moving it down."""
     config = dataclasses.replace(config, budget=dataclasses.replace(config.budget, downshift=False))
+    # Bench calls are not editor usage: the team's dashboards never see them (the ledger does).
+    config = dataclasses.replace(config, telemetry=TelemetryConfig())
     engine = CompletionEngine(config, notify_user=notify, workspace_root=root)
     engine.books.close()
     engine.books = BenchBooks(config, notify)

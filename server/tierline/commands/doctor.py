@@ -13,6 +13,8 @@ from tierline.accounting.cache import AnswerCache
 from tierline.accounting.ledger import Ledger
 from tierline.analysis import languages
 from tierline.config import ConfigError, find_config_file, load_layers
+from tierline.config.telemetry import status as telemetry_status
+from tierline.config.telemetry import status_line as telemetry_line
 
 
 def mask(secret: str) -> str:
@@ -65,6 +67,8 @@ def diagnose(workspace_root: Path | None = None, env: Mapping[str, str] = os.env
         report["ok"] = report["ok"] and report["cache"]["usable"] and report["ledger"]["usable"]
         if config.budget.store == "litellm":
             report["gateway_budget"] = gateway_check(config, env)
+        report["telemetry"] = telemetry_status(config.telemetry)
+        report["ok"] = report["ok"] and report["telemetry"]["error"] is None
     return report
 
 
@@ -170,6 +174,8 @@ def run_doctor(as_json: bool = False, live: bool = False) -> int:
             print(f"[{mark[entry['usable']]}] {store}: {entry[where]}{broken_store}")
     if "gateway_budget" in report:
         print_gateway(report["gateway_budget"])
+    if "telemetry" in report:
+        print(telemetry_line(report["telemetry"]))
     if "live" in report:
         print_live(report["live"])
     print("all good" if report["ok"] else "problems found (see FAIL above)")

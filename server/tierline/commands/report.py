@@ -123,7 +123,7 @@ def acceptance_report(ledger_dir: Any) -> dict[str, Any]:
         fates.close()
 
 
-def print_report(as_json: bool = False, html: str | None = None, team: bool = False) -> int:
+def print_report(as_json: bool = False, html: str | None = None, team: bool = False, ndjson: bool = False) -> int:
     try:
         config = load_config()
     except ConfigError as error:
@@ -134,6 +134,10 @@ def print_report(as_json: bool = False, html: str | None = None, team: bool = Fa
 
         return print_team(config, as_json)
     ledger = Ledger(config.ledger.dir)
+    if ndjson:
+        from tierline.telemetry.report_ndjson import print_ndjson
+
+        return print_ndjson(config.ledger.dir, ledger.path)
     if not ledger.path.exists():
         if html:
             from tierline.commands.report_html import write_html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ from tierline.analysis import languages
 from tierline.analysis.documents import UTF32, Document
 from tierline.completion.pipeline import CompletionEngine
 from tierline.config import ConfigError, load_config
+from tierline.config.model import TelemetryConfig
 from tierline.providers.openai import request_body
 
 
@@ -36,6 +38,8 @@ def print_score(spec: str, *, as_json: bool = False, show_prompt: bool = False) 
     document = Document(
         path.resolve().as_uri(), language, 0, text.encode("utf-8"), parser=languages.parser_for(language)
     )
+    # A command, not the editor's server: no telemetry (no /metrics port, no export of a lookup).
+    config = dataclasses.replace(config, telemetry=TelemetryConfig())
     engine = CompletionEngine(config, env=os.environ, workspace_root=Path.cwd())
     offset = document.offset_at(max(0, line - 1), max(0, column - 1), UTF32)
     result = engine.explain(document, offset)

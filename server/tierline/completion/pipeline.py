@@ -63,6 +63,7 @@ from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.refit import weights_in_force
 from tierline.routing.router import Router
+from tierline.telemetry.hub import Telemetry
 from tierline.wire import ExplainResult, Outcome, StatsResult, Tier
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class CompletionEngine:
         self.books = Books(config, notify_user, env)
         self.sessions = DocumentSessions()
         self.acceptance = AcceptanceTracker(self.books.with_fates)
+        self.telemetry = Telemetry(config.telemetry, notify_user)  # opt-in exports of figures, never code
         self.auto_calibration = AutoCalibration()
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
@@ -118,6 +120,7 @@ class CompletionEngine:
         self.books.reconfigure(old, config)
         self.privacy.reconfigure(config.privacy)
         self.context.forget_exclusions()
+        self.telemetry.reconfigure(config.telemetry)
 
     # -- the request ---------------------------------------------------------------------------
     async def complete_latest(self, request: CursorRequest) -> Routed:
@@ -631,6 +634,7 @@ class CompletionEngine:
                 redactions=state.analysis.redaction.count if state.analysis else 0,
             )
         )
+        self.telemetry.observe(charge, self.config.model_named(charge.model), state)
 
     @staticmethod
     def _unanswered_charge(call: CallRequest, outcome: Outcome, latency_ms: float, hung_up: bool) -> Charge:
@@ -711,4 +715,5 @@ class CompletionEngine:
         self.sessions.cancel_all()
         self.context.close()
         await self.providers.aclose()
+        await asyncio.to_thread(self.telemetry.close)  # flushes to the collector: off the loop
         self.books.close()

@@ -82,6 +82,7 @@ class Charge:
     # "reported": the provider said what the call cost; "usage": its token counts x the model's
     # prices; "estimated": tierline's own count (no usage sent, an early stop, a call hung up on).
     cost_source: str = "estimated"
+    first_token_ms: float | None = None  # for telemetry's time to first chunk (not in the ledger)
 
     @staticmethod
     def of_call(model: ModelSpec, outcome: Outcome, call: CallResult) -> Charge:
@@ -104,6 +105,7 @@ class Charge:
             cost,
             cached_tokens_in=call.cached_tokens_in,
             cost_source="reported" if reported is not None else "usage" if call.usage_reported else "estimated",
+            first_token_ms=call.first_token_ms,
         )
 
     @staticmethod

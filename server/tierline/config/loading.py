@@ -46,6 +46,7 @@ from tierline.config.model import (
     RoutingConfig,
     Thresholds,
 )
+from tierline.config.telemetry import parse_telemetry
 from tierline.config.tighten import notice as tighten_notice
 from tierline.config.tighten import tighten
 from tierline.config.trust import WORKSPACE_FILE, TrustStore
@@ -412,6 +413,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         sources=(source,),
         privacy=_privacy(source, raw.get("privacy", {})),
         context=_context(source, raw.get("context", {})),
+        telemetry=parse_telemetry(source, raw.get("telemetry", {})),
     )
 
 

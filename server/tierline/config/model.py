@@ -115,6 +115,8 @@ DEFAULTS: dict[str, Any] = {
         "sources": ["definitions", "neighbours", "recent_edits"],
         "max_tokens": {"cheap": 1536, "mid": 1024, "premium": 1024},
     },
+    # Opt-in exports of usage figures (tierline/telemetry): "" = off. User-only (config/tighten.py).
+    "telemetry": {"otlp_endpoint": "", "prometheus": ""},
 }
 
 # Editor-side sections an LSP client may send along with ours; not server config.
@@ -239,6 +241,14 @@ class ContextConfig:
 
 
 @dataclass(frozen=True)
+class TelemetryConfig:
+    """Opt-in exports of usage figures, never code (tierline/telemetry, docs/telemetry.md)."""
+
+    otlp_endpoint: str = ""  # "" = off; an OTLP/HTTP base URL (/v1/traces and /v1/metrics are appended)
+    prometheus: str = ""  # "" = off; "HOST:PORT" on loopback: /metrics for Prometheus to scrape
+
+
+@dataclass(frozen=True)
 class Config:
     routing: RoutingConfig
     cache: CacheConfig
@@ -249,6 +259,7 @@ class Config:
     sources: tuple[str, ...] = ("built-in defaults",)
     privacy: PrivacyConfig = PrivacyConfig()
     context: ContextConfig = ContextConfig()
+    telemetry: TelemetryConfig = TelemetryConfig()
     # Told to the user once: keys an untrusted workspace file may not set, and were ignored.
     notices: tuple[str, ...] = ()
     # Why no model is configured: the config was refused and nothing good came before it.

@@ -23,8 +23,11 @@ from tierline.config.model import DEFAULTS
 
 # Everything else a layer the user did not write sets is ignored: `[[models]]` (where code and keys
 # go), `[cache] dir`, `[ledger] dir` (where files are written), `[budget] store` (a shared store
-# elsewhere, or "litellm": whose budget the spend counts against), `[budget] user` (whose spend it is), `[routing] auto_calibrate` (would lower the
-# thresholds over time), and any key added later until it is listed below with its safe direction.
+# elsewhere, or "litellm": whose budget the spend counts against), `[budget] user` (whose spend it
+# is), `[routing] auto_calibrate` (would lower the thresholds over time), `[telemetry] otlp_endpoint`
+# and `[telemetry] prometheus` (where usage figures go, which port opens: user-only,
+# tierline/config/telemetry.py), and any key added later until it is listed below with its safe
+# direction.
 
 # Numbers that may only go down; `zero_is_unlimited`: 0 means "no cap", the loosest value of all.
 LOWER_ONLY: tuple[tuple[str, str, bool], ...] = (

@@ -306,7 +306,9 @@ def accepted(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     """`[request_id]` or `[request_id, {"kind": "word"|"line", "chars": N}]` (accounting/acceptance.py)."""
     if ls.engine is None:
         return {"recorded": False, "reason": "not initialized"}
-    return ls.engine.acceptance.report(args)
+    result = ls.engine.acceptance.report(args)
+    ls.engine.telemetry.accepted(result)  # counted by tier for the team's dashboards (opt-in)
+    return result
 
 
 @server.command(CMD_STATS)
