@@ -139,6 +139,30 @@ def first_line_complete(partial: str) -> bool:
     return bool(newline) and bool(first.strip())
 
 
+# Lines read past `max_lines` before hanging up: room for a fence or a restated line the cleaning drops.
+MAX_LINES_SLACK = 2
+
+
+def cut_lines(text: str, max_lines: int) -> str:
+    """At most `max_lines` lines, counted from the first that is not blank (a completion at the end
+    of a line may start on the next one: that line break is kept); 0 = no limit."""
+    if max_lines <= 0:
+        return text
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return "\n".join(lines[: first + max_lines])
+
+
+def lines_complete(partial: str, max_lines: int) -> bool:
+    """While streaming under `max_lines`: have enough whole lines arrived to stop reading (the
+    limit, plus MAX_LINES_SLACK)? Fewer tokens are billed for an answer that would be cut anyway."""
+    if max_lines <= 0:
+        return False
+    lines = partial.split("\n")[:-1]  # the last piece is not a whole line yet
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return len(lines) - first >= max_lines + MAX_LINES_SLACK
+
+
 def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
     """The text to insert at the cursor, or "" when nothing usable is left."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -159,6 +183,7 @@ def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
     text = strip_repeated_suffix(text, window.suffix)
     if single_line:
         text = text.lstrip("\n").split("\n", 1)[0]
+    text = cut_lines(text, window.max_lines)
     text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
     return text if text.strip() else ""
 

@@ -42,6 +42,8 @@ class PromptWindow:
     suffix: str
     # Snippets of other files of the workspace, best first, within the tier's budget (redacted).
     context: tuple[Snippet, ...] = ()
+    # `[completion.languages.X] max_lines`: lines the completion may hold (0: no limit).
+    max_lines: int = 0
 
     @property
     def current_line_prefix(self) -> str:
