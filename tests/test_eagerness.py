@@ -276,3 +276,10 @@ def test_vscode_snooze_and_per_language_parts() -> None:
 
     stdout = run_node_test("eagerness.test.js")
     assert "# fail 0" in stdout and "# pass 6" in stdout, stdout
+
+
+def test_neovim_snooze_parts(tmp_path) -> None:
+    from .nvim_headless import run_lua
+
+    output = run_lua(Path(__file__).resolve().parent / "eagerness_render.lua", tmp_path, TZ="Asia/Kolkata")
+    assert "# 4 passed, 0 failed" in output

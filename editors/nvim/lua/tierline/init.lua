@@ -210,6 +210,13 @@ function M.explain(callback)
   end)
 end
 
+--- Snooze automatic suggestions for `minutes` (0 resumes; nil: 5). See :TierlineSnooze.
+---@param minutes? number
+---@param callback? fun(err: table?, result: any)
+function M.snooze(minutes, callback)
+  return require("tierline.snooze").snooze(minutes, callback)
+end
+
 function M.clear_cache()
   return lsp.execute("tierline.clearCache", {}, function(err)
     if not err then
