@@ -342,6 +342,11 @@ class Tierline implements TierlineApi {
     return this.lastStats;
   }
 
+  /** Back in this window: a snooze set or ended in another window (it is the user's) shows here. */
+  onFocus(): void {
+    if (this.client?.state === State.Running) this.scheduleStats(STATS_DEBOUNCE_MS);
+  }
+
   /** While snoozed, look again when the snooze ends, so the status bar says so. */
   private watchSnooze(): void {
     if (this.snoozeTimer) clearTimeout(this.snoozeTimer);
@@ -507,6 +512,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tierli
       t.snooze(typeof minutes === "number" ? minutes : undefined),
     ),
     vscode.commands.registerCommand("tierline.resumeCompletions", () => t.snooze(0)),
+    vscode.window.onDidChangeWindowState((state) => state.focused && t.onFocus()),
     vscode.commands.registerCommand("tierline.showLog", () => log.show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => t.onConfigurationChanged(e)),
     vscode.commands.registerCommand("tierline.trustWorkspace", () => t.trustWorkspace()),

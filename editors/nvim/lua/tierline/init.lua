@@ -35,6 +35,15 @@ function M.init()
     vim.lsp.handlers["tierline/didRoute"] = lsp.on_did_route
   end
   local group = api.nvim_create_augroup("tierline.attach", { clear = true })
+  -- A snooze set or ended elsewhere (another Neovim, VS Code: it is the user's) shows on return.
+  api.nvim_create_autocmd("FocusGained", {
+    group = group,
+    callback = function()
+      if #vim.lsp.get_clients({ name = lsp.name }) > 0 then
+        require("tierline.status").refresh()
+      end
+    end,
+  })
   api.nvim_create_autocmd("LspAttach", {
     group = group,
     callback = function(args)
