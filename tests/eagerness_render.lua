@@ -50,6 +50,18 @@ test("the statusline leads with the snooze while it lasts", function()
   eq("cheap·deepseek-v4-flash $0.0021", status.render(), "a snooze that has ended")
 end)
 
+test(":TierlineStats says until when, only while snoozed", function()
+  local function snooze_lines(stats)
+    return vim.tbl_filter(function(l)
+      return vim.startswith(l, "Snooze  ")
+    end, require("tierline.stats").format(stats, nil))
+  end
+  local lines = snooze_lines({ snoozed_until = "2099-01-01T00:00:00Z" })
+  eq(1, #lines, "one line")
+  assert(lines[1]:match("^Snooze  automatic suggestions snoozed until %d%d:%d%d %(:TierlineSnooze 0 resumes%)$"), lines[1])
+  eq(0, #snooze_lines({ snoozed_until = vim.NIL }), "not snoozed")
+end)
+
 test("the default snooze key and the command", function()
   eq("<M-z>", require("tierline.config").defaults.keymaps.snooze, "keymaps.snooze")
   require("tierline.commands").create()

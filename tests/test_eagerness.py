@@ -282,4 +282,4 @@ def test_neovim_snooze_parts(tmp_path) -> None:
     from .nvim_headless import run_lua
 
     output = run_lua(Path(__file__).resolve().parent / "eagerness_render.lua", tmp_path, TZ="Asia/Kolkata")
-    assert "# 4 passed, 0 failed" in output
+    assert "# 5 passed, 0 failed" in output
