@@ -232,6 +232,13 @@ def test_the_editors_language_list_and_the_users_tables_both_hold(tmp_path):
     assert config.notices == ()
 
 
+def test_neovims_empty_table_is_an_empty_language_table(tmp_path):
+    user = {"completion": {"languages": {"python": {"max_lines": 1}}}}
+    config = _layers(tmp_path, user, {"completion": {"languages": {"go": [], "python": []}}}, "editor").build()
+
+    assert config.completion.max_lines_for("python") == 1 and config.completion.enabled_for("go")
+
+
 @pytest.mark.parametrize("where", ["workspace", "editor"])
 def test_a_table_cannot_turn_on_a_language_the_users_list_leaves_out(tmp_path, where):
     user = {"completion": {"languages": ["python"]}}

@@ -35,6 +35,10 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
 
 
+def _is_empty_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and not value
+
+
 def as_table(value: Any, base: Any = None) -> Any:
     """A `languages` value in the table form, read against `base` (what it is merged over, in either
     form). A list turns every language `base` names, and `"*"`, on or off; anything that is not a
@@ -64,6 +68,10 @@ def align(base: Mapping[str, Any], layer: Mapping[str, Any]) -> tuple[dict[str, 
         return dict(base), dict(layer)
     old_table = as_table(old) if old is not None else {}
     new_table = as_table(new, old_table)
+    if isinstance(new_table, Mapping):
+        # Neovim sends an empty Lua table as a JSON array: an empty language table, merged as one
+        # (a list in its place would replace the user's settings for that language).
+        new_table = {name: {} if _is_empty_list(section) else section for name, section in new_table.items()}
     kept = dict(base_completion) if isinstance(base_completion, Mapping) else {}
     aligned_base = {**base, "completion": {**kept, "languages": old_table}}
     return aligned_base, {**layer, "completion": {**completion, "languages": new_table}}
@@ -81,6 +89,8 @@ def parse(source: str, value: Any) -> tuple[tuple[str, ...], tuple[tuple[str, La
     settings: list[tuple[str, LanguageCompletion]] = []
     for name, section in value.items():
         where = f"{key}.{name}"
+        if _is_empty_list(section):
+            section = {}  # Neovim sends an empty Lua table as a JSON array
         if not isinstance(section, Mapping):
             raise ConfigError(source, where, f"must be a table (max_lines, trigger, enabled), got {section!r}")
         for field in section:
