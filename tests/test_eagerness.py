@@ -262,6 +262,7 @@ def test_a_table_cannot_turn_on_a_language_the_users_list_leaves_out(tmp_path, w
         ({"python": {"max_line": 1}}, "completion.languages.python.max_line"),
         ({"python": 1}, "completion.languages.python"),
         ("python", "completion.languages"),
+        ({f"lang{i}": {} for i in range(1001)}, "completion.languages"),
     ],
 )
 def test_bad_language_settings_are_refused_naming_the_key(tmp_path, languages, key):

@@ -28,6 +28,8 @@ from tierline.config.model import TRIGGERS, ConfigError, LanguageCompletion
 WILDCARD = "*"
 # A completion of more lines than this is a file, not a completion.
 MAX_LINES = 1_000
+# Languages with a table of their own (each request looks its language up among them).
+MAX_LANGUAGES = 1_000
 KEYS = ("max_lines", "trigger", "enabled")
 
 
@@ -86,6 +88,8 @@ def parse(source: str, value: Any) -> tuple[tuple[str, ...], tuple[tuple[str, La
         raise ConfigError(
             source, key, f"must be a list of language names or a table per language ([{key}.python]), got {value!r}"
         )
+    if len(value) > MAX_LANGUAGES:
+        raise ConfigError(source, key, f"must have at most {MAX_LANGUAGES:,} languages, got {len(value):,}")
     settings: list[tuple[str, LanguageCompletion]] = []
     for name, section in value.items():
         where = f"{key}.{name}"
