@@ -295,7 +295,7 @@ async def test_neovim_statusline_and_stats_render_every_shape(shapes: Path, tmp_
 
 WIRE_TS = EXT_DIR / "src" / "wire.ts"
 WIRE_LUA = PLUGIN / "lua" / "tierline" / "wire.lua"
-NAMES = ("DID_ROUTE", "CMD_EXPLAIN", "CMD_STATS", "CMD_ESCALATE", "CMD_CLEAR_CACHE", "CMD_ACCEPTED")
+NAMES = ("DID_ROUTE", "CMD_EXPLAIN", "CMD_STATS", "CMD_ESCALATE", "CMD_CLEAR_CACHE", "CMD_ACCEPTED", "CMD_SNOOZE")
 
 
 def _ts_const(text: str, name: str) -> dict[str, str]:

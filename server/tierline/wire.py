@@ -76,6 +76,7 @@ CMD_STATS = "tierline.stats"
 CMD_ESCALATE = "tierline.escalate"
 CMD_CLEAR_CACHE = "tierline.clearCache"
 CMD_ACCEPTED = "tierline.accepted"
+CMD_SNOOZE = "tierline.snooze"
 
 
 class PositionPayload(TypedDict):
@@ -232,6 +233,7 @@ class StatsResult(TypedDict):
     acceptance: NotRequired[AcceptanceStats]
     acceptance_by_model: NotRequired[dict[str, AcceptanceStats]]  # model name -> its completions' fates
     acceptance_by_language: NotRequired[dict[str, AcceptanceStats]]  # languageId -> its completions' fates
+    snoozed_until: NotRequired[str | None]  # `tierline.snooze`: ISO time (UTC) automatic requests resume, or null
 
 
 __all__ = [
@@ -240,6 +242,7 @@ __all__ = [
     "Fate",
     "CMD_CLEAR_CACHE",
     "CMD_ESCALATE",
+    "CMD_SNOOZE",
     "CMD_EXPLAIN",
     "CMD_STATS",
     "DID_ROUTE",

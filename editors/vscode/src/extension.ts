@@ -18,8 +18,9 @@ import {
 import { Route, Stats, StatusView, failedAttempts, score, served, statusView, usd } from "./format";
 import { reportHtml } from "./report";
 import { INSTALL_COMMAND, Resolution, resolveServerCommand } from "./serverCommand";
-import { Nested, explicitSettings, explicitValue, section } from "./settings";
-import { CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_STATS, DID_ROUTE, isStorageFault } from "./wire";
+import { Nested, explicitSettings, section } from "./settings";
+import { CMD_CLEAR_CACHE, CMD_ESCALATE, CMD_SNOOZE, CMD_STATS, DID_ROUTE, isStorageFault } from "./wire";
+import { isManual, snoozeArgument, snoozeChoices, snoozeEnd, snoozeLabel } from "./eagerness";
 
 const STATS_DEBOUNCE_MS = 250;
 
@@ -49,6 +50,8 @@ export interface TierlineApi {
   executeServerCommand<T = unknown>(command: string, args?: unknown[]): Promise<T>;
   refreshStats(): Promise<Stats | undefined>;
   reportHtml(): string | undefined;
+  /** `tierline.snoozeCompletions`: minutes (0 resumes), or undefined to ask with a quick pick. */
+  snooze(minutes?: number): Promise<boolean>;
 }
 
 class Tierline implements TierlineApi {
@@ -63,6 +66,7 @@ class Tierline implements TierlineApi {
   private storageFaults: string[] = [];
   private started: Promise<void> = Promise.resolve();
   private statsTimer: NodeJS.Timeout | undefined;
+  private snoozeTimer: NodeJS.Timeout | undefined;
   private notifying = false;
   private panel: vscode.WebviewPanel | undefined;
   private view: StatusView;
@@ -162,9 +166,9 @@ class Tierline implements TierlineApi {
       initializationOptions: this.explicitSettings(),
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) => {
-          // Manual mode: only explicit requests (Alt+\ / "Trigger Inline Suggestion").
+          // Manual mode (for this language): only explicit requests (Alt+\ / "Trigger Inline Suggestion").
           if (
-            explicitValue(this.config(), "completion.trigger") === "manual" &&
+            isManual(this.explicitSettings(), document.languageId) &&
             context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic
           ) {
             return null;
@@ -334,7 +338,23 @@ class Tierline implements TierlineApi {
     this.update();
     this.renderReport();
     this.refreshEmitter.fire(this.lastStats);
+    this.watchSnooze();
     return this.lastStats;
+  }
+
+  /** Back in this window: a snooze set or ended in another window (it is the user's) shows here. */
+  onFocus(): void {
+    if (this.client?.state === State.Running) this.scheduleStats(STATS_DEBOUNCE_MS);
+  }
+
+  /** While snoozed, look again when the snooze ends, so the status bar says so. */
+  private watchSnooze(): void {
+    if (this.snoozeTimer) clearTimeout(this.snoozeTimer);
+    this.snoozeTimer = undefined;
+    const end = snoozeEnd(this.lastStats?.snoozed_until, Date.now());
+    if (end !== undefined) {
+      this.snoozeTimer = setTimeout(() => void this.refreshStats(), Math.min(end - Date.now() + 1000, 2 ** 31 - 1));
+    }
   }
 
   private render(): StatusView {
@@ -425,6 +445,25 @@ class Tierline implements TierlineApi {
     });
   }
 
+  /** `tierline.snooze`: automatic completions stop calling a model for a while; asking still answers. */
+  snooze(minutes?: number): Promise<boolean> {
+    return this.userCommand("snooze", async () => {
+      let chosen = snoozeArgument(minutes);
+      if (chosen === undefined) {
+        const snoozed = snoozeEnd(this.lastStats?.snoozed_until, Date.now()) !== undefined;
+        const pick = await vscode.window.showQuickPick(snoozeChoices(snoozed), {
+          placeHolder: "Snooze Tierline's automatic completions for (asking with Alt+\\ still answers)",
+        });
+        if (!pick) return;
+        chosen = pick.minutes;
+      }
+      const answer = await this.executeServerCommand<{ snoozed_until: string | null }>(CMD_SNOOZE, [chosen]);
+      await this.refreshStats();
+      const label = snoozeLabel(answer?.snoozed_until, Date.now());
+      vscode.window.setStatusBarMessage(label ? `Tierline: automatic completions ${label}` : "Tierline: completions resumed", 4000);
+    });
+  }
+
   reportHtml(): string | undefined {
     return this.panel?.webview.html;
   }
@@ -468,6 +507,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tierli
     vscode.commands.registerCommand("tierline.clearCacheNow", () => t.clearCache()),
     vscode.commands.registerCommand("tierline.toggleAutomatic", () => t.toggleAutomatic()),
     vscode.commands.registerCommand("tierline.restartServer", () => t.restart()),
+    // Not `tierline.snooze`: vscode-languageclient registers the server's own command under that name.
+    vscode.commands.registerCommand("tierline.snoozeCompletions", (minutes?: unknown) =>
+      t.snooze(typeof minutes === "number" ? minutes : undefined),
+    ),
+    vscode.commands.registerCommand("tierline.resumeCompletions", () => t.snooze(0)),
+    vscode.window.onDidChangeWindowState((state) => state.focused && t.onFocus()),
     vscode.commands.registerCommand("tierline.showLog", () => log.show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => t.onConfigurationChanged(e)),
     vscode.commands.registerCommand("tierline.trustWorkspace", () => t.trustWorkspace()),

@@ -1,4 +1,5 @@
 // Pure formatting of what the status bar and the report show, from the wire shapes in wire.ts.
+import { snoozeLabel } from "./eagerness";
 import {
   AttemptPayload,
   BudgetStats,
@@ -157,6 +158,8 @@ export interface StatusInput {
   escalatePending: boolean;
   /** `window/showMessage` storage-fault warnings received (see wire.isStorageFault). */
   storageFaults?: string[];
+  /** The time to judge `stats.snoozed_until` against (ms since the epoch; default: now). */
+  now?: number;
 }
 
 /** What the status bar item shows, as a pure function of what the client knows. */
@@ -175,6 +178,8 @@ export function statusView(input: StatusInput): StatusView {
     left = `${reasons.length ? "$(warning)" : "$(zap)"} tierline`;
   }
   if (input.escalatePending && !input.serverDown) left += " · $(arrow-up) premium next";
+  const snoozed = input.serverDown ? undefined : snoozeLabel(stats?.snoozed_until, input.now ?? Date.now());
+  if (snoozed) left = `$(bell-slash) ${snoozed} · ${left}`;
 
   let right = "";
   const today = stats?.today;
@@ -187,6 +192,7 @@ export function statusView(input: StatusInput): StatusView {
 
   const lines: string[] = [];
   if (reasons.length) lines.push(...reasons.map((r) => `$(warning) ${r}`), "");
+  if (snoozed) lines.push(`**Automatic completions ${snoozed}**; asking (Alt+\\) still answers.`, "");
   if (route) {
     lines.push(`**Last completion**: ${describeRoute(route)}`);
     if (route.attempts?.length) lines.push("", "Attempts: " + route.attempts.map(attemptText).join(", "));

@@ -34,6 +34,7 @@ export const CMD_STATS = "tierline.stats";
 export const CMD_ESCALATE = "tierline.escalate";
 export const CMD_CLEAR_CACHE = "tierline.clearCache";
 export const CMD_ACCEPTED = "tierline.accepted";
+export const CMD_SNOOZE = "tierline.snooze";
 
 export interface PositionPayload {
   line: number;
@@ -199,6 +200,8 @@ export interface StatsResult {
   /** Acceptance per model name and per languageId (same shape as `acceptance`). */
   acceptance_by_model?: Record<string, AcceptanceStats>;
   acceptance_by_language?: Record<string, AcceptanceStats>;
+  /** `tierline.snooze`: when automatic completions resume (ISO time, UTC), or null. */
+  snoozed_until?: string | null;
 }
 
 // --- reading a route: the facts the contract implies --------------------------------------------

@@ -54,6 +54,8 @@ def cache_key(window: PromptWindow, tier: str) -> str:
         cursor_line,
         _normalize(window.suffix[:KEY_SUFFIX_CHARS]),
     ]
+    if window.max_lines:  # a limit cuts the answer: another limit, another answer
+        parts.append(f"max_lines={window.max_lines}")
     if window.context:  # the snippets sent are part of the question: other snippets, another key
         parts.append("".join(snippet.block() for snippet in window.context))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()

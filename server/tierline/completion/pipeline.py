@@ -39,6 +39,7 @@ from tierline.completion.session import (
     typed_through,
     wait_s,
 )
+from tierline.completion.snooze import Snooze
 from tierline.config import Config, ModelSpec
 from tierline.context.gather import RepositoryContext
 from tierline.privacy.gate import PrivacyGate
@@ -101,6 +102,7 @@ class CompletionEngine:
         self.acceptance = AcceptanceTracker(self.books.with_fates)
         self.telemetry = Telemetry(config.telemetry, notify_user)  # opt-in exports of figures, never code
         self.auto_calibration = AutoCalibration()
+        self.snooze = Snooze(lambda: self.config.ledger.dir)  # `tierline.snooze` (completion/snooze.py)
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
@@ -130,10 +132,14 @@ class CompletionEngine:
     async def complete(self, request: CursorRequest) -> Routed:
         document, completion = request.document, self.config.completion
         uri = document.uri
-        # 1. Gate: a language turned off, manual mode, or a deletion never costs a call.
+        # 1. Gate: a language turned off, manual mode, a deletion or a snooze never costs a call.
         if not completion.enabled_for(document.language):
             return Routed(None)
-        if request.automatic and (completion.trigger == "manual" or document.last_change_was_deletion):
+        if request.automatic and (
+            completion.trigger_for(document.language) == "manual" or document.last_change_was_deletion
+        ):
+            return Routed(None)
+        if request.automatic and self.snooze.active():
             return Routed(None)
         if request.automatic:  # one automatic request per key (or per pause): the typist's rhythm
             typed_at = document.last_change_at or time.monotonic()
@@ -366,6 +372,7 @@ class CompletionEngine:
         window = cut_window(
             before, after, document.language, filename, (completion.prefix_chars, completion.suffix_chars)
         )
+        window = dataclasses.replace(window, max_lines=completion.max_lines_for(document.language))
         # Secrets become placeholders here, before the cache key, the cost estimate and the call.
         window, redaction = self.privacy.redact(window)
         code = dataclasses.replace(document.code_at(offset), path=document.uri)  # test files are told by name
@@ -697,7 +704,7 @@ class CompletionEngine:
 
     def stats(self) -> StatsResult:
         self.books.read_gateway_soon()  # the status shows the gateway's budget before the first request
-        return usage_stats(self.books, self.router, self.config)
+        return {**usage_stats(self.books, self.router, self.config), "snoozed_until": self.snooze.until_iso()}
 
     def escalate_next(self) -> None:
         self.router.tiers.escalate_next = True

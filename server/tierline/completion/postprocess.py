@@ -139,6 +139,16 @@ def first_line_complete(partial: str) -> bool:
     return bool(newline) and bool(first.strip())
 
 
+def cut_lines(text: str, max_lines: int) -> str:
+    """At most `max_lines` lines, counted from the first that is not blank (a completion at the end
+    of a line may start on the next one: that line break is kept); 0 = no limit."""
+    if max_lines <= 0:
+        return text
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return "\n".join(lines[: first + max_lines])
+
+
 def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
     """The text to insert at the cursor, or "" when nothing usable is left."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -159,6 +169,7 @@ def clean(raw: str, window: PromptWindow, single_line: bool) -> str:
     text = strip_repeated_suffix(text, window.suffix)
     if single_line:
         text = text.lstrip("\n").split("\n", 1)[0]
+    text = cut_lines(text, window.max_lines)
     text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
     return text if text.strip() else ""
 

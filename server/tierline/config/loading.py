@@ -25,6 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from tierline.config import languages as language_settings
 from tierline.config import paths
 from tierline.config.model import (
     APIS,
@@ -336,9 +337,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
     _check_keys(source, "ledger", ledger, DEFAULTS["ledger"])
     completion = _table(source, "completion", raw.get("completion", {}))
     _check_keys(source, "completion", completion, DEFAULTS["completion"])
-    languages = completion.get("languages", [])
-    if not isinstance(languages, (list, tuple)) or not all(isinstance(x, str) for x in languages):
-        raise ConfigError(source, "completion.languages", f"must be a list of language names, got {languages!r}")
+    languages, completion_languages = language_settings.parse(source, completion.get("languages", []))
 
     models_raw = raw.get("models", DEFAULT_MODELS)
     if not isinstance(models_raw, (list, tuple)) or not models_raw:
@@ -376,7 +375,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
         ledger=LedgerConfig(dir=_optional_dir(source, "ledger.dir", ledger.get("dir", ""), paths.state_dir())),
         completion=CompletionConfig(
             trigger=_string(source, "completion.trigger", completion.get("trigger", c["trigger"]), TRIGGERS),
-            languages=tuple(languages),
+            languages=languages,
+            per_language=completion_languages,
             max_tokens=_integer(
                 source, "completion.max_tokens", completion.get("max_tokens", c["max_tokens"]), 1, LIMITS["max_tokens"]
             ),
@@ -540,11 +540,12 @@ class ConfigLayers:
         config = parse_config(merged, "built-in defaults")
         # Validate each layer as it is added, so an error names the file (or the editor) it is in.
         if self.file_path is not None:
-            merged = deep_merge(merged, self.file_data)
+            merged, file_data = language_settings.align(merged, self.file_data)
+            merged = deep_merge(merged, file_data)
             config = parse_config(merged, str(self.file_path))
             sources.append(str(self.file_path))
         if self.workspace_path is not None:
-            data = self.workspace_data
+            merged, data = language_settings.align(merged, self.workspace_data)
             if not self.workspace_trusted:
                 tightened = tighten(merged, data)
                 data = tightened.data
@@ -556,7 +557,8 @@ class ConfigLayers:
             config = parse_config(merged, str(self.workspace_path))
             sources.append(str(self.workspace_path))
         if self.lsp_settings:
-            tightened = tighten(merged, self.lsp_settings)
+            merged, lsp_settings = language_settings.align(merged, self.lsp_settings)
+            tightened = tighten(merged, lsp_settings)
             if tightened.changed():
                 own = str(self.file_path) if self.file_path else "$XDG_CONFIG_HOME/tierline/config.toml"
                 subject = "the editor's settings (initializationOptions, didChangeConfiguration)"

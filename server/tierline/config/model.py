@@ -210,9 +210,18 @@ class LedgerConfig:
 
 
 @dataclass(frozen=True)
+class LanguageCompletion:
+    """`[completion.languages.X]` (config/languages.py): None = what `"*"`, then `[completion]`, says."""
+
+    max_lines: int | None = None  # 0 = no limit; 1 = single-line completions
+    trigger: str | None = None  # automatic | manual
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
 class CompletionConfig:
     trigger: str = "automatic"
-    languages: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # the languages completed when `"*"` is off (the list form); () = all
     max_tokens: int = 128
     prefix_chars: int = 3000
     suffix_chars: int = 1000
@@ -220,8 +229,29 @@ class CompletionConfig:
     # How much wasted spend a second of waiting is worth, in tenths of a cent (completion/session.py).
     latency_vs_cost: float = 1.0
 
+    # `[completion.languages.X]` and `[completion.languages."*"]`, as (name, settings) pairs.
+    per_language: tuple[tuple[str, LanguageCompletion], ...] = ()
+
+    def _setting(self, language: str, name: str) -> Any:
+        table = dict(self.per_language)
+        for key in (language, "*"):
+            value = getattr(table.get(key, LanguageCompletion()), name)
+            if value is not None:
+                return value
+        return None
+
     def enabled_for(self, language: str) -> bool:
+        enabled = self._setting(language, "enabled")
+        if enabled is not None:
+            return bool(enabled)
         return not self.languages or language in self.languages
+
+    def trigger_for(self, language: str) -> str:
+        return str(self._setting(language, "trigger") or self.trigger)
+
+    def max_lines_for(self, language: str) -> int:
+        """Lines a completion may hold in this language (0: no limit)."""
+        return int(self._setting(language, "max_lines") or 0)
 
 
 @dataclass(frozen=True)

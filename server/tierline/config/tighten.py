@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tierline.config import languages as language_settings
 from tierline.config.model import DEFAULTS
 
 # Everything else a layer the user did not write sets is ignored: `[[models]]` (where code and keys
@@ -150,10 +151,16 @@ def tighten(base: Mapping[str, Any], layer: Mapping[str, Any]) -> Tightened:
 
 
 def _tighten_languages(base: Mapping[str, Any], data: dict[str, Any], out: Tightened) -> None:
-    """`[completion] languages`: the layer may only narrow it ([] is every language)."""
+    """`[completion] languages`: the layer may only narrow it ([] is every language); per language
+    (the table form, config/languages.py) only turn one off, hold it to fewer `max_lines` (0 = no
+    limit, the loosest) or make its `trigger` manual."""
     table = _section(data, "completion")
     new = table.get("languages")
     old = _section(base, "completion").get("languages")
+    if isinstance(new, Mapping) and isinstance(old, Mapping):
+        data["completion"]["languages"], ignored = language_settings.tighten(old, new, _section(base, "completion"))
+        out.ignored.extend(ignored)
+        return
     if not isinstance(new, list) or not isinstance(old, list) or not all(isinstance(x, str) for x in new):
         return
     if not old:

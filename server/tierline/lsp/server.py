@@ -19,6 +19,8 @@ from tierline.analysis import languages
 from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
+from tierline.completion.snooze import SnoozeArgumentError
+from tierline.completion.snooze import minutes_from as snooze_minutes
 from tierline.config import Config, ConfigError, ConfigLayers, load_layers, refused_config, strip_editor_keys
 from tierline.lsp.heap import HeapSettler
 from tierline.wire import (
@@ -26,6 +28,7 @@ from tierline.wire import (
     CMD_CLEAR_CACHE,
     CMD_ESCALATE,
     CMD_EXPLAIN,
+    CMD_SNOOZE,
     CMD_STATS,
     DID_ROUTE,
     DidRoute,
@@ -321,6 +324,19 @@ def escalate(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     if ls.engine is not None:
         ls.engine.escalate_next()
     return {"escalate_next": True}
+
+
+@server.command(CMD_SNOOZE)
+def snooze(ls: TierlineServer, *args: Any) -> dict[str, Any]:
+    """`[minutes]` (0: resume; none: 5) -> {"snoozed_until": ISO time or null} (completion/snooze.py)."""
+    if ls.engine is None:
+        raise JsonRpcInvalidParams("tierline.snooze: the server is not initialized")
+    try:
+        minutes = snooze_minutes(args)
+    except SnoozeArgumentError as error:
+        raise JsonRpcInvalidParams(str(error)) from None
+    ls.engine.snooze.set(minutes)
+    return {"snoozed_until": ls.engine.snooze.until_iso()}
 
 
 @server.command(CMD_CLEAR_CACHE)

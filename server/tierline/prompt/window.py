@@ -35,6 +35,8 @@ class PromptWindow:
     suffix: str
     # Snippets of other files of the workspace, best first, within the tier's budget (redacted).
     context: tuple[Snippet, ...] = ()
+    # `[completion.languages.X] max_lines`: lines the completion may hold (0: no limit).
+    max_lines: int = 0
 
     @property
     def current_line_prefix(self) -> str:
@@ -120,3 +122,17 @@ def prompt_tokens(window: PromptWindow) -> int:
 def context_tokens(window: PromptWindow) -> int:
     """Estimate of the tokens the snippets add (their framing included)."""
     return estimate_tokens(context_blocks(window)) if window.context else 0
+
+
+# Lines read past `max_lines` before hanging up: room for a fence or a restated line the cleaning drops.
+MAX_LINES_SLACK = 2
+
+
+def lines_complete(partial: str, max_lines: int) -> bool:
+    """While streaming under `max_lines`: have enough whole lines arrived to stop reading (the
+    limit, plus MAX_LINES_SLACK)? Fewer tokens are billed for an answer that would be cut anyway."""
+    if max_lines <= 0:
+        return False
+    lines = partial.split("\n")[:-1]  # the last piece is not a whole line yet
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return len(lines) - first >= max_lines + MAX_LINES_SLACK

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from tierline.config import ModelSpec
 from tierline.prompt.tokens import estimate_tokens
-from tierline.prompt.window import PromptWindow, prompt_tokens
+from tierline.prompt.window import PromptWindow, lines_complete, prompt_tokens
 from tierline.providers.base import (
     CallRequest,
     CallResult,
@@ -147,7 +147,7 @@ class ProviderClient:
                             first_token_ms = (time.monotonic() - started) * 1000
                             if call.on_first_token is not None:
                                 call.on_first_token()
-                        if call.single_line and call.line_complete is not None and call.line_complete(reader.text):
+                        if _read_enough(call, reader.text):
                             stopped_early = True
                             break
                     if not stopped_early:
@@ -168,6 +168,14 @@ class ProviderClient:
             # A body cut before its end (no terminating chunk) lands here: not a clean end.
             raise ServerError(f"connection failed: {type(exc).__name__}") from None
         return _result(call, reader, (started, first_token_ms), reported_cost)
+
+
+def _read_enough(call: CallRequest, text: str) -> bool:
+    """Stop reading (hang up): a single-line completion's line is complete, or the lines the
+    language's `max_lines` keeps (and a little slack) have arrived."""
+    if call.single_line and call.line_complete is not None and call.line_complete(text):
+        return True
+    return lines_complete(text, call.window.max_lines)
 
 
 def _connect_failure(exc: Exception) -> str:

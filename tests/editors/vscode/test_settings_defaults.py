@@ -48,7 +48,9 @@ def test_default_matches_server(key: str) -> None:
         f"tierline.{key}: package.json default {prop['default']!r} != tierline.config.DEFAULTS {_default(key)!r}"
     )
     json_type = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}[type(_default(key))]
-    assert prop["type"] == json_type or (json_type == "integer" and prop["type"] == "number"), (
+    # `completion.languages` is a list or a table per language (`[completion.languages.X]`).
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    assert json_type in types or (json_type == "integer" and "number" in types), (
         f"tierline.{key}: type {prop['type']!r}, server default is {json_type}"
     )
 
@@ -74,3 +76,15 @@ def test_extension_sends_the_same_keys() -> None:
     block = source.split("SERVER_KEYS", 1)[1].split("];", 1)[0]
     keys = [line.strip().strip('",') for line in block.splitlines() if line.strip().startswith('"')]
     assert keys == MIRRORED
+
+
+def test_the_per_language_settings_match_the_server() -> None:
+    from tierline.config import TRIGGERS
+    from tierline.config.languages import KEYS, MAX_LINES
+
+    prop = _properties()["tierline.completion.languages"]
+    assert prop["type"] == ["array", "object"]
+    fields = prop["additionalProperties"]["properties"]
+    assert tuple(fields) == KEYS
+    assert tuple(fields["trigger"]["enum"]) == TRIGGERS
+    assert (fields["max_lines"]["minimum"], fields["max_lines"]["maximum"]) == (0, MAX_LINES)

@@ -15,6 +15,15 @@ function M.create()
   cmd("TierlineClearCache", function()
     require("tierline").clear_cache()
   end, { desc = "tierline: drop cached answers" })
+  cmd("TierlineSnooze", function(opts)
+    local snooze = require("tierline.snooze")
+    local minutes, problem = snooze.parse(opts.args)
+    if not minutes then
+      vim.notify(problem, vim.log.levels.ERROR)
+      return
+    end
+    snooze.snooze(minutes)
+  end, { nargs = "?", desc = "tierline: no automatic suggestions for [minutes] (default 5; 0 resumes)" })
   cmd("TierlineToggle", function()
     require("tierline").set_auto_trigger()
   end, { desc = "tierline: automatic suggestions on/off" })

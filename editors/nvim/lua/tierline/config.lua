@@ -16,6 +16,7 @@ M.default_filetypes = {
 ---@field dismiss string|false         hide the suggestion
 ---@field trigger string|false         ask for a suggestion now (trigger kind Invoked)
 ---@field escalate string|false        send the next request to the premium tier and ask now
+---@field snooze string|false          snooze automatic suggestions (5 minutes), or resume when snoozed
 
 ---@class tierline.Options
 M.defaults = {
@@ -45,6 +46,7 @@ M.defaults = {
     dismiss = "<C-]>",
     trigger = "<M-\\>",
     escalate = false,
+    snooze = "<M-z>",
   },
   -- Highlight group of the ghost text (defined with `default = true`, linked to Comment).
   hl_group = "TierlineSuggestion",

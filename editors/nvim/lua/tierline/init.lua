@@ -35,6 +35,15 @@ function M.init()
     vim.lsp.handlers["tierline/didRoute"] = lsp.on_did_route
   end
   local group = api.nvim_create_augroup("tierline.attach", { clear = true })
+  -- A snooze set or ended elsewhere (another Neovim, VS Code: it is the user's) shows on return.
+  api.nvim_create_autocmd("FocusGained", {
+    group = group,
+    callback = function()
+      if #vim.lsp.get_clients({ name = lsp.name }) > 0 then
+        require("tierline.status").refresh()
+      end
+    end,
+  })
   api.nvim_create_autocmd("LspAttach", {
     group = group,
     callback = function(args)
@@ -208,6 +217,13 @@ function M.explain(callback)
     end
     require("tierline.stats").open_float(lines, "tierline explain")
   end)
+end
+
+--- Snooze automatic suggestions for `minutes` (0 resumes; nil: 5). See :TierlineSnooze.
+---@param minutes? number
+---@param callback? fun(err: table?, result: any)
+function M.snooze(minutes, callback)
+  return require("tierline.snooze").snooze(minutes, callback)
 end
 
 function M.clear_cache()

@@ -76,6 +76,7 @@ function M.attach(bufnr)
   map(bufnr, k.dismiss, "dismiss the suggestion", "require('tierline').dismiss()")
   map(bufnr, k.trigger, "ask for a suggestion", "require('tierline').trigger()", true)
   map(bufnr, k.escalate, "ask the premium tier", "require('tierline').escalate()", true)
+  map(bufnr, k.snooze, "snooze automatic suggestions, or resume", "require('tierline.snooze').toggle()", true)
 end
 
 function M.detach(bufnr)

@@ -223,6 +223,10 @@ function M.format(s, route)
   if type(route) == "table" then
     lines[#lines + 1] = "Last    " .. require("tierline.status").describe(route)
   end
+  local snoozed = require("tierline.snooze").label(s.snoozed_until)
+  if snoozed then
+    lines[#lines + 1] = "Snooze  automatic suggestions " .. snoozed .. " (:TierlineSnooze 0 resumes)"
+  end
   local today = type(s.today) == "table" and s.today or {}
   local budget = type(s.budget) == "table" and s.budget or {}
   lines[#lines + 1] = ("Today   %s requests   spend %s   all-premium %s   saved %s"):format(

@@ -16,6 +16,7 @@ M.state = {
   last_route = nil, ---@type table? the last tierline/didRoute params
   stats = nil, ---@type table? the last tierline.stats answer
   storage_faults = {}, ---@type {message: string, client_id: integer?}[] from window/showMessage
+  snoozed_until = nil, ---@type string? ISO time automatic suggestions resume (tierline.snooze)
 }
 
 local refreshing = false
@@ -25,10 +26,17 @@ local function redraw()
   pcall(vim.cmd, "redrawstatus")
 end
 
---- Fold a `tierline.stats` answer into the state.
-function M.on_stats(stats)
+--- Fold a `tierline.stats` answer into the state (`partial`: only a snooze answer's field).
+function M.on_stats(stats, partial)
   if type(stats) ~= "table" then
     return
+  end
+  M.state.snoozed_until = require("tierline.wire").str(stats.snoozed_until)
+  require("tierline.snooze").watch(M.state.snoozed_until, function()
+    M.refresh()
+  end)
+  if partial then
+    return redraw()
   end
   M.state.stats = stats
   local today = type(stats.today) == "table" and stats.today or nil
@@ -287,6 +295,10 @@ function M.render()
   end
   spend = spend .. M.gateway_status(s.gateway)
   local warn = #M.reasons() > 0 and "⚠ " or ""
+  local snoozed = require("tierline.snooze").label(s.snoozed_until)
+  if snoozed then
+    warn = warn .. snoozed .. " · "
+  end
   if not s.tier then
     return warn .. "tierline " .. spend
   end

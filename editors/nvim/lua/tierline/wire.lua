@@ -33,6 +33,7 @@ M.CMD_STATS = "tierline.stats"
 M.CMD_ESCALATE = "tierline.escalate"
 M.CMD_CLEAR_CACHE = "tierline.clearCache"
 M.CMD_ACCEPTED = "tierline.accepted"
+M.CMD_SNOOZE = "tierline.snooze"
 
 --- The fields of an `acceptance` (wire.py AcceptanceStats): what became of the completions shown.
 --- rate is accepted / shown (0..1); cost_per_accepted_char_usd is vim.NIL before any acceptance.

@@ -151,7 +151,12 @@ async function freshState(restart) {
     await until("a new client to run", () => api.client && api.client !== before && api.client.state === STATE_RUNNING, 30000);
   }
   await until("the client to run", () => api.client && api.client.state === STATE_RUNNING, 30000);
-  const stats = await api.refreshStats();
+  let stats = await api.refreshStats();
+  if (stats && stats.snoozed_until) {
+    // A snooze a failed test left: it is kept for the user (the state dir), so resume it.
+    await api.executeServerCommand("tierline.snooze", [0]);
+    stats = await api.refreshStats();
+  }
   if (stats && stats.escalate_next) {
     // An escalation a failed test left pending: only a new server forgets it.
     const before = api.client;
@@ -188,6 +193,9 @@ test("contributes its commands, server commands are auto-registered without coll
     "tierline.stats",
     "tierline.escalate",
     "tierline.clearCache",
+    "tierline.snoozeCompletions",
+    "tierline.resumeCompletions",
+    "tierline.snooze",
   ]) {
     assert.ok(all.includes(id), `command ${id} is not registered`);
   }
@@ -377,6 +385,24 @@ test("toggle automatic flips tierline.completion.trigger and sends it", async ()
   await config().update("completion.trigger", undefined, vscode.ConfigurationTarget.Global);
   await config().update("completion.trigger", undefined, vscode.ConfigurationTarget.Workspace);
   assert.deepStrictEqual(api.explicitSettings(), {});
+});
+
+test("snooze: the status bar says until when, asking still answers, resume", async () => {
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.snoozeCompletions", 5), true);
+  const until = api.lastStats && api.lastStats.snoozed_until;
+  assert.ok(typeof until === "string" && Date.parse(until) > Date.now() + 4 * 60000, JSON.stringify(until));
+  const end = new Date(Date.parse(until));
+  const hhmm = `${String(end.getHours()).padStart(2, "0")}:${String(end.getMinutes()).padStart(2, "0")}`;
+  assert.ok(api.status.text.startsWith(`$(bell-slash) snoozed until ${hhmm} · `), api.status.text);
+  // Trigger Inline Suggestion is an explicit (Invoked) request: it is answered by a model.
+  const calls = await modelCalls();
+  const route = await requestCompletion("\n    snoozed = ");
+  assert.ok(route.model, JSON.stringify(route));
+  assert.ok((await modelCalls()) > calls, "no model was called for the explicit request");
+  assert.ok(api.status.text.startsWith("$(bell-slash) snoozed until "), api.status.text);
+  assert.strictEqual(await vscode.commands.executeCommand("tierline.resumeCompletions"), true);
+  assert.strictEqual(api.lastStats.snoozed_until, null);
+  assert.ok(!api.status.text.includes("snoozed"), api.status.text);
 });
 
 test("no server: one clear notification with the install command, status bar warns", async () => {
