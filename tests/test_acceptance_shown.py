@@ -63,6 +63,7 @@ def _figures(shown: int, accepted: int, chars: int, spend: float) -> AcceptanceS
         "accepted_chars": chars,
         "retained_chars": 0,  # measured a while later (or on close): not yet
         "cost_per_accepted_char_usd": round(spend / chars, 10) if chars else None,
+        "retained": {"30s": None, "120s": None, "300s": None, "600s": None},
     }
 
 

@@ -202,6 +202,8 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return
+    if ls.engine is not None:  # retention checkpoints due by now see the text as it was until this change
+        ls.engine.acceptance.document_changing(document.uri, document.source)
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
             start, end = change.range.start, change.range.end
@@ -210,7 +212,6 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
             document.apply_change(None, None, change.text, ls.encoding)
     document.version = params.text_document.version
     if ls.engine is not None:
-        ls.engine.acceptance.document_changed(document.uri, document.source)
         partial = types.TextDocumentContentChangePartial
         rows = [c.range.start.line for c in params.content_changes if isinstance(c, partial)]
         ls.engine.context.changed(document, rows)
@@ -264,14 +265,16 @@ async def inline_completion(
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
-    # Accepting runs the item's command (VS Code, Neovim 0.12, any LSP client): the fate is recorded.
-    accepted = None
-    if routed.route is not None:
-        accepted = types.Command(
-            title="tierline: accepted", command=CMD_ACCEPTED, arguments=[routed.route["request_id"]]
-        )
-    item = types.InlineCompletionItem(insert_text=routed.text, range=here, command=accepted)
-    return types.InlineCompletionList(items=[item])
+    # Accepting runs the item's command (VS Code, Neovim 0.12, any LSP client): the fate is recorded,
+    # under the item's own id (alternatives are requests of their own: completion/alternatives.py).
+    first = [(routed.route["request_id"] if routed.route is not None else None, routed.text)]
+    items = []
+    for item_id, text in first + [(item.item_id, item.answer.text) for item in routed.alternatives]:
+        accepted = None
+        if item_id is not None:
+            accepted = types.Command(title="tierline: accepted", command=CMD_ACCEPTED, arguments=[item_id])
+        items.append(types.InlineCompletionItem(insert_text=text, range=here, command=accepted))
+    return types.InlineCompletionList(items=items)
 
 
 @server.command(CMD_EXPLAIN)

@@ -1,0 +1,127 @@
+"""Alternatives over the real server: an invoked request near a tier boundary answers with the
+chosen tier's answer plus the cheap and the premium one (completion/alternatives.py); accepting
+one counts under its tier; an automatic request still gets one item."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tierline.commands.demo import SIMPLE_PY
+
+CURSOR = (5, 4)
+
+
+async def score_at(start_editor, tmp_path: Path) -> float:
+    """The position's score, asked of a first server (explain calls no model)."""
+    probe = await start_editor()
+    uri = (tmp_path / "utils.py").as_uri()
+    probe.open(uri, SIMPLE_PY, "python")
+    explained = await probe.command("tierline.explain", uri, {"line": CURSOR[0], "character": CURSOR[1]})
+    await probe.stop()
+    return float(explained["score"])
+
+
+async def near_boundary_editor(start_editor, tmp_path: Path, overrides: dict | None = None):
+    """A server whose thresholds put the position in mid, 0.05 from both boundaries."""
+    score = await score_at(start_editor, tmp_path)
+    thresholds = {"mid": round(score - 0.05, 4), "premium": round(score + 0.05, 4)}
+    completion = {"alternatives": True, **(overrides or {}).get("completion", {})}
+    editor = await start_editor({**(overrides or {}), "routing": {"thresholds": thresholds}, "completion": completion})
+    uri = (tmp_path / "utils.py").as_uri()
+    editor.open(uri, SIMPLE_PY, "python")
+    return editor, uri
+
+
+def calls_ok(tmp_path: Path) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        return db.execute("SELECT request_id, tier, model FROM calls WHERE outcome = 'ok'").fetchall()
+
+
+def fate_rows(tmp_path: Path) -> dict[str, tuple]:
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        rows = db.execute("SELECT request_id, tier, fate, group_id FROM fates")
+        return {row[0]: row[1:] for row in rows}
+
+
+async def test_an_invoked_request_near_a_boundary_shows_three_tiers_and_the_premium_pick_counts_as_premium(
+    start_editor, tmp_path
+):
+    editor, uri = await near_boundary_editor(start_editor, tmp_path)
+
+    completion = await editor.complete(uri, *CURSOR)
+
+    ids = [item["command"]["arguments"][0] for item in completion.items]
+    texts = [item["text"] for item in completion.items]
+    alternatives = completion.route["alternatives"]
+    assert len(completion.items) == 3
+    assert len(set(ids)) == 3 and len(set(texts)) == 3
+    assert all(item["command"]["command"] == "tierline.accepted" for item in completion.items)
+    assert [a["item_id"] for a in alternatives] == ids
+    assert [a["tier"] for a in alternatives] == ["mid", "cheap", "premium"]
+    assert ids[0] == completion.route["request_id"]
+    # Each item is the answer of a call to its own model, recorded under the item's id.
+    assert {item_id: (tier, model) for item_id, tier, model in calls_ok(tmp_path)} == {
+        a["item_id"]: (a["tier"], a["model"]) for a in alternatives
+    }
+
+    premium_id = ids[2]
+    answer = await editor.command("tierline.accepted", premium_id)
+    assert answer == {"recorded": True, "request_id": premium_id, "accepted_chars": len(texts[2])}
+
+    stats = await editor.command("tierline.stats")
+    assert stats["acceptance"]["shown"] == 3 and stats["acceptance"]["accepted"] == 1
+    assert stats["by_tier"]["premium"]["acceptance"]["accepted"] == 1
+    assert stats["by_tier"]["premium"]["acceptance"]["accepted_chars"] == len(texts[2])
+    assert stats["by_tier"]["mid"]["acceptance"]["accepted"] == 0
+    assert stats["by_tier"]["cheap"]["acceptance"]["accepted"] == 0
+    rows = fate_rows(tmp_path)
+    assert rows[ids[0]] == ("mid", "ignored", ids[0])  # not chosen
+    assert rows[ids[1]] == ("cheap", "ignored", ids[0])
+    assert rows[premium_id] == ("premium", "accepted", ids[0])
+
+
+async def test_an_automatic_request_near_a_boundary_still_gets_one_item(start_editor, tmp_path):
+    editor, uri = await near_boundary_editor(start_editor, tmp_path, {"completion": {"debounce_ms": 0}})
+
+    completion = await editor.complete(uri, *CURSOR, automatic=True)
+
+    assert len(completion.items) == 1
+    assert completion.route["alternatives"] == []
+    stats = await editor.command("tierline.stats")
+    assert stats["acceptance"]["shown"] == 1
+
+
+async def test_far_from_a_boundary_an_invoked_request_gets_one_item(start_editor, tmp_path):
+    score = await score_at(start_editor, tmp_path)
+    thresholds = {"mid": round(score + 0.2, 4), "premium": 0.99}
+    editor = await start_editor({"routing": {"thresholds": thresholds}, "completion": {"alternatives": True}})
+    uri = (tmp_path / "utils.py").as_uri()
+    editor.open(uri, SIMPLE_PY, "python")
+
+    completion = await editor.complete(uri, *CURSOR)
+
+    assert len(completion.items) == 1 and completion.route["tier"] == "cheap"
+    assert completion.route["alternatives"] == []
+
+
+async def test_alternatives_the_budget_cannot_hold_are_left_out_not_overshot(start_editor, tmp_path):
+    """A daily cap that holds the mid call but not a premium one: the premium alternative is left
+    out (never downshifted into a duplicate, never over the cap)."""
+    score = await score_at(start_editor, tmp_path)
+    thresholds = {"mid": round(score - 0.05, 4), "premium": round(score + 0.05, 4)}
+    overrides = {"routing": {"thresholds": thresholds}, "budget": {"daily_usd": 0.0012}}
+    editor = await start_editor({**overrides, "completion": {"alternatives": True}})
+    uri = (tmp_path / "utils.py").as_uri()
+    editor.open(uri, SIMPLE_PY, "python")
+
+    completion = await editor.complete(uri, *CURSOR)
+
+    assert [a["tier"] for a in completion.route["alternatives"]] == ["mid", "cheap"]
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite3") as db:
+        rows = db.execute("SELECT request_id, tier, outcome, cost_usd FROM calls").fetchall()
+    shown = {a["item_id"] for a in completion.route["alternatives"]}
+    left_out = [row[1:] for row in rows if row[0] not in shown]
+    assert left_out == [("premium", "skipped_budget", 0.0)]  # refused, not moved to mid or cheap
+    stats = await editor.command("tierline.stats")
+    assert stats["budget"]["spent_today_usd"] <= 0.0012
