@@ -15,6 +15,8 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from tierline import __version__
+from tierline.accounting import notifications
+from tierline.accounting.acceptance import BadAcceptance
 from tierline.analysis import languages
 from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
@@ -310,6 +312,34 @@ def accepted(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     if ls.engine is None:
         return {"recorded": False, "reason": "not initialized"}
     return ls.engine.acceptance.report(args)
+
+
+@server.feature(notifications.DID_SHOW)
+def did_show_completion(ls: TierlineServer, params: Any) -> None:
+    """`{item}`: the editor displayed an item (accounting/notifications.py); bad input: one log line."""
+    if ls.engine is None:
+        return
+    try:
+        identifier = notifications.item_id(params, notifications.DID_SHOW)
+    except BadAcceptance as error:
+        log.warning("tierline: ignored: %s", error)
+        return
+    if not ls.engine.acceptance.displayed(identifier):
+        log.info("tierline: %s for an item it does not know (%s)", notifications.DID_SHOW, identifier)
+
+
+@server.feature(notifications.DID_PARTIALLY_ACCEPT)
+def did_partially_accept_completion(ls: TierlineServer, params: Any) -> None:
+    """`{item, acceptedLength}`: so much of the item is accepted so far; bad input: one log line."""
+    if ls.engine is None:
+        return
+    try:
+        answer = ls.engine.acceptance.record(notifications.partial_report(params))
+    except BadAcceptance as error:
+        log.warning("tierline: ignored: %s", error)
+        return
+    if not answer["recorded"]:
+        log.info("tierline: %s: %s", notifications.DID_PARTIALLY_ACCEPT, answer.get("reason"))
 
 
 @server.command(CMD_STATS)
