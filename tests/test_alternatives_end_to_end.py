@@ -4,7 +4,11 @@ one counts under its tier; an automatic request still gets one item."""
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from tierline.commands.demo import SIMPLE_PY
@@ -125,3 +129,38 @@ async def test_alternatives_the_budget_cannot_hold_are_left_out_not_overshot(sta
     assert left_out == [("premium", "skipped_budget", 0.0)]  # refused, not moved to mid or cheap
     stats = await editor.command("tierline.stats")
     assert stats["budget"]["spent_today_usd"] <= 0.0012
+
+
+async def test_calibrate_reports_how_often_cheap_won_side_by_side(start_editor, tmp_path):
+    editor, uri = await near_boundary_editor(start_editor, tmp_path)
+    other = (tmp_path / "other.py").as_uri()
+    editor.open(other, SIMPLE_PY, "python")
+
+    first = await editor.complete(uri, *CURSOR)
+    await editor.command("tierline.accepted", first.route["alternatives"][1]["item_id"])  # cheap
+    second = await editor.complete(other, *CURSOR)  # the same window: all three from the cache
+    await editor.command("tierline.accepted", second.route["alternatives"][2]["item_id"])  # premium
+    await editor.client.shutdown_session()
+
+    assert [a["tier"] for a in second.route["alternatives"]] == ["mid", "cheap", "premium"]
+    (python,) = calibrate(tmp_path / "tierline-1.toml")["proposals"]
+    assert python["cheap_vs_premium"] == {
+        "samples": 2,
+        "cheap_wins": 1,
+        "cheap_win_rate": 0.5,
+        "verdict": "too few samples",
+    }
+    assert python["samples"] == 2  # the routed requests; alternatives are not routed requests
+
+
+def calibrate(config_path: Path, *args: str) -> dict:
+    env = {**os.environ, "TIERLINE_CONFIG": str(config_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tierline", "calibrate", "--json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
