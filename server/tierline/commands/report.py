@@ -125,7 +125,29 @@ def format_acceptance(acceptance: dict[str, Any], title: str) -> str:
         f"{overall['accepted_chars']} characters accepted, {overall['retained_chars']} retained; "
         f"cost per accepted character {f'${cost:.8f}' if cost is not None else '-'}"
     )
+    out += ["", format_retention(acceptance)]
     return "\n".join(out)
+
+
+# The retention checkpoints as the report names them (accounting/acceptance.py CHECKPOINTS_S).
+RETENTION_LABELS = {"30s": "30 s", "120s": "2 min", "300s": "5 min", "600s": "10 min"}
+
+
+def retention_cells(row: dict[str, Any]) -> list[str]:
+    """A row's `retained` shares as percentages; "-" where nothing was measured yet."""
+    retained = row.get("retained") or {}
+    return [f"{share:.0%}" if isinstance(share, (int, float)) else "-" for share in map(retained.get, RETENTION_LABELS)]
+
+
+def format_retention(acceptance: dict[str, Any]) -> str:
+    """The share of accepted characters still there after 30 s, 2, 5 and 10 minutes, per tier."""
+    rows = [
+        [name, *retention_cells(row)]
+        for name, row in sorted(acceptance["by_tier"].items(), key=lambda kv: _tier_order(kv[0]))
+    ]
+    rows.append(["all", *retention_cells(acceptance["overall"])])
+    title = "Retention: the share of accepted characters still there after"
+    return title + "\n" + render_table(["tier", *RETENTION_LABELS.values()], rows)
 
 
 def _tier_order(name: str) -> tuple[int, str]:
