@@ -164,3 +164,30 @@ def calibrate(config_path: Path, *args: str) -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+async def test_alternatives_send_no_secret_and_nothing_from_an_excluded_file(start_editor, simulator, tmp_path):
+    from .test_privacy_end_to_end import ALL_SECRETS, SECRETS_CURSOR, SECRETS_PY, completion_requests
+
+    probe = await start_editor()
+    uri = (tmp_path / "storage.py").as_uri()
+    probe.open(uri, SECRETS_PY, "python")
+    where = {"line": SECRETS_CURSOR[0], "character": SECRETS_CURSOR[1]}
+    score = float((await probe.command("tierline.explain", uri, where))["score"])
+    await probe.stop()
+    thresholds = {"mid": round(score - 0.05, 4), "premium": round(score + 0.05, 4)}
+    editor = await start_editor({"routing": {"thresholds": thresholds}, "completion": {"alternatives": True}})
+    editor.open(uri, SECRETS_PY, "python")
+    excluded = (tmp_path / ".env").as_uri()
+    editor.open(excluded, SECRETS_PY, "python")
+
+    completion = await editor.complete(uri, *SECRETS_CURSOR)
+    nothing = await editor.complete(excluded, *SECRETS_CURSOR)
+
+    assert len(completion.items) == 3
+    sent = completion_requests(simulator)
+    assert len(sent) == 3  # the three tiers, once each; nothing from .env
+    for request in sent:
+        for secret in ALL_SECRETS:
+            assert secret not in request["prefix"] + request["suffix"]
+    assert nothing.items == [] and nothing.route["alternatives"] == []
