@@ -325,7 +325,7 @@ def did_show_completion(ls: TierlineServer, params: Any) -> None:
         log.warning("tierline: ignored: %s", error)
         return
     if not ls.engine.acceptance.displayed(identifier):
-        log.info("tierline: %s for an item it does not know (%s)", notifications.DID_SHOW, identifier)
+        log.info("tierline: %s for an item it does not know (%r)", notifications.DID_SHOW, identifier)
 
 
 @server.feature(notifications.DID_PARTIALLY_ACCEPT)
