@@ -97,3 +97,24 @@ def test_shares_count_only_acceptances_measured_at_that_checkpoint(tmp_path):
 
     retained = fates.summary()["overall"]["retained"]
     assert retained == {"30s": 1.0, "120s": None, "300s": None, "600s": None}
+
+
+def test_a_ledger_from_before_checkpoints_keeps_its_rows_and_its_30_s_measure(tmp_path):
+    import sqlite3
+
+    from tierline.accounting.ledger import Ledger
+
+    with sqlite3.connect(tmp_path / Ledger.FILENAME) as db:
+        db.executescript(
+            "CREATE TABLE fates (request_id TEXT PRIMARY KEY, ts REAL NOT NULL, day TEXT NOT NULL, language TEXT NOT"
+            " NULL, tier TEXT NOT NULL, model TEXT NOT NULL, score REAL, cached INTEGER NOT NULL, shown_chars INTEGER"
+            " NOT NULL, fate TEXT NOT NULL, accepted_chars INTEGER NOT NULL DEFAULT 0, retained_chars INTEGER,"
+            " decided_ts REAL);"
+            "INSERT INTO fates VALUES ('r1', 1.0, '1970-01-01', 'python', 'cheap', 'm', 0.2, 0, 10, 'accepted', 10, 8,"
+            " 2.0);"
+        )
+    db.close()
+    fates = FateLedger(tmp_path)
+
+    assert fates.summary()["overall"]["retained"] == {"30s": 0.8, "120s": None, "300s": None, "600s": None}
+    assert columns(fates, "r1") == (8, None, None, None, 8)

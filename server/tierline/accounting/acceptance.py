@@ -164,6 +164,8 @@ class FateLedger:
             for name, kind in _ADDED_COLUMNS:
                 if name not in columns:  # a ledger from before the column: add it, keep the rows
                     db.execute(f"ALTER TABLE fates ADD COLUMN {name} {kind}")
+            if "retained_30s" not in columns:  # what was measured before checkpoints was the 30 s one
+                db.execute("UPDATE fates SET retained_30s = retained_chars WHERE retained_chars IS NOT NULL")
             self._db = db
         return self._db
 
