@@ -20,6 +20,7 @@ left out (never moved to another tier, never overshooting the cap).
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from tierline.accounting.acceptance import ShownRow
@@ -33,6 +34,8 @@ from tierline.wire import AlternativePayload, Outcome, Tier
 
 if TYPE_CHECKING:
     from tierline.completion.pipeline import CompletionEngine
+
+log = logging.getLogger(__name__)
 
 # How close a score must be to a threshold for the router to be unsure (scores are in [0, 1]).
 CLOSE = 0.10
@@ -53,7 +56,19 @@ def tiers_to_ask(shown_tier: str) -> list[str]:
 
 
 async def with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed:
-    """``routed`` (an invoked request's answer) with the other tiers' answers when it is near a boundary."""
+    """``routed`` (an invoked request's answer) with the other tiers' answers when it is near a
+    boundary. A fault here never costs the first answer: it is logged and the answer goes alone."""
+    try:
+        return await _with_alternatives(engine, routed)
+    except Exception:  # any fault: the chosen tier's answer still goes out
+        log.exception("tierline: alternatives failed; answering with the chosen tier's item alone")
+        routed.alternatives = []
+        if routed.route is not None:
+            routed.route["alternatives"] = []
+        return routed
+
+
+async def _with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed:
     state, route = routed.state, routed.route
     if not engine.config.completion.alternatives:
         return routed
