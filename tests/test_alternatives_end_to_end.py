@@ -191,3 +191,39 @@ async def test_alternatives_send_no_secret_and_nothing_from_an_excluded_file(sta
         for secret in ALL_SECRETS:
             assert secret not in request["prefix"] + request["suffix"]
     assert nothing.items == [] and nothing.route["alternatives"] == []
+
+
+async def test_an_invoked_request_served_by_typing_through_still_shows_the_tiers(start_editor, tmp_path):
+    """VS Code asks again (Invoked) when the user cycles with Alt+]; the answer may come from typing
+    through what is shown. The position is analysed then, and the tiers still come side by side."""
+    # The score one character later (the simulator's answers here start with "result = "), and
+    # thresholds that put that position close to mid, the first one well inside mid.
+    lines = SIMPLE_PY.split("\n")
+    lines[CURSOR[0]] = lines[CURSOR[0]][: CURSOR[1]] + "r" + lines[CURSOR[0]][CURSOR[1] :]
+    probe = await start_editor()
+    typed_uri = (tmp_path / "typed.py").as_uri()
+    probe.open(typed_uri, "\n".join(lines), "python")
+    where = {"line": CURSOR[0], "character": CURSOR[1] + 1}
+    later = float((await probe.command("tierline.explain", typed_uri, where))["score"])
+    await probe.stop()
+    thresholds = {"mid": round(later + 0.05, 4), "premium": 0.95}
+    editor = await start_editor(
+        {"routing": {"thresholds": thresholds}, "completion": {"alternatives": True, "debounce_ms": 0}}
+    )
+    uri = (tmp_path / "utils.py").as_uri()
+    editor.open(uri, SIMPLE_PY, "python")
+    shown = await editor.complete(uri, *CURSOR, automatic=True)
+    assert len(shown.items) == 1 and shown.text.startswith("r") and shown.route["tier"] == "mid"
+    editor.type_text(uri, *CURSOR, "r")
+
+    asked = await editor.complete(uri, CURSOR[0], CURSOR[1] + 1)
+
+    assert "typed through" in asked.route["reason"]
+    assert asked.items[0]["text"] == shown.text[1:]
+    assert [a["tier"] for a in asked.route["alternatives"]] == [shown.route["tier"], "cheap", "premium"]
+    premium = asked.route["alternatives"][2]["item_id"]
+    await editor.command("tierline.accepted", premium)
+    rows = fate_rows(tmp_path)
+    original = shown.route["request_id"]
+    assert rows[original] == (shown.route["tier"], "ignored", original)  # the first item, not chosen
+    assert rows[premium] == ("premium", "accepted", original)

@@ -41,7 +41,7 @@ def test_a_fault_in_alternatives_answers_with_the_first_item_alone(caplog):
     routed = Routed("text", route, None, [Item("x", Answer("other", "m2", "cheap"))])  # type: ignore[arg-type]
 
     with caplog.at_level(logging.ERROR):
-        out = asyncio.run(with_alternatives(Broken(), routed))  # type: ignore[arg-type]
+        out = asyncio.run(with_alternatives(Broken(), routed, None))  # type: ignore[arg-type]
 
     assert out.text == "text" and out.alternatives == [] and out.route["alternatives"] == []
     assert "alternatives failed" in caplog.text

@@ -485,6 +485,10 @@ class AcceptanceTracker:
         while len(self._aliases) > MAX_REMEMBERED:
             self._aliases.pop(next(iter(self._aliases)))
 
+    def canonical(self, request_id: str) -> str:
+        """The completion a request's acceptance counts for (a typed-through request's is the first shown)."""
+        return self._aliases.get(request_id, request_id)
+
     # -- from the editor ------------------------------------------------------------------------
     def report(self, arguments: Sequence[Any]) -> dict[str, Any]:
         """`tierline.accepted`: record it; says whether the request was known."""

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 from tierline.accounting.acceptance import ShownRow
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.analysis import scoring
-from tierline.completion.request import Answer, Charge, Item, RequestState, Routed
+from tierline.completion.request import Answer, Charge, CursorRequest, Item, RequestState, Routed
+from tierline.completion.session import Surroundings
 from tierline.config import Thresholds
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.tiers import TierDecision
@@ -55,11 +56,11 @@ def tiers_to_ask(shown_tier: str) -> list[str]:
     return [tier for tier in SIDE_BY_SIDE if tier != shown_tier][: MAX_ITEMS - 1]
 
 
-async def with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed:
+async def with_alternatives(engine: CompletionEngine, routed: Routed, request: CursorRequest) -> Routed:
     """``routed`` (an invoked request's answer) with the other tiers' answers when it is near a
     boundary. A fault here never costs the first answer: it is logged and the answer goes alone."""
     try:
-        return await _with_alternatives(engine, routed)
+        return await _with_alternatives(engine, routed, request)
     except Exception:  # any fault: the chosen tier's answer still goes out
         log.exception("tierline: alternatives failed; answering with the chosen tier's item alone")
         routed.alternatives = []
@@ -68,11 +69,22 @@ async def with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed:
         return routed
 
 
-async def _with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed:
+async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: CursorRequest) -> Routed:
     state, route = routed.state, routed.route
     if not engine.config.completion.alternatives:
         return routed
-    if state is None or route is None or not routed.text or state.analysis is None or route["model"] is None:
+    if route is None or not routed.text or route["model"] is None:
+        return routed
+    # The group is the completion the first item's acceptance counts for: a typed-through answer's is
+    # the completion first shown (its `tierline.accepted` id is an alias of that one).
+    group = engine.acceptance.canonical(route["request_id"])
+    if state is None:
+        # Served without routing (typing through what was shown, an earlier key's call): the user
+        # asked, so the position is analysed now to see whether the tiers go side by side.
+        analysis = await engine.analyse_off_loop(request.document, request.offset)
+        surroundings = Surroundings.at(request.document, request.offset)
+        state = RequestState(request, request_id=group, surroundings=surroundings, analysis=analysis)
+    if state.analysis is None:
         return routed
     thresholds = engine.config.routing.thresholds_for(state.language)
     if not near_boundary(state.analysis.score, thresholds):
@@ -95,11 +107,11 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed) -> Routed
             answer.cached,
             len(answer.text),
             features,
-            group_id=state.request_id,
+            group_id=group,
         )
         engine.acceptance.shown_alternative(row, document.uri, offset, answer.text)
     if routed.alternatives:
-        first: AlternativePayload = {"item_id": state.request_id, "tier": route["tier"], "model": route["model"]}
+        first: AlternativePayload = {"item_id": route["request_id"], "tier": route["tier"], "model": route["model"]}
         others: list[AlternativePayload] = [
             {"item_id": item.item_id, "tier": item.answer.tier, "model": item.answer.model}
             for item in routed.alternatives

@@ -125,7 +125,7 @@ class CompletionEngine:
     async def _complete_items(self, request: CursorRequest) -> Routed:
         """An invoked request near a tier boundary also gets the other tiers' answers (alternatives.py)."""
         routed = await self.complete(request)
-        return routed if request.automatic else await alternatives.with_alternatives(self, routed)
+        return routed if request.automatic else await alternatives.with_alternatives(self, routed, request)
 
     async def complete(self, request: CursorRequest) -> Routed:
         document, completion = request.document, self.config.completion
