@@ -45,3 +45,15 @@ def test_a_fault_in_alternatives_answers_with_the_first_item_alone(caplog):
 
     assert out.text == "text" and out.alternatives == [] and out.route["alternatives"] == []
     assert "alternatives failed" in caplog.text
+
+
+def test_a_layer_the_user_did_not_write_may_turn_alternatives_off_never_on():
+    from tierline.config.model import DEFAULTS
+    from tierline.config.tighten import tighten
+
+    off = {**DEFAULTS, "completion": {**DEFAULTS["completion"], "alternatives": False}}
+
+    assert tighten(DEFAULTS, {"completion": {"alternatives": False}}).data["completion"] == {"alternatives": False}
+    loosened = tighten(off, {"completion": {"alternatives": True}})
+    assert "alternatives" not in loosened.data.get("completion", {})
+    assert loosened.ignored == ["completion.alternatives"]
