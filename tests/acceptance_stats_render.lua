@@ -58,6 +58,15 @@ test("overall line", function()
   end
 end)
 
+test("retention line", function()
+  local found = vim.tbl_filter(function(l)
+    return vim.startswith(l, "Retained  ")
+  end, lines)
+  if found[1] ~= data.expected_retained then
+    error(("retained %q, want %q"):format(tostring(found[1]), data.expected_retained))
+  end
+end)
+
 test("nothing shown yet", function()
   local empty = require("tierline.stats").format(vim.tbl_extend("force", data.stats, { acceptance = data.empty }), nil)
   if not vim.tbl_contains(empty, "Accepted  no completions shown yet") then

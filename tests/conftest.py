@@ -39,6 +39,9 @@ async def simulator() -> AsyncIterator[Simulator]:
 
 def editor_config(simulator: Simulator, tmp_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config = sim_config(simulator.base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
+    # The driver's plain `complete` is an invoked request; alternatives (more calls near a tier
+    # boundary) would change what most tests count. Their own tests turn them on.
+    config["completion"]["alternatives"] = False
     return deep_merge(config, overrides or {})
 
 

@@ -63,6 +63,7 @@ async def test_the_item_carries_the_accept_command_and_accepting_shows_in_stats_
         "accepted_chars": chars,
         "retained_chars": 0,  # not measured yet: too soon
         "cost_per_accepted_char_usd": round(spend(tmp_path, "cheap") / chars, 10),
+        "retained": {"30s": None, "120s": None, "300s": None, "600s": None},  # not measured yet either
     }
     assert stats["acceptance"] == expected
     assert stats["by_tier"]["cheap"]["acceptance"] == expected
@@ -183,6 +184,9 @@ async def test_retained_characters_are_what_is_still_there_when_the_document_clo
     assert recorded[completion.route["request_id"]][3] == len(completion.text)
     assert recorded[regret.route["request_id"]][3] == len("result = ")
     assert stats["acceptance"]["retained_chars"] == len(completion.text) + len("result = ")
+    # Closed before any checkpoint: every checkpoint is the text as closed.
+    share = round((len(completion.text) + len("result = ")) / (len(completion.text) + len(regret.text)), 4)
+    assert stats["acceptance"]["retained"] == {"30s": share, "120s": share, "300s": share, "600s": share}
 
 
 @pytest.mark.parametrize(

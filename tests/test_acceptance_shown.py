@@ -63,6 +63,7 @@ def _figures(shown: int, accepted: int, chars: int, spend: float) -> AcceptanceS
         "accepted_chars": chars,
         "retained_chars": 0,  # measured a while later (or on close): not yet
         "cost_per_accepted_char_usd": round(spend / chars, 10) if chars else None,
+        "retained": {"30s": None, "120s": None, "300s": None, "600s": None},
     }
 
 
@@ -154,7 +155,10 @@ def _rows(title: str, table: Iterable[tuple[str, AcceptanceStats]]) -> list[dict
 
 def _write(served: dict[str, Any], tmp_path: Path) -> Path:
     stats: StatsResult = served["stats"]
-    overall = stats["acceptance"]
+    # Shares as checkpoints give them once measured (the session is too short to measure any): the
+    # window prints each as a percentage, "-" where none was measured yet.
+    overall = {**stats["acceptance"], "retained": {"30s": 0.9312, "120s": 0.5, "300s": None, "600s": None}}
+    stats = {**stats, "acceptance": overall}  # type: ignore[typeddict-item]
     data = {
         "stats": stats,
         "tier": served["higher"].route["tier"],
@@ -170,6 +174,11 @@ def _write(served: dict[str, Any], tmp_path: Path) -> Path:
             f"   {overall['accepted_chars']} chars accepted, {overall['retained_chars']} retained"
             f"   {_per_char(overall['cost_per_accepted_char_usd'])} per accepted char"
         ),
+        "expected_retained": "Retained  "
+        + "   ".join(
+            f"{label} {_rate(share) if share is not None else '-'}"
+            for label, share in zip(("30 s", "2 min", "5 min", "10 min"), overall["retained"].values(), strict=True)
+        ),
         "empty": {**overall, "shown": 0, "accepted": 0, "rate": 0.0, "cost_per_accepted_char_usd": None},
     }
     path = tmp_path / "acceptance_stats.json"
@@ -184,7 +193,7 @@ async def test_neovim_stats_window_shows_acceptance(served: dict[str, Any], tmp_
     output = run_lua(RENDER_LUA, tmp_path, TIERLINE_ACCEPTANCE_STATS=str(path))
     rows = len(json.loads(path.read_text())["expected_rows"])
     assert rows >= 2 + 2 + 2  # two tiers, at least two models, two languages
-    assert f"# {rows + 3} passed, 0 failed" in output, output
+    assert f"# {rows + 4} passed, 0 failed" in output, output
     # wire.lua mirrors wire.py: the acceptance fields and the stats keys stats.lua reads.
     mirror = json.loads(re.search(r"^# mirror (.*)$", output, re.M).group(1))  # type: ignore[union-attr]
     assert mirror["fields"] == list(wire.AcceptanceStats.__annotations__)

@@ -65,6 +65,7 @@ def test_the_summary_divides_all_spend_by_accepted_characters(tmp_path):
         "accepted_chars": 4,
         "retained_chars": 0,
         "cost_per_accepted_char_usd": round(0.012 / 4, 10),
+        "retained": {"30s": None, "120s": None, "300s": None, "600s": None},  # nothing measured yet
     }
     assert summary["by_tier"]["cheap"]["cost_per_accepted_char_usd"] == round(0.002 / 4, 10)
     assert summary["by_tier"]["mid"]["cost_per_accepted_char_usd"] is None

@@ -91,6 +91,14 @@ class AttemptPayload(TypedDict):
     detail: NotRequired[str]
 
 
+class AlternativePayload(TypedDict):
+    """One item of an invoked request's answer (`didRoute.alternatives`): its id and whose answer it is."""
+
+    item_id: str  # the item's `tierline.accepted` argument
+    tier: str
+    model: str
+
+
 class RoutePayload(TypedDict):
     """What the pipeline reports about one routed request (didRoute without uri and position)."""
 
@@ -106,6 +114,8 @@ class RoutePayload(TypedDict):
     excluded: bool
     redactions: int
     downshifted: str | None
+    # Every item of an invoked request that got alternatives, in the order given; [] for one item.
+    alternatives: list[AlternativePayload]
 
 
 class DidRoute(RoutePayload):
@@ -148,6 +158,9 @@ class AcceptanceStats(TypedDict):
     accepted_chars: int
     retained_chars: int  # accepted characters still in the document a while later
     cost_per_accepted_char_usd: float | None  # spend / accepted_chars; None before the first acceptance
+    # {"30s", "120s", "300s", "600s"}: the share of accepted characters still there after that long
+    # (of the acceptances measured at that checkpoint; None before the first).
+    retained: dict[str, float | None]
 
 
 class TierStats(TypedDict):
@@ -248,6 +261,7 @@ __all__ = [
     "DID_ROUTE",
     "NOT_FAILURES",
     "TIERS",
+    "AlternativePayload",
     "AttemptPayload",
     "BudgetStats",
     "GatewayBudgetStats",

@@ -42,6 +42,21 @@ export function acceptanceLine(a: Partial<AcceptanceStats>): string {
   );
 }
 
+const CHECKPOINTS: [string, string][] = [
+  ["30s", "30 s"],
+  ["120s", "2 min"],
+  ["300s", "5 min"],
+  ["600s", "10 min"],
+];
+
+/** "still there after 30 s 93%, 2 min 90%, 5 min –, 10 min –": `retained` shares, "–" where none was measured; "" from an older server. */
+export function retentionLine(a: Partial<AcceptanceStats>): string {
+  const retained = a.retained;
+  if (typeof retained !== "object" || retained === null || Array.isArray(retained)) return "";
+  const share = (value: unknown) => (value === null || value === undefined ? "–" : acceptanceRate(value));
+  return "accepted characters still there after " + CHECKPOINTS.map(([key, label]) => `${label} ${share(retained[key])}`).join(", ");
+}
+
 const COLUMNS: [string, (a: Partial<AcceptanceStats>) => string][] = [
   ["shown", (a) => count(a.shown)],
   ["accepted", (a) => count(a.accepted)],
@@ -105,6 +120,7 @@ export function acceptanceHtml(stats: AcceptanceInput): string {
   return [
     `<h2>Acceptance</h2>`,
     `<p class="acceptance-overall">${escape(acceptanceLine(overall))}</p>`,
+    retentionLine(overall) ? `<p class="acceptance-retained">${escape(retentionLine(overall))}</p>` : "",
     acceptanceTable("Acceptance by tier", "tier", acceptanceByTier(stats.by_tier)),
     acceptanceTable("Acceptance by model", "model", record(stats.acceptance_by_model)),
     acceptanceTable("Acceptance by language", "language", record(stats.acceptance_by_language)),

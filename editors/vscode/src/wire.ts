@@ -67,6 +67,15 @@ export interface RoutePayload {
   redactions: number;
   /** The tier asked for when the budget moved the request down a tier. */
   downshifted: string | null;
+  /** Every item of an invoked request that got alternatives, in order; [] for one item (absent from older servers). */
+  alternatives?: AlternativePayload[];
+}
+
+/** One item of an invoked request's answer: its `tierline.accepted` id and whose answer it is. */
+export interface AlternativePayload {
+  item_id: string;
+  tier: string;
+  model: string;
 }
 
 /** `tierline/didRoute`, sent after each inline completion that reached routing. */
@@ -106,6 +115,8 @@ export interface AcceptanceStats {
   accepted_chars: number;
   retained_chars: number;
   cost_per_accepted_char_usd: number | null;
+  /** "30s", "120s", "300s", "600s": the share of accepted characters still there; null before one was measured (absent from older servers). */
+  retained?: Record<string, number | null>;
 }
 
 export interface TierStats {

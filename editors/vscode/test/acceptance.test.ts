@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { acceptanceHtml, acceptanceRate, costPerChar } from "../src/acceptance";
+import { acceptanceHtml, acceptanceRate, costPerChar, retentionLine } from "../src/acceptance";
 import { Stats } from "../src/format";
 import { reportHtml } from "../src/report";
 
@@ -66,6 +66,15 @@ test("report: acceptance overall and per tier (cheap first), model and language"
   assert.deepEqual(row(html, "Acceptance by model", "claude-opus"), ["1", "0", "0%", "0", "0", "–"]);
   assert.deepEqual(row(html, "Acceptance by language", "python"), ["5", "3", "60%", "120", "90", "$0.00000083"]);
   assert.deepEqual(row(html, "Acceptance by language", "go"), ["2", "1", "50%", "80", "60", "$0.0000013"]);
+});
+
+test("report: retention at 30 s, 2, 5 and 10 min; none from an older server", () => {
+  const retained = { "30s": 0.9312, "120s": 0.5, "300s": null, "600s": null };
+  const overall = acceptance(7, 4, 200, 150, 0.000012);
+  const html = reportHtml({ stats: { ...stats, acceptance: { ...overall, retained } }, route: undefined, cspSource: "", nonce: "n" });
+  assert.ok(html.includes('<p class="acceptance-retained">accepted characters still there after 30 s 93%, 2 min 50%, 5 min –, 10 min –</p>'), "retention line");
+  assert.equal(retentionLine(overall), "");
+  assert.ok(!reportHtml({ stats, route: undefined, cspSource: "", nonce: "n" }).includes("acceptance-retained"));
 });
 
 test("report: nothing shown yet, an older server without acceptance, hostile names escaped", () => {

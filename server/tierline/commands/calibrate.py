@@ -19,7 +19,7 @@ from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.ledger import Ledger
 from tierline.config import Config, ConfigError, load_config
 from tierline.config.writing import CalibrationError, apply_thresholds, user_config_path, writable_language
-from tierline.routing.calibration import Proposal, propose, samples_from
+from tierline.routing.calibration import Proposal, propose, samples_from, win_rates
 from tierline.text_table import render_table
 
 DEFAULT_DAYS = 14
@@ -34,7 +34,7 @@ def proposals_from_ledger(config: Config, days: int = DEFAULT_DAYS) -> list[Prop
     finally:
         fates.close()
     samples = samples_from(rows, costs)
-    return propose(samples, config.routing.languages, config.routing.thresholds)
+    return propose(samples, config.routing.languages, config.routing.thresholds, win_rates(rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,6 +62,13 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
         "before": {"spend_usd": proposal.before.spend_usd, "acceptance": proposal.before.acceptance},
         "after": {"spend_usd": proposal.after.spend_usd, "acceptance": proposal.after.acceptance},
         "notes": proposal.notes,
+        # Side by side (alternatives): how often the user took the cheap answer over the premium one.
+        "cheap_vs_premium": {
+            "samples": proposal.wins.samples,
+            "cheap_wins": proposal.wins.cheap_wins,
+            "cheap_win_rate": round(proposal.wins.rate, 4) if proposal.wins.rate is not None else None,
+            "verdict": proposal.wins.verdict,
+        },
     }
 
 
@@ -84,6 +91,7 @@ def format_proposals(proposals: list[Proposal]) -> str:
                 f"{p.parity.mid:.2f}/{p.parity.premium:.2f}",
                 f"${p.before.spend_usd:.6f} -> ${p.after.spend_usd:.6f}",
                 f"{p.before.acceptance:.0%} -> {p.after.acceptance:.0%}",
+                f"{p.wins.rate:.0%} of {p.wins.samples}" if p.wins.rate is not None else "-",
             ]
         )
     headers = [
@@ -98,6 +106,7 @@ def format_proposals(proposals: list[Proposal]) -> str:
         "parity",
         "projected spend",
         "projected acceptance",
+        "cheap won",
     ]
     return render_table(headers, rows)
 
@@ -151,6 +160,9 @@ def run_calibrate(
     print(
         "\nshares: thresholds that send 60/30/10 % of requests to cheap/mid/premium; parity: the mid threshold"
         " moved a step down where cheap answers are accepted less often than mid and premium ones, up where as often."
+        "\ncheap won: where the cheap and premium answers were shown side by side (an invoked request near a"
+        " tier boundary), how often the user took the cheap one; with parity unsure and 20+ samples, 50 % or"
+        " more moves mid a step up, 20 % or less a step down."
     )
     if applied:
         print(f"\nwrote thresholds for {', '.join(sorted(changes))} to {target}")

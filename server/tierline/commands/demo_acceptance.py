@@ -77,6 +77,9 @@ async def acceptance_demo(workdir: Path) -> dict[str, Any]:
     config_path = workdir / "acceptance.toml"
     config = sim_config(base_url, cache_dir=str(workdir / "acceptance-cache"), ledger_dir=str(workdir / "acceptance"))
     config["completion"]["debounce_ms"] = 0
+    # The practice session asks as an editor does while typing, one answer each (its driver's
+    # requests are Invoked ones): alternatives would add premium items the simulated user never takes.
+    config["completion"]["alternatives"] = False
     write_toml(config, config_path)
     session = await EditorSession.start(
         {

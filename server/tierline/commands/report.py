@@ -8,6 +8,7 @@ from typing import Any
 
 from tierline.accounting.acceptance import FateLedger
 from tierline.accounting.ledger import Ledger, utc_day
+from tierline.commands.retention import RETENTION_LABELS, retention_cells
 from tierline.config import ConfigError, load_config
 from tierline.text_table import bar, render_table
 
@@ -106,7 +107,20 @@ def format_acceptance(acceptance: dict[str, Any], title: str) -> str:
         f"{overall['accepted_chars']} characters accepted, {overall['retained_chars']} retained; "
         f"cost per accepted character {f'${cost:.8f}' if cost is not None else '-'}"
     )
+    out += ["", format_retention(acceptance)]
     return "\n".join(out)
+
+
+# The retention checkpoints as the report names them (accounting/acceptance.py CHECKPOINTS_S).
+def format_retention(acceptance: dict[str, Any]) -> str:
+    """The share of accepted characters still there after 30 s, 2, 5 and 10 minutes, per tier."""
+    rows = [
+        [name, *retention_cells(row)]
+        for name, row in sorted(acceptance["by_tier"].items(), key=lambda kv: _tier_order(kv[0]))
+    ]
+    rows.append(["all", *retention_cells(acceptance["overall"])])
+    title = "Retention: the share of accepted characters still there after"
+    return title + "\n" + render_table(["tier", *RETENTION_LABELS.values()], rows)
 
 
 def _tier_order(name: str) -> tuple[int, str]:

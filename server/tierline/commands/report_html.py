@@ -123,6 +123,37 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def acceptance_section(acceptance: dict[str, Any] | None) -> str:
+    """What became of the completions shown (the terminal report's acceptance section), with the
+    share of accepted characters still there after 30 s, 2, 5 and 10 minutes."""
+    from tierline.commands.retention import RETENTION_LABELS, retention_cells
+
+    if not acceptance or not acceptance.get("overall", {}).get("shown"):
+        return '<p class="muted" id="acceptance">No completions shown yet.</p>'
+    headers = ["shown", "accepted", "rate", "accepted chars", "cost / accepted char"]
+    kept = [f"still there after {label}" for label in RETENTION_LABELS.values()]
+
+    def cells(name: str, row: dict[str, Any]) -> list[Any]:
+        cost = row["cost_per_accepted_char_usd"]
+        return [
+            name,
+            row["shown"],
+            row["accepted"],
+            f"{row['rate']:.0%}",
+            row["accepted_chars"],
+            f"${cost:.8f}" if cost is not None else "-",
+            *retention_cells(row),
+        ]
+
+    parts = []
+    for group in ("tier", "model", "language"):
+        rows = [cells(name, row) for name, row in sorted(acceptance[f"by_{group}"].items())]
+        if group == "tier":
+            rows.append(cells("all", acceptance["overall"]))
+        parts.append(f'<div id="acceptance-by-{group}">{table([group, *headers, *kept], rows)}</div>')
+    return "\n".join(parts)
+
+
 def render_html(report: dict[str, Any]) -> str:
     all_time, today = report["all_time"], report["today"]
     tiers = [
@@ -159,6 +190,8 @@ def render_html(report: dict[str, Any]) -> str:
 {table(["tier", "requests", "model calls", "cache hits", "spend"], tiers)}
 <h2>Per model</h2>
 {table(["model", "tier", "calls", "failures", "avg latency", "spend"], models)}
+<h2>Acceptance</h2>
+{acceptance_section((report.get("acceptance") or {}).get("all_time"))}
 <p class="muted">ledger: {e(report["ledger"])}</p>
 </body>
 </html>

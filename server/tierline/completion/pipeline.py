@@ -25,7 +25,7 @@ from tierline.accounting.ledger import CallRow, utc_day
 from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
-from tierline.completion import downshift, hedging, postprocess
+from tierline.completion import alternatives, downshift, hedging, postprocess
 from tierline.completion.explain import explain_position
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import (
@@ -127,7 +127,12 @@ class CompletionEngine:
     # -- the request ---------------------------------------------------------------------------
     async def complete_latest(self, request: CursorRequest) -> Routed:
         """Complete, cancelling an older request still running for the same document."""
-        return await self.sessions.run_latest(request.document.uri, lambda: self.complete(request), Routed(None))
+        return await self.sessions.run_latest(request.document.uri, lambda: self._complete_items(request), Routed(None))
+
+    async def _complete_items(self, request: CursorRequest) -> Routed:
+        """An invoked request near a tier boundary also gets the other tiers' answers (alternatives.py)."""
+        routed = await self.complete(request)
+        return routed if request.automatic else await alternatives.with_alternatives(self, routed, request)
 
     async def complete(self, request: CursorRequest) -> Routed:
         document, completion = request.document, self.config.completion
@@ -225,7 +230,7 @@ class CompletionEngine:
         if document.version != version and state.surroundings.is_stale(document, request.offset, answer.text):
             return Routed(None, state.route(answer, "dropped as stale: the document moved on"))
         self._show(state, answer)
-        return Routed(answer.text, state.route(answer))
+        return Routed(answer.text, state.route(answer), state)
 
     def _cached(self, state: RequestState) -> Routed | None:
         """The cache's answer for this window and tier, recorded as a free hit; None on a miss."""
@@ -242,7 +247,7 @@ class CompletionEngine:
         served = Answer(hit_text, hit.model, hit.tier, cached=True)
         self._use_escalation(state)
         self._show(state, served)
-        return Routed(hit_text, state.route(served, "served from cache"))
+        return Routed(hit_text, state.route(served, "served from cache"), state)
 
     def _use_escalation(self, state: RequestState) -> None:
         """The user's one-shot escalation (`tierline.escalate`) is used up by this request."""
@@ -415,8 +420,9 @@ class CompletionEngine:
             context_tier=tier,
         )
 
-    async def _walk(self, state: RequestState, walk: FallbackWalk) -> Answer | None:
-        """Try the plan in order; the first valid answer wins."""
+    async def _walk(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
+        """Try the plan in order; the first valid answer wins. ``downshift_ok=False``: a budget
+        refusal ends the walk (an alternative is left out rather than moved to another tier)."""
         assert state.analysis is not None
         analysis = state.analysis
         refused: Refusal | None = None
@@ -462,7 +468,7 @@ class CompletionEngine:
             charge = Charge.of_call(model, Outcome.OK, call)
             self._record(state, charge)
             return Answer(restored, model.name, model.tier, charge.cost_usd)
-        if refused is None:
+        if refused is None or not downshift_ok:
             return None
         lower = downshift.next_walk(self.config.budget, self.router, (walk.choices[0].model.tier, refused_tier), state)
         if lower is None:

@@ -182,7 +182,16 @@ class RequestState:
             "excluded": bool(self.excluded),
             "redactions": self.analysis.redaction.count if self.analysis else 0,
             "downshifted": self.downshifted,
+            "alternatives": [],
         }
+
+
+@dataclass(frozen=True)
+class Item:
+    """One more item of an invoked request's answer: its own id (its ledger request id) and answer."""
+
+    item_id: str
+    answer: Answer
 
 
 @dataclass
@@ -191,3 +200,7 @@ class Routed:
 
     text: str | None
     route: RoutePayload | None = None
+    # The request's state when it answered from its own call or the cache (alternatives start from it).
+    state: RequestState | None = None
+    # The other items of an invoked request near a tier boundary (completion/alternatives.py).
+    alternatives: list[Item] = field(default_factory=list)

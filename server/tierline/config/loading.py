@@ -408,6 +408,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
                 0.0,
                 1000.0,
             ),
+            alternatives=_boolean(source, "completion.alternatives", completion.get("alternatives", c["alternatives"])),
         ),
         models=models,
         sources=(source,),

@@ -106,6 +106,9 @@ DEFAULTS: dict[str, Any] = {
         "suffix_chars": 1000,
         "debounce_ms": 0,
         "latency_vs_cost": 1.0,
+        # An invoked request near a tier boundary also shows the cheap and premium answers
+        # (completion/alternatives.py): up to two more calls, only when the user asked.
+        "alternatives": True,
     },
     "models": DEFAULT_MODELS,
     # Added to the built-in excludes (tierline/privacy); redact: secrets become placeholders before sending.
@@ -228,6 +231,7 @@ class CompletionConfig:
     debounce_ms: int = 0  # least wait before an automatic request (the cost-aware wait comes on top)
     # How much wasted spend a second of waiting is worth, in tenths of a cent (completion/session.py).
     latency_vs_cost: float = 1.0
+    alternatives: bool = True  # invoked requests near a tier boundary show the cheap and premium answers too
 
     # `[completion.languages.X]` and `[completion.languages."*"]`, as (name, settings) pairs.
     per_language: tuple[tuple[str, LanguageCompletion], ...] = ()

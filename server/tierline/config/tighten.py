@@ -53,6 +53,7 @@ ONLY_TOWARDS: tuple[tuple[str, str, Any], ...] = (
     ("privacy", "redact", True),
     ("budget", "downshift", False),  # refusing spends less than sending to another tier
     ("completion", "trigger", "manual"),
+    ("completion", "alternatives", False),  # fewer calls: only the chosen tier answers
 )
 
 

@@ -31,6 +31,8 @@ class Completion:
     text: str | None
     route: dict[str, Any] | None
     command: dict[str, Any] | None = None  # the item's command: what the editor runs on acceptance
+    # Every item given (alternatives of an invoked request): {"text", "command"} each, in order.
+    items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,12 +129,8 @@ class EditorSession:
             text = text.value
         # The server notifies before it answers, so the route is already here.
         route = self.routes[-1] if len(self.routes) > before else None
-        item_command = items[0].command if items else None
-        command = None
-        if item_command is not None:
-            arguments = _plain(list(item_command.arguments or []))
-            command = {"title": item_command.title, "command": item_command.command, "arguments": arguments}
-        return Completion(text, route, command)
+        given = [_item(item) for item in items]
+        return Completion(text, route, given[0]["command"] if given else None, given)
 
     async def command(self, name: str, *arguments: Any) -> Any:
         result = await self.client.workspace_execute_command_async(
@@ -146,6 +144,15 @@ class EditorSession:
             self.client.exit(None)
         finally:
             await self.client.stop()
+
+
+def _item(item: types.InlineCompletionItem) -> dict[str, Any]:
+    text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+    command = None
+    if item.command is not None:
+        arguments = _plain(list(item.command.arguments or []))
+        command = {"title": item.command.title, "command": item.command.command, "arguments": arguments}
+    return {"text": text, "command": command}
 
 
 def _plain(value: Any) -> Any:

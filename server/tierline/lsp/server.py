@@ -15,6 +15,8 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from tierline import __version__
+from tierline.accounting import notifications
+from tierline.accounting.acceptance import BadAcceptance
 from tierline.analysis import languages
 from tierline.analysis.documents import Document, DocumentStore, PositionError
 from tierline.completion.pipeline import CompletionEngine
@@ -205,6 +207,8 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return
+    if ls.engine is not None:  # retention checkpoints due by now see the text as it was until this change
+        ls.engine.acceptance.document_changing(document.uri, document.source)
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
             start, end = change.range.start, change.range.end
@@ -213,7 +217,6 @@ def did_change(ls: TierlineServer, params: types.DidChangeTextDocumentParams) ->
             document.apply_change(None, None, change.text, ls.encoding)
     document.version = params.text_document.version
     if ls.engine is not None:
-        ls.engine.acceptance.document_changed(document.uri, document.source)
         partial = types.TextDocumentContentChangePartial
         rows = [c.range.start.line for c in params.content_changes if isinstance(c, partial)]
         ls.engine.context.changed(document, rows)
@@ -267,14 +270,16 @@ async def inline_completion(
     if not routed.text:
         return types.InlineCompletionList(items=[])
     here = types.Range(start=position, end=position)
-    # Accepting runs the item's command (VS Code, Neovim 0.12, any LSP client): the fate is recorded.
-    accepted = None
-    if routed.route is not None:
-        accepted = types.Command(
-            title="tierline: accepted", command=CMD_ACCEPTED, arguments=[routed.route["request_id"]]
-        )
-    item = types.InlineCompletionItem(insert_text=routed.text, range=here, command=accepted)
-    return types.InlineCompletionList(items=[item])
+    # Accepting runs the item's command (VS Code, Neovim 0.12, any LSP client): the fate is recorded,
+    # under the item's own id (alternatives are requests of their own: completion/alternatives.py).
+    first = [(routed.route["request_id"] if routed.route is not None else None, routed.text)]
+    items = []
+    for item_id, text in first + [(item.item_id, item.answer.text) for item in routed.alternatives]:
+        accepted = None
+        if item_id is not None:
+            accepted = types.Command(title="tierline: accepted", command=CMD_ACCEPTED, arguments=[item_id])
+        items.append(types.InlineCompletionItem(insert_text=text, range=here, command=accepted))
+    return types.InlineCompletionList(items=items)
 
 
 @server.command(CMD_EXPLAIN)
@@ -312,6 +317,34 @@ def accepted(ls: TierlineServer, *args: Any) -> dict[str, Any]:
     result = ls.engine.acceptance.report(args)
     ls.engine.telemetry.accepted(result)  # counted by tier for the team's dashboards (opt-in)
     return result
+
+
+@server.feature(notifications.DID_SHOW)
+def did_show_completion(ls: TierlineServer, params: Any) -> None:
+    """`{item}`: the editor displayed an item (accounting/notifications.py); bad input: one log line."""
+    if ls.engine is None:
+        return
+    try:
+        identifier = notifications.item_id(params, notifications.DID_SHOW)
+    except BadAcceptance as error:
+        log.warning("tierline: ignored: %s", error)
+        return
+    if not ls.engine.acceptance.displayed(identifier):
+        log.info("tierline: %s for an item it does not know (%r)", notifications.DID_SHOW, identifier)
+
+
+@server.feature(notifications.DID_PARTIALLY_ACCEPT)
+def did_partially_accept_completion(ls: TierlineServer, params: Any) -> None:
+    """`{item, acceptedLength}`: so much of the item is accepted so far; bad input: one log line."""
+    if ls.engine is None:
+        return
+    try:
+        answer = ls.engine.acceptance.record(notifications.partial_report(params))
+    except BadAcceptance as error:
+        log.warning("tierline: ignored: %s", error)
+        return
+    if not answer["recorded"]:
+        log.info("tierline: %s: %s", notifications.DID_PARTIALLY_ACCEPT, answer.get("reason"))
 
 
 @server.command(CMD_STATS)

@@ -12,8 +12,18 @@ Two proposals per language:
   tier matches (the whole interval below the margin), it goes up a step: more goes cheap and
   saves money. Otherwise (too few samples, or an interval straddling the margin) it stays.
 
+* **cheap versus premium** — where invoked requests near a tier boundary showed the cheap and the
+  premium answer side by side (completion/alternatives.py), which one the user took. Per language:
+  the samples are the groups that showed both and in which the user accepted one of the two; the
+  cheap win rate is the share of them where it was the cheap one. When parity leaves the
+  thresholds where they are and there are at least ``MIN_WIN_SAMPLES`` samples, a cheap win rate
+  of ``CHEAP_WINS`` (50 %) or more moves the mid threshold up a step (users take the cheap answer
+  as often as the premium one: send more to cheap), one of ``PREMIUM_WINS`` (premium chosen 80 %
+  of the time, cheap 20 % or less) moves it down a step. Never on fewer samples.
+
 Guard rails keep any proposal sane: a step is at most ``STEP``, the mid threshold stays within
-``MID_RANGE`` and at least ``MIN_GAP`` under premium.
+``MID_RANGE`` and at least ``MIN_GAP`` under premium. Rows of alternatives other than the first
+item are not routed requests: parity and the projections leave them out; only the win rate reads them.
 """
 
 from __future__ import annotations
@@ -34,6 +44,10 @@ MIN_SAMPLES = 30  # on each side of the mid threshold, per language
 STEP = 0.05
 MID_RANGE = (0.15, 0.60)
 MIN_GAP = 0.10
+# Cheap versus premium, side by side: the least samples to act on, and the win rates that act.
+MIN_WIN_SAMPLES = 20
+CHEAP_WINS = 0.50
+PREMIUM_WINS = 0.20  # a cheap win rate at or below this: premium is what users want here
 # Shares: what fraction of requests each tier should get (cheap, mid, premium).
 TARGET_SHARES = (0.60, 0.30, 0.10)
 
@@ -66,6 +80,29 @@ class Parity:
 
 
 @dataclass(frozen=True)
+class WinRate:
+    """Cheap against premium where both were shown (alternatives) in one language."""
+
+    samples: int  # groups showing both in which the user took one of them
+    cheap_wins: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.cheap_wins / self.samples if self.samples else None
+
+    @property
+    def verdict(self) -> str:
+        """ "cheap wins" | "premium wins" | "even" | "too few samples"."""
+        rate = self.rate
+        if rate is None or self.samples < MIN_WIN_SAMPLES:
+            return "too few samples"
+        return "cheap wins" if rate >= CHEAP_WINS else "premium wins" if rate <= PREMIUM_WINS else "even"
+
+
+NO_WINS = WinRate(0, 0)
+
+
+@dataclass(frozen=True)
 class Projection:
     """Spend and acceptance of the recent requests, replayed under some thresholds."""
 
@@ -85,6 +122,7 @@ class Proposal:
     before: Projection
     after: Projection
     notes: list[str] = field(default_factory=list)
+    wins: WinRate = NO_WINS
 
     @property
     def changed(self) -> bool:
@@ -173,7 +211,43 @@ def project(
     return Projection(round(spend, 8), round(accepted / n, 4), shares)
 
 
-def propose(samples: Iterable[Sample], thresholds_for: Mapping[str, Thresholds], default: Thresholds) -> list[Proposal]:
+def win_thresholds(current: Thresholds, wins: WinRate) -> Thresholds:
+    """The cheap-versus-premium nudge: a step up where cheap wins, down where premium does."""
+    if wins.verdict == "cheap wins":
+        return guarded(current.mid + STEP, current.premium)
+    if wins.verdict == "premium wins":
+        return guarded(current.mid - STEP, current.premium)
+    return current
+
+
+def win_rates(fates: Iterable[Mapping[str, object]]) -> dict[str, WinRate]:
+    """Per language, from ledger rows with ``group_id``: how often cheap won when shown beside premium."""
+    groups: dict[str, list[Mapping[str, object]]] = defaultdict(list)
+    for row in fates:
+        group = row.get("group_id")
+        if isinstance(group, str) and group:
+            groups[group].append(row)
+    samples: dict[str, int] = defaultdict(int)
+    wins: dict[str, int] = defaultdict(int)
+    for rows in groups.values():
+        tiers = {str(row.get("tier")) for row in rows}
+        if not {Tier.CHEAP.value, Tier.PREMIUM.value} <= tiers:
+            continue
+        taken = {str(row.get("tier")) for row in rows if row.get("fate") in ACCEPTED}
+        if not taken & {Tier.CHEAP.value, Tier.PREMIUM.value}:
+            continue  # none taken, or the chosen tier's own (mid) answer
+        language = str(rows[0].get("language"))
+        samples[language] += 1
+        wins[language] += Tier.CHEAP.value in taken and Tier.PREMIUM.value not in taken
+    return {language: WinRate(count, wins[language]) for language, count in samples.items()}
+
+
+def propose(
+    samples: Iterable[Sample],
+    thresholds_for: Mapping[str, Thresholds],
+    default: Thresholds,
+    wins: Mapping[str, WinRate] | None = None,
+) -> list[Proposal]:
     """One proposal per language seen, in order of samples (most first)."""
     by_language: dict[str, list[Sample]] = defaultdict(list)
     every: list[Sample] = []
@@ -186,7 +260,11 @@ def propose(samples: Iterable[Sample], thresholds_for: Mapping[str, Thresholds],
         current = thresholds_for.get(language, default)
         evidence = parity_of(rows)
         proposed = parity_thresholds(current, evidence)
+        won = (wins or {}).get(language, NO_WINS)
         notes = []
+        if proposed == current and won.verdict in ("cheap wins", "premium wins"):
+            proposed = win_thresholds(current, won)
+            notes.append(f"{won.verdict} side by side ({won.cheap_wins} of {won.samples})")
         if proposed.mid != current.mid and proposed.mid in (MID_RANGE[0], MID_RANGE[1], current.premium - MIN_GAP):
             notes.append("held by a guard rail")
         proposals.append(
@@ -200,6 +278,7 @@ def propose(samples: Iterable[Sample], thresholds_for: Mapping[str, Thresholds],
                 before=project(rows, current, pooled),
                 after=project(rows, proposed, pooled),
                 notes=notes,
+                wins=won,
             )
         )
     return proposals
@@ -212,6 +291,10 @@ def samples_from(fates: Iterable[Mapping[str, object]], cost_by_request: Mapping
         score = row.get("score")
         if not isinstance(score, (int, float)):
             continue
+        group = row.get("group_id")
+        if group and group != row.get("request_id"):
+            continue  # an alternative, not a routed request
+
         request_id = str(row.get("request_id"))
         out.append(
             Sample(
@@ -229,6 +312,9 @@ __all__ = [
     "MARGIN",
     "MIN_SAMPLES",
     "STEP",
+    "WinRate",
+    "win_rates",
+    "win_thresholds",
     "Parity",
     "Projection",
     "Proposal",

@@ -42,3 +42,40 @@ def test_tab_acceptance_is_counted_under_the_tier_that_answered(vscode: dict[str
     assert by_tier["accepted"] == 1, acceptance
     assert by_tier["accepted_chars"] == len(result["ghostText"].split("\n")[0]), (by_tier, result["ghostText"])
     assert acceptance["overall"]["accepted"] == 1
+
+
+def _acceptance(vscode: dict[str, Any], workspace: Path) -> dict[str, Any]:
+    report = subprocess.run(
+        [sys.executable, "-m", "tierline", "report", "--json"],
+        env=dict(vscode["env"], TIERLINE_CONFIG=str(Path(workspace) / ".tierline.toml")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    acceptance = json.loads(report.stdout).get("acceptance") or {}
+    return acceptance.get("all_time") or {"overall": {"accepted": 0}, "by_tier": {}}
+
+
+def test_cycling_shows_another_item_and_accepting_it_counts_under_its_tier(vscode: dict[str, Any]) -> None:  # noqa: F811
+    tmp = vscode["tmp"]
+    workspace = _workspace(tmp, "ws-alternatives", vscode["sim_config"], None)
+    before = _acceptance(vscode, workspace)  # the module's tests share one ledger
+    result, _ = _run_node(
+        vscode,
+        "ui_alternatives.cjs",
+        {"TIERLINE_E2E_WORKSPACE": str(workspace), "TIERLINE_E2E_PROFILE": str(tmp / "chromium-alternatives")},
+        timeout=240,
+    )
+    print(json.dumps(result, indent=2))
+    assert "error" not in result, f"UI test failed: {result.get('error')}\nsteps: {result.get('steps')}"
+    assert result["first"] != result["second"] and "tl_" in result["second"], result
+
+    after = _acceptance(vscode, workspace)
+    assert after["overall"]["accepted"] == before["overall"]["accepted"] + 1, (before, after)
+    gained = [
+        tier
+        for tier, row in after["by_tier"].items()
+        if row["accepted"] > before["by_tier"].get(tier, {}).get("accepted", 0)
+    ]
+    assert len(gained) == 1, (before, after)

@@ -16,6 +16,8 @@ M.default_filetypes = {
 ---@field dismiss string|false         hide the suggestion
 ---@field trigger string|false         ask for a suggestion now (trigger kind Invoked)
 ---@field escalate string|false        send the next request to the premium tier and ask now
+---@field next string|false            show the next item (alternatives); with none to cycle, ask (Invoked)
+---@field prev string|false            show the previous item
 ---@field snooze string|false          snooze automatic suggestions (5 minutes), or resume when snoozed
 
 ---@class tierline.Options
@@ -45,6 +47,10 @@ M.defaults = {
     accept_line = "<M-l>",
     dismiss = "<C-]>",
     trigger = "<M-\\>",
+    -- Cycle through the items (VS Code's Alt+] / Alt+[): the cheap and premium answers beside the
+    -- chosen tier's, when an invoked request is near a tier boundary.
+    next = "<M-]>",
+    prev = "<M-[>",
     escalate = false,
     snooze = "<M-z>",
   },

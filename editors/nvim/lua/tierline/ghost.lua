@@ -27,6 +27,8 @@ local REQUEST_CANCELLED = -32800
 ---@field seq integer
 ---@field inflight {client_id: integer, id: integer, seq: integer}?
 ---@field sugg tierline.Suggestion?
+---@field items tierline.Suggestion[] every item of the last answer (alternatives of an invoked request)
+---@field index integer which of `items` is shown
 ---@field augroup integer
 
 ---@type table<integer, tierline.BufState>
@@ -177,10 +179,19 @@ local function to_suggestion(st, client, item, row, col)
   }
 end
 
+--- Tell the server an item is displayed (`textDocument/didShowCompletion`, as copilot's clients do).
+local function shown(s)
+  local client = vim.lsp.get_client_by_id(s.client_id)
+  if client then
+    pcall(lsp.notify, client, "textDocument/didShowCompletion", { item = s.item })
+  end
+end
+
 --- Send `textDocument/inlineCompletion` for the cursor now.
 ---@param st tierline.BufState
 ---@param kind integer trigger kind
-function M.request(st, kind)
+---@param want? integer which item to show first when they come (cycling asks, then moves on)
+function M.request(st, kind, want)
   stop_timer(st)
   cancel_inflight(st)
   local bufnr = st.bufnr
@@ -219,14 +230,20 @@ function M.request(st, kind)
       return
     end
     local items = type(result) == "table" and (result.items or result) or {}
+    st.items = {}
     for _, item in ipairs(items) do
       local s = to_suggestion(st, client, item, row, col)
       if s then
-        st.sugg = s
-        draw(st)
-        pcall(api.nvim_exec_autocmds, "User", { pattern = "TierlineSuggestion", data = { bufnr = bufnr, text = s.text }, modeline = false })
-        return
+        st.items[#st.items + 1] = s
       end
+    end
+    if #st.items > 0 then
+      st.index = math.min(want or 1, #st.items)
+      local s = st.items[st.index]
+      st.sugg = s
+      draw(st)
+      shown(s)
+      pcall(api.nvim_exec_autocmds, "User", { pattern = "TierlineSuggestion", data = { bufnr = bufnr, text = s.text, index = st.index, count = #st.items }, modeline = false })
     end
   end, bufnr)
   if ok and id then
@@ -387,6 +404,38 @@ function M.accept(what, bufnr)
   return true
 end
 
+--- Show the next (`delta` 1) or previous (-1) item of the answer: an invoked request near a tier
+--- boundary gives the cheap and premium answers too. With fewer than two items to cycle through,
+--- ask again with trigger kind Invoked (as VS Code's Alt+] does) and show the next item it brings.
+---@return boolean cycled
+function M.cycle(delta, bufnr)
+  local st = M.states[bufnr or api.nvim_get_current_buf()]
+  if not st then
+    return false
+  end
+  local s = st.sugg
+  local fresh = s ~= nil and s.tick == tick(st.bufnr) and st.items and #st.items > 1
+  -- Typed through or partly accepted: the other items no longer fit where the cursor is.
+  if fresh then
+    for _, other in ipairs(st.items) do
+      fresh = fresh and other.row == s.row and other.col == s.col
+    end
+  end
+  if not fresh then
+    local want = s and 1 + (delta > 0 and 1 or 0) or 1
+    clear(st)
+    M.request(st, TRIGGER_INVOKED, want)
+    return false
+  end
+  st.index = (st.index - 1 + delta) % #st.items + 1
+  st.sugg = st.items[st.index]
+  st.sugg.tick = tick(st.bufnr)
+  draw(st)
+  shown(st.sugg)
+  pcall(api.nvim_exec_autocmds, "User", { pattern = "TierlineSuggestion", data = { bufnr = st.bufnr, text = st.sugg.text, index = st.index, count = #st.items }, modeline = false })
+  return true
+end
+
 --- Ask now (trigger kind Invoked), whatever `auto_trigger` says.
 function M.trigger(bufnr)
   local st = M.states[bufnr or api.nvim_get_current_buf()]
@@ -402,7 +451,7 @@ function M.attach(client, bufnr)
   end
   local group = api.nvim_create_augroup("tierline.ghost." .. bufnr, { clear = true })
   ---@type tierline.BufState
-  local st = { bufnr = bufnr, seq = 0, augroup = group }
+  local st = { bufnr = bufnr, seq = 0, augroup = group, items = {}, index = 1 }
   M.states[bufnr] = st
   api.nvim_create_autocmd({ "TextChangedI", "TextChangedP" }, {
     group = group,

@@ -142,6 +142,17 @@ function M.dismiss()
   return engine().dismiss()
 end
 
+--- Show the next item (an invoked request near a tier boundary has the cheap and premium answers
+--- too); with one or none shown, ask for them first.
+function M.next()
+  return engine().cycle(1)
+end
+
+--- Show the previous item.
+function M.prev()
+  return engine().cycle(-1)
+end
+
 --- Ask for a suggestion at the cursor now (insert mode).
 function M.trigger()
   return engine().trigger()

@@ -75,6 +75,8 @@ function M.attach(bufnr)
   map(bufnr, k.accept_line, "accept the next line", "require('tierline').accept_line()")
   map(bufnr, k.dismiss, "dismiss the suggestion", "require('tierline').dismiss()")
   map(bufnr, k.trigger, "ask for a suggestion", "require('tierline').trigger()", true)
+  map(bufnr, k.next, "show the next alternative", "require('tierline').next()", true)
+  map(bufnr, k.prev, "show the previous alternative", "require('tierline').prev()", true)
   map(bufnr, k.escalate, "ask the premium tier", "require('tierline').escalate()", true)
   map(bufnr, k.snooze, "snooze automatic suggestions, or resume", "require('tierline.snooze').toggle()", true)
 end

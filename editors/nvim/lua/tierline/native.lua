@@ -81,6 +81,15 @@ function M.dismiss()
   return true
 end
 
+--- Neovim's own cycling through the items (`vim.lsp.inline_completion.select`); with nothing
+--- shown, ask (trigger kind Invoked: alternatives near a tier boundary).
+function M.cycle(delta)
+  if not M.is_visible() or not ic().select then
+    return M.trigger()
+  end
+  return pcall(ic().select, { count = delta })
+end
+
 function M.trigger()
   -- `get()` with nothing shown requests (trigger kind Invoked).
   pcall(ic().get, {})

@@ -189,6 +189,14 @@ local function acceptance_lines(s)
       num(overall.accepted), num(overall.shown), rate(overall.rate), num(overall.accepted_chars),
       num(overall.retained_chars), per_char(overall.cost_per_accepted_char_usd)),
   }
+  -- The share of accepted characters still there after 30 s, 2, 5 and 10 minutes ("-": not measured yet).
+  if type(overall.retained) == "table" then
+    local cells = {}
+    for _, c in ipairs({ { "30s", "30 s" }, { "120s", "2 min" }, { "300s", "5 min" }, { "600s", "10 min" } }) do
+      cells[#cells + 1] = ("%s %s"):format(c[2], rate(overall.retained[c[1]]))
+    end
+    lines[#lines + 1] = "Retained  " .. table.concat(cells, "   ")
+  end
   local by_tier = {}
   for tier, row in pairs(type(s.by_tier) == "table" and s.by_tier or {}) do
     if type(row) == "table" then

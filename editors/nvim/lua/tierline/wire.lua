@@ -5,6 +5,7 @@
 --- didRoute fields: request_id, score (number|vim.NIL: typed-through or excluded), tier,
 --- model (string|vim.NIL: nothing answered), cached, latency_ms, cost_usd, attempts[] {model,
 --- outcome, latency_ms, detail?}, reason, excluded, redactions, downshifted (string|vim.NIL),
+--- alternatives[] {item_id, tier, model} (every item of an invoked request near a tier boundary; {} for one),
 --- uri, position. tierline.stats adds `warnings` (string[]: storage faults), `acceptance`
 --- (overall and in each by_tier[tier]), `acceptance_by_model` and `acceptance_by_language`
 --- ({name: acceptance}).
@@ -37,7 +38,10 @@ M.CMD_SNOOZE = "tierline.snooze"
 
 --- The fields of an `acceptance` (wire.py AcceptanceStats): what became of the completions shown.
 --- rate is accepted / shown (0..1); cost_per_accepted_char_usd is vim.NIL before any acceptance.
-M.ACCEPTANCE_FIELDS = { "shown", "accepted", "rate", "accepted_chars", "retained_chars", "cost_per_accepted_char_usd" }
+--- retained is {"30s", "120s", "300s", "600s"}: the share of accepted characters still there (vim.NIL before one).
+M.ACCEPTANCE_FIELDS = {
+  "shown", "accepted", "rate", "accepted_chars", "retained_chars", "cost_per_accepted_char_usd", "retained",
+}
 --- tierline.stats' per-model and per-language acceptance tables ({name: acceptance}).
 M.ACCEPTANCE_BY = { model = "acceptance_by_model", language = "acceptance_by_language" }
 
