@@ -60,7 +60,7 @@ def simulator_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     """The real simulator on a free loopback port; yields the tierline config it wrote."""
     config = tmp_path_factory.mktemp("sim") / "tierline.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--write-config", str(config)],
+        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--tagged", "--write-config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -151,7 +151,7 @@ def _ensure_vsix(setup: dict[str, str], env: dict[str, str]) -> Path:
 def _start_simulator(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
     config = tmp / "simulator.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--write-config", str(config)],
+        [sys.executable, "-m", "tierline.devtools.simulator", "--port", "0", "--tagged", "--write-config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
