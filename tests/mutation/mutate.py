@@ -804,7 +804,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "analysis/documents.py",
         "old_end_byte = max(start_byte, self.offset_at(end[0], end[1], encoding))",
         "old_end_byte = start_byte",
-        ("tests/test_units.py::test_incremental_edits_keep_text_lines_and_tree_in_step",),
+        (
+            "tests/test_units.py::test_incremental_edits_keep_text_lines_and_tree_in_step",
+            "tests/test_units.py::test_deleting_across_lines_and_full_replacement",
+        ),
     ),
     Mutation(
         "anthropic-auth-bearer",
