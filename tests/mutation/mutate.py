@@ -833,6 +833,40 @@ MUTATIONS: tuple[Mutation, ...] = (
         '"rate": 1.0 if accepted else 0.0,',
         ("tests/test_acceptance_end_to_end.py::test_a_higher_tier_acceptance_counts_under_that_tier_not_cheap",),
     ),
+    Mutation(
+        "rhythm-not-learned",
+        "the debounce never learns the typist's rhythm (a typist who pauses after words still waits)",
+        "completion/session.py",
+        "        counts[0 if went_on else 1] += 1\n",
+        "",
+        ("tests/test_typing_reuse.py::test_the_rhythm_learns_that_this_typist_pauses_after_a_word",),
+    ),
+    Mutation(
+        "rhythm-key-kind-ignored",
+        "the wait after an opening bracket is as long as the wait in the middle of a word",
+        "completion/session.py",
+        "    go_on = rhythm.goes_on(kind)\n",
+        '    go_on = rhythm.goes_on("word")\n',
+        (
+            "tests/test_typing_reuse.py::test_a_pause_after_an_opening_bracket_ends_a_burst_sooner_than_one_mid_identifier",
+        ),
+    ),
+    Mutation(
+        "wait-ignores-first-token",
+        "a call that could be hung up unbilled before its first token is still made to wait",
+        "completion/session.py",
+        "rhythm.later_than(wait + first_token_s)",
+        "rhythm.later_than(wait)",
+        ("tests/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
+    ),
+    Mutation(
+        "latency-vs-cost-ignored",
+        "[completion] latency_vs_cost does not change how long a call waits",
+        "completion/session.py",
+        "    value = latency_vs_cost * LATENCY_USD_PER_S\n",
+        "    value = LATENCY_USD_PER_S\n",
+        ("tests/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
+    ),
 )
 
 
