@@ -409,6 +409,19 @@ async def test_positions_after_non_ascii_text_map_to_the_same_code(start_editor,
     assert fresh.route["cached"] is True and fresh.text == edited.text
 
 
+async def test_with_a_manual_trigger_only_an_invoked_request_calls_a_model(start_editor, simulator, tmp_path):
+    editor = await start_editor({"completion": {"trigger": "manual"}})
+    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
+
+    typed = await editor.complete(uri, *SIMPLE_CURSOR, automatic=True)
+    assert typed.text is None and typed.route is None
+    assert completion_requests(simulator) == []
+
+    asked = await editor.complete(uri, *SIMPLE_CURSOR)
+    assert asked.text and asked.route["model"] is not None
+    assert len(completion_requests(simulator)) == 1
+
+
 async def test_backspace_does_not_fire_a_call(start_editor, simulator, tmp_path):
     editor = await start_editor({"completion": {"debounce_ms": 0}})
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY.replace("    \n", "    ret\n"))

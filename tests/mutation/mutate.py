@@ -867,6 +867,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    value = LATENCY_USD_PER_S\n",
         ("tests/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
     ),
+    Mutation(
+        "manual-trigger-ignored",
+        'with [completion] trigger = "manual", automatic requests still call a model',
+        "completion/pipeline.py",
+        '(completion.trigger == "manual" or document.last_change_was_deletion)',
+        "(document.last_change_was_deletion)",
+        ("tests/test_lsp_end_to_end.py::test_with_a_manual_trigger_only_an_invoked_request_calls_a_model",),
+    ),
 )
 
 
