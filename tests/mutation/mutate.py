@@ -875,6 +875,30 @@ MUTATIONS: tuple[Mutation, ...] = (
         "(document.last_change_was_deletion)",
         ("tests/test_lsp_end_to_end.py::test_with_a_manual_trigger_only_an_invoked_request_calls_a_model",),
     ),
+    Mutation(
+        "initialize-no-inline",
+        "initialize does not advertise inlineCompletionProvider (editors never ask)",
+        "lsp/server.py",
+        "@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())",
+        '@server.feature("tierline/inlineCompletion")',
+        ("tests/test_initialize.py",),
+    ),
+    Mutation(
+        "encoding-not-negotiated",
+        "positions are read as utf-16 even when utf-8 was agreed (Neovim's completions land off)",
+        "lsp/server.py",
+        'ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")',
+        'ls.encoding = "utf-16"',
+        ("tests/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",),
+    ),
+    Mutation(
+        "doctor-live-verdict",
+        "tierline doctor --live calls a model that was not found a refused key",
+        "commands/doctor.py",
+        '404: "model not found"}',
+        '404: "key refused"}',
+        ("tests/test_providers_setup.py::test_doctor_live_gives_one_verdict_line_per_model",),
+    ),
 )
 
 
