@@ -7,7 +7,8 @@ tests that should catch it against that copy, and counts the mutation killed whe
     .venv/bin/python tests/mutation/mutate.py --json     # the same as JSON
     .venv/bin/python tests/mutation/mutate.py cache-key  # some, by name
 
-Not part of CI (a few minutes); the score is recorded in docs/testing.md.
+Not part of CI (about a quarter of an hour for the whole list on 2 cores); the score is recorded in
+docs/testing.md.
 """
 
 from __future__ import annotations
@@ -951,7 +952,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"killed": killed, "total": len(results), "score_pct": score, "results": results}, indent=2))
     else:
         print(f"\n{killed} of {len(results)} mutations killed: {score}%")
-    return 0 if score >= 90 else 1
+    return 0 if score >= 95 else 1  # issue 22: at least 95 % killed
 
 
 if __name__ == "__main__":
