@@ -63,7 +63,9 @@ def with_models(simulator: Any, tmp_path: Path, **fields: Any) -> dict[str, Any]
 async def test_same_code_before_the_cursor_but_different_code_after_is_not_a_cache_hit(
     start_editor, simulator, tmp_path
 ):
-    editor = await start_editor()
+    # No cross-file context: its snippets would tell the two requests apart, and only the code after
+    # the cursor must.
+    editor = await start_editor({"context": {"sources": []}})
     first = open_doc(editor, tmp_path / "a" / "utils.py", UTILS_PY + "\n\ndef mul(a, b):\n    return a * b\n")
     second = open_doc(editor, tmp_path / "b" / "utils.py", UTILS_PY + "\n\ndef sub(a, b):\n    return a - b\n")
 

@@ -46,6 +46,21 @@ def test_score_explains_a_position_in_a_fixture():
     assert "nesting_depth" in readable.stdout and "->" in readable.stdout
 
 
+def test_score_positions_are_one_based_line_and_column(tmp_path: Path):
+    source = tmp_path / "walk.py"
+    source.write_text(
+        "import os\n\n\ndef walk(paths):\n    for path in paths:\n        if os.path.isdir(path):\n            return path\n"
+    )
+
+    def depth(position: str) -> int:
+        result = tierline("score", f"{source}:{position}", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["features"]["nesting_depth"]
+
+    assert depth("1:1") == 0  # the first character of the file
+    assert depth("7:13") == 3  # the `r` of `return path`, under def, for and if
+
+
 def test_score_refuses_a_bad_position_clearly():
     result = tierline("score", "no-such-file.py:1:1")
     assert result.returncode == 2 and "cannot read" in result.stderr

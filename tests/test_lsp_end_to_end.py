@@ -148,6 +148,19 @@ async def test_escalate_sends_only_the_next_request_to_premium(start_editor, tmp
     assert after.route["tier"] == "cheap" and after.route["cached"] is False
 
 
+async def test_explaining_a_position_leaves_a_pending_escalation_for_the_next_request(start_editor, tmp_path):
+    # tierline.explain calls no model and changes nothing: the escalation still goes to the completion.
+    editor = await start_editor()
+    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
+
+    await editor.command("tierline.escalate")
+    explained = await editor.command("tierline.explain", uri, {"line": SIMPLE_CURSOR[0], "character": SIMPLE_CURSOR[1]})
+    escalated = await editor.complete(uri, *SIMPLE_CURSOR)
+
+    assert explained["tier"] == "premium"  # what the next request would do
+    assert escalated.route["tier"] == "premium" and escalated.route["model"] == "claude-opus"
+
+
 async def test_failing_model_falls_back_to_the_next_one(start_editor, simulator, tmp_path):
     editor = await start_editor()
     simulator.set_behaviour("qwen2.5-coder-32b", fault="server_error")
@@ -394,6 +407,19 @@ async def test_positions_after_non_ascii_text_map_to_the_same_code(start_editor,
     fresh = await editor.complete(twin, 1, moved)
     assert edited.route["cached"] is False
     assert fresh.route["cached"] is True and fresh.text == edited.text
+
+
+async def test_with_a_manual_trigger_only_an_invoked_request_calls_a_model(start_editor, simulator, tmp_path):
+    editor = await start_editor({"completion": {"trigger": "manual"}})
+    uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
+
+    typed = await editor.complete(uri, *SIMPLE_CURSOR, automatic=True)
+    assert typed.text is None and typed.route is None
+    assert completion_requests(simulator) == []
+
+    asked = await editor.complete(uri, *SIMPLE_CURSOR)
+    assert asked.text and asked.route["model"] is not None
+    assert len(completion_requests(simulator)) == 1
 
 
 async def test_backspace_does_not_fire_a_call(start_editor, simulator, tmp_path):

@@ -166,6 +166,14 @@ def test_escalate_applies_to_the_next_request_only():
     assert router.decide_tier(0.1, "python").tier == "cheap"
 
 
+def test_a_languages_own_thresholds_decide_its_tier_and_the_others_keep_the_default():
+    router, _ = router_for(TWO_CHEAP, languages={"python": {"thresholds": {"mid": 0.6, "premium": 0.9}}})
+    assert router.decide_tier(0.5, "python", consume_escalation=False).tier == "cheap"
+    assert router.decide_tier(0.8, "python", consume_escalation=False).tier == "mid"
+    assert router.decide_tier(0.5, "go", consume_escalation=False).tier == "mid"
+    assert router.decide_tier(0.8, "go", consume_escalation=False).tier == "premium"
+
+
 def test_two_invalid_cheap_answers_escalate_the_language_for_a_while():
     router, clock = router_for(TWO_CHEAP)
     assert router.tiers.note_invalid("cheap", "go") is False

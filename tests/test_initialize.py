@@ -1,0 +1,51 @@
+"""`initialize` over stdio, as an editor sends it: the server advertises inline completions and
+agrees on the position encoding the editor offers (utf-8 first when offered, else utf-16)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_fuzz_lsp import Peer
+
+
+async def initialize(tmp_path: Path, capabilities: dict[str, Any]) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tierline",
+        "serve",
+        "--log-file",
+        str(tmp_path / "server.log"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "TIERLINE_CONFIG": str(tmp_path / "none.toml"), "XDG_STATE_HOME": str(tmp_path)},
+    )
+    peer = Peer(process)
+    reader = asyncio.ensure_future(peer.read())
+    try:
+        answer = await peer.call(
+            1, "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": capabilities}
+        )
+        return answer["result"]["capabilities"]
+    finally:
+        process.kill()
+        await process.wait()
+        reader.cancel()
+
+
+@pytest.mark.parametrize(
+    ("offered", "agreed"),
+    [(["utf-8", "utf-16"], "utf-8"), (["utf-16"], "utf-16"), (None, "utf-16")],
+)
+async def test_initialize_advertises_inline_completions_and_agrees_on_an_encoding(tmp_path: Path, offered, agreed):
+    capabilities = {"general": {"positionEncodings": offered}} if offered else {}
+    answered = await initialize(tmp_path, capabilities)
+    assert "inlineCompletionProvider" in answered
+    assert answered.get("positionEncoding", "utf-16") == agreed
