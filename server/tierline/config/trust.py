@@ -25,15 +25,6 @@ from tierline.config import paths
 WORKSPACE_FILE = ".tierline.toml"
 STORE_NAME = "trust.json"
 
-# (section, key) an untrusted workspace file may not set; key None: the whole section/array.
-RESTRICTED: tuple[tuple[str, str | None], ...] = (
-    ("models", None),
-    ("cache", "dir"),
-    ("ledger", "dir"),
-    ("budget", "store"),
-    ("privacy", "redact"),
-)
-
 
 class TrustError(ValueError):
     """A trust request that cannot be granted (no such file, unreadable store)."""
@@ -123,38 +114,3 @@ class TrustStore:
 
 def _key(file: Path) -> str:
     return str(file.expanduser().resolve())
-
-
-def restricted_keys(data: Mapping[str, Any]) -> list[str]:
-    """The dotted keys of RESTRICTED that `data` sets."""
-    found = []
-    for section, key in RESTRICTED:
-        if section not in data:
-            continue
-        value = data[section]
-        if key is None:
-            found.append(section)
-        elif isinstance(value, Mapping) and key in value:
-            found.append(f"{section}.{key}")
-    return found
-
-
-def without_restricted(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `data` without the keys an untrusted file may not set."""
-    out = dict(data)
-    for section, key in RESTRICTED:
-        if section not in out:
-            continue
-        if key is None:
-            del out[section]
-        elif isinstance(out[section], Mapping):
-            out[section] = {k: v for k, v in out[section].items() if k != key}
-    return out
-
-
-def untrusted_notice(file: Path, ignored: list[str]) -> str:
-    return (
-        f"tierline: {file} is not trusted, so its {', '.join(ignored)} "
-        f"{'was' if len(ignored) == 1 else 'were'} ignored (a cloned repository could send your code and "
-        f"keys elsewhere). If you trust it, run `tierline trust {file.parent}`."
-    )
