@@ -33,6 +33,7 @@ from tierline.config.model import (
     DEFAULT_MODELS,
     DEFAULTS,
     EDITOR_ONLY_KEYS,
+    MODEL_DEFAULTS,
     TIERS,
     TRIGGERS,
     BudgetConfig,
@@ -177,7 +178,7 @@ def _privacy(source: str, raw: Any) -> PrivacyConfig:
         raise ConfigError(source, "privacy.exclude", f"must be a list of glob patterns, got {exclude!r}")
     if len(exclude) > LIMITS["list_items"]:
         raise ConfigError(source, "privacy.exclude", f"must have at most {LIMITS['list_items']:,} patterns")
-    redact = table.get("redact", True)
+    redact = table.get("redact", DEFAULTS["privacy"]["redact"])
     if not isinstance(redact, bool):
         raise ConfigError(source, "privacy.redact", f"must be true or false, got {redact!r}")
     return PrivacyConfig(exclude=tuple(exclude), redact=redact)
@@ -218,15 +219,25 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
         tier=_string(source, f"{key}.tier", raw["tier"], TIERS),
         base_url=base_url,
         model=_string(source, f"{key}.model", raw["model"]),
-        api=_string(source, f"{key}.api", raw.get("api", "chat"), APIS),
+        api=_string(source, f"{key}.api", raw.get("api", MODEL_DEFAULTS["api"]), APIS),
         api_key_env=api_key_env,
         input_per_mtok=_number(
-            source, f"{key}.input_per_mtok", raw.get("input_per_mtok", 0.0), 0.0, LIMITS["per_mtok"]
+            source,
+            f"{key}.input_per_mtok",
+            raw.get("input_per_mtok", MODEL_DEFAULTS["input_per_mtok"]),
+            0.0,
+            LIMITS["per_mtok"],
         ),
         output_per_mtok=_number(
-            source, f"{key}.output_per_mtok", raw.get("output_per_mtok", 0.0), 0.0, LIMITS["per_mtok"]
+            source,
+            f"{key}.output_per_mtok",
+            raw.get("output_per_mtok", MODEL_DEFAULTS["output_per_mtok"]),
+            0.0,
+            LIMITS["per_mtok"],
         ),
-        timeout_ms=_integer(source, f"{key}.timeout_ms", raw.get("timeout_ms", 8000), 1, LIMITS["timeout_ms"]),
+        timeout_ms=_integer(
+            source, f"{key}.timeout_ms", raw.get("timeout_ms", MODEL_DEFAULTS["timeout_ms"]), 1, LIMITS["timeout_ms"]
+        ),
         provider=_string(source, f"{key}.provider", raw["provider"])
         if raw.get("provider")
         else default_provider(base_url),
@@ -349,25 +360,33 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
             raise ConfigError(source, f"models[{i}].name", f"duplicate model name {m.name!r}")
         seen.add(m.name)
 
-    c = DEFAULTS["completion"]
+    c, r, k = DEFAULTS["completion"], DEFAULTS["routing"], DEFAULTS["cache"]
     return Config(
         routing=RoutingConfig(
             latency_budget_ms=_integer(
                 source,
                 "routing.latency_budget_ms",
-                routing.get("latency_budget_ms", 1500),
+                routing.get("latency_budget_ms", r["latency_budget_ms"]),
                 1,
                 LIMITS["latency_budget_ms"],
             ),
-            ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", 0.3), 0.01, 1.0),
+            ewma_alpha=_number(source, "routing.ewma_alpha", routing.get("ewma_alpha", r["ewma_alpha"]), 0.01, 1.0),
             thresholds=default_thresholds,
             languages=language_thresholds,
-            auto_calibrate=_boolean(source, "routing.auto_calibrate", routing.get("auto_calibrate", False)),
+            auto_calibrate=_boolean(
+                source, "routing.auto_calibrate", routing.get("auto_calibrate", r["auto_calibrate"])
+            ),
         ),
         cache=CacheConfig(
-            ttl_seconds=_integer(source, "cache.ttl_seconds", cache.get("ttl_seconds", 300), 0, LIMITS["ttl_seconds"]),
+            ttl_seconds=_integer(
+                source, "cache.ttl_seconds", cache.get("ttl_seconds", k["ttl_seconds"]), 0, LIMITS["ttl_seconds"]
+            ),
             size_limit_mb=_integer(
-                source, "cache.size_limit_mb", cache.get("size_limit_mb", 256), 1, LIMITS["size_limit_mb"]
+                source,
+                "cache.size_limit_mb",
+                cache.get("size_limit_mb", k["size_limit_mb"]),
+                1,
+                LIMITS["size_limit_mb"],
             ),
             dir=_optional_dir(source, "cache.dir", cache.get("dir", ""), paths.cache_dir()),
         ),

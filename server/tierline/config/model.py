@@ -136,17 +136,21 @@ class ConfigError(ValueError):
         super().__init__(f"{source}: {key}: {problem}")
 
 
+# What a [[models]] entry that leaves a key out gets.
+MODEL_DEFAULTS: dict[str, Any] = {"api": "chat", "input_per_mtok": 0.0, "output_per_mtok": 0.0, "timeout_ms": 8000}
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
     tier: str
     base_url: str
     model: str
-    api: str = "chat"
+    api: str = MODEL_DEFAULTS["api"]
     api_key_env: str | None = None
-    input_per_mtok: float = 0.0
-    output_per_mtok: float = 0.0
-    timeout_ms: int = 8000
+    input_per_mtok: float = MODEL_DEFAULTS["input_per_mtok"]
+    output_per_mtok: float = MODEL_DEFAULTS["output_per_mtok"]
+    timeout_ms: int = MODEL_DEFAULTS["timeout_ms"]
     provider: str = ""
     pass_at_1: Mapping[str, float] = field(default_factory=dict)
     cached_input_per_mtok: float | None = None
@@ -170,21 +174,26 @@ class ModelSpec:
         ) / 1_000_000
 
 
+# The dataclasses below take their defaults from DEFAULTS: each default is stated once, there.
+_ROUTING, _CACHE, _BUDGET = DEFAULTS["routing"], DEFAULTS["cache"], DEFAULTS["budget"]
+_COMPLETION, _PRIVACY, _CONTEXT = DEFAULTS["completion"], DEFAULTS["privacy"], DEFAULTS["context"]
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    mid: float = 0.35
-    premium: float = 0.70
+    mid: float = _ROUTING["thresholds"]["mid"]
+    premium: float = _ROUTING["thresholds"]["premium"]
 
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    latency_budget_ms: int = 1500
-    ewma_alpha: float = 0.3
+    latency_budget_ms: int = _ROUTING["latency_budget_ms"]
+    ewma_alpha: float = _ROUTING["ewma_alpha"]
     thresholds: Thresholds = Thresholds()
     # Per-language thresholds (`[routing.languages.python] thresholds`), e.g. from `tierline calibrate`.
     languages: Mapping[str, Thresholds] = field(default_factory=dict)
     # Apply `tierline calibrate`'s parity proposal once a day (routing/auto_calibration.py).
-    auto_calibrate: bool = False
+    auto_calibrate: bool = _ROUTING["auto_calibrate"]
 
     def thresholds_for(self, language: str) -> Thresholds:
         return self.languages.get(language, self.thresholds)
@@ -192,19 +201,19 @@ class RoutingConfig:
 
 @dataclass(frozen=True)
 class CacheConfig:
-    ttl_seconds: int = 300
-    size_limit_mb: int = 256
+    ttl_seconds: int = _CACHE["ttl_seconds"]
+    size_limit_mb: int = _CACHE["size_limit_mb"]
     dir: Path = field(default_factory=paths.cache_dir)
 
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    daily_usd: float = 5.0  # 0 = no daily cap (UTC day)
-    monthly_usd: float = 0.0  # 0 = no monthly cap (UTC month)
-    store: str = "local"  # "local" | "litellm" (the gateway's key budget is the cap) | "redis://HOST:PORT/DB"
-    user: str = ""  # "" = $USER
-    user_daily_usd: float = 0.0  # per-user daily cap in a shared store; 0 = none
-    downshift: bool = True  # a request that does not fit goes to a cheaper tier that does
+    daily_usd: float = _BUDGET["daily_usd"]  # 0 = no daily cap (UTC day)
+    monthly_usd: float = _BUDGET["monthly_usd"]  # 0 = no monthly cap (UTC month)
+    store: str = _BUDGET["store"]  # "local" | "litellm" (the gateway's key budget is the cap) | "redis://HOST:PORT/DB"
+    user: str = _BUDGET["user"]  # "" = $USER
+    user_daily_usd: float = _BUDGET["user_daily_usd"]  # per-user daily cap in a shared store; 0 = none
+    downshift: bool = _BUDGET["downshift"]  # a request that does not fit goes to a cheaper tier that does
 
 
 @dataclass(frozen=True)
@@ -223,15 +232,16 @@ class LanguageCompletion:
 
 @dataclass(frozen=True)
 class CompletionConfig:
-    trigger: str = "automatic"
-    languages: tuple[str, ...] = ()  # the languages completed when `"*"` is off (the list form); () = all
-    max_tokens: int = 128
-    prefix_chars: int = 3000
-    suffix_chars: int = 1000
-    debounce_ms: int = 0  # least wait before an automatic request (the cost-aware wait comes on top)
+    trigger: str = _COMPLETION["trigger"]
+    # the languages completed when `"*"` is off (the list form); () = all
+    languages: tuple[str, ...] = tuple(_COMPLETION["languages"])
+    max_tokens: int = _COMPLETION["max_tokens"]
+    prefix_chars: int = _COMPLETION["prefix_chars"]
+    suffix_chars: int = _COMPLETION["suffix_chars"]
+    debounce_ms: int = _COMPLETION["debounce_ms"]  # least wait before an automatic request (then the cost-aware wait)
     # How much wasted spend a second of waiting is worth, in tenths of a cent (completion/session.py).
-    latency_vs_cost: float = 1.0
-    alternatives: bool = True  # invoked requests near a tier boundary show the cheap and premium answers too
+    latency_vs_cost: float = _COMPLETION["latency_vs_cost"]
+    alternatives: bool = _COMPLETION["alternatives"]  # invoked requests near a boundary: cheap and premium answers too
 
     # `[completion.languages.X]` and `[completion.languages."*"]`, as (name, settings) pairs.
     per_language: tuple[tuple[str, LanguageCompletion], ...] = ()
@@ -260,14 +270,14 @@ class CompletionConfig:
 
 @dataclass(frozen=True)
 class PrivacyConfig:
-    exclude: tuple[str, ...] = ()
-    redact: bool = True
+    exclude: tuple[str, ...] = tuple(_PRIVACY["exclude"])
+    redact: bool = _PRIVACY["redact"]
 
 
 @dataclass(frozen=True)
 class ContextConfig:
-    sources: tuple[str, ...] = ("definitions", "neighbours", "recent_edits")
-    max_tokens: tuple[tuple[str, int], ...] = (("cheap", 1536), ("mid", 1024), ("premium", 1024))
+    sources: tuple[str, ...] = tuple(_CONTEXT["sources"])
+    max_tokens: tuple[tuple[str, int], ...] = tuple(_CONTEXT["max_tokens"].items())
 
     def budget(self, tier: str) -> int:
         """Tokens of cross-file context for a tier (0: none)."""
@@ -278,8 +288,8 @@ class ContextConfig:
 class TelemetryConfig:
     """Opt-in exports of usage figures, never code (tierline/telemetry, docs/telemetry.md)."""
 
-    otlp_endpoint: str = ""  # "" = off; an OTLP/HTTP base URL (/v1/traces and /v1/metrics are appended)
-    prometheus: str = ""  # "" = off; "HOST:PORT" on loopback: /metrics for Prometheus to scrape
+    otlp_endpoint: str = DEFAULTS["telemetry"]["otlp_endpoint"]  # "" = off; an OTLP/HTTP base URL
+    prometheus: str = DEFAULTS["telemetry"]["prometheus"]  # "" = off; "HOST:PORT" on loopback: /metrics
 
 
 @dataclass(frozen=True)
