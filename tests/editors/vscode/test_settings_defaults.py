@@ -88,3 +88,12 @@ def test_the_per_language_settings_match_the_server() -> None:
     assert tuple(fields) == KEYS
     assert tuple(fields["trigger"]["enum"]) == TRIGGERS
     assert (fields["max_lines"]["minimum"], fields["max_lines"]["maximum"]) == (0, MAX_LINES)
+
+
+def test_escalate_and_snooze_have_keys_of_their_own() -> None:
+    """Issue 21: the user controls how eager tierline is by command, setting and key."""
+    package = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))
+    keys = {binding["command"]: binding["key"] for binding in package["contributes"]["keybindings"]}
+    commands = {command["command"] for command in package["contributes"]["commands"]}
+    assert keys == {"tierline.escalateNext": "ctrl+alt+e", "tierline.snoozeCompletions": "ctrl+alt+z"}
+    assert set(keys) <= commands
