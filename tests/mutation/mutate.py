@@ -888,8 +888,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "manual-trigger-ignored",
         'with [completion] trigger = "manual", automatic requests still call a model',
         "completion/pipeline.py",
-        '(completion.trigger == "manual" or document.last_change_was_deletion)',
-        "(document.last_change_was_deletion)",
+        'completion.trigger_for(document.language) == "manual" or document.last_change_was_deletion',
+        "document.last_change_was_deletion",
         ("tests/test_lsp_end_to_end.py::test_with_a_manual_trigger_only_an_invoked_request_calls_a_model",),
     ),
     Mutation(
@@ -915,6 +915,44 @@ MUTATIONS: tuple[Mutation, ...] = (
         '404: "model not found"}',
         '404: "key refused"}',
         ("tests/test_providers_setup.py::test_doctor_live_gives_one_verdict_line_per_model",),
+    ),
+    # -- issue 21 -----------------------------------------------------------------------------
+    Mutation(
+        "gateway-cap-ignored",
+        "the team gateway's remaining budget does not cap spend",
+        "accounting/budget.py",
+        "        if gateway is None or (account is not None and account != gateway.account):",
+        "        if True:",
+        ("tests/test_gateway_budget.py::test_a_call_the_gateway_budget_cannot_pay_is_not_sent",),
+    ),
+    Mutation(
+        "alternatives-on-automatic",
+        "an automatic request near a tier boundary gets the other tiers' answers too (and pays for them)",
+        "completion/pipeline.py",
+        "return routed if request.automatic else await alternatives.with_alternatives(self, routed, request)",
+        "return await alternatives.with_alternatives(self, routed, request)",
+        ("tests/test_alternatives_end_to_end.py::test_an_automatic_request_near_a_boundary_still_gets_one_item",),
+    ),
+    Mutation(
+        "alternatives-never",
+        "an invoked request near a boundary gets one answer only",
+        "completion/alternatives.py",
+        "    return min(abs(score - thresholds.mid), abs(score - thresholds.premium)) <= CLOSE + 1e-9",
+        "    return False",
+        (
+            "tests/test_alternatives_end_to_end.py::"
+            "test_an_invoked_request_near_a_boundary_shows_three_tiers_and_the_premium_pick_counts_as_premium",
+        ),
+    ),
+    Mutation(
+        "telemetry-told-every-time",
+        "a failing collector is reported on every export",
+        "telemetry/hub.py",
+        """            if topic in self._said:
+                return
+            self._said.add(topic)""",
+        """            self._said.add(topic)""",
+        ("tests/test_telemetry_end_to_end.py::test_a_collector_that_fails_costs_no_answer_and_is_told_once",),
     ),
 )
 
