@@ -9,6 +9,7 @@ the call up, before its first token (unbilled) when it comes that early.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tierline.analysis.documents import Document
 from tierline.analysis.languages import parser_for
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
-from tierline.completion.session import Flight, Rhythm, agrees, key_kind, wait_s
+from tierline.completion.session import GAP_PRIOR, Flight, Rhythm, agrees, key_kind, wait_s
 from tierline.config import parse_config
 from tierline.devtools.simulator import sim_config
 
@@ -223,6 +224,48 @@ def test_the_rhythm_learns_that_this_typist_pauses_after_a_word():
         rhythm.key("file:///a.py", "word", now)
         now += 2.0
     assert rhythm.goes_on("word") < before / 2
+
+
+def test_a_key_that_asked_for_nothing_does_not_teach_the_wait_a_gap_nobody_typed():
+    # Keys 150 ms apart, every other one a backspace (which asks for no completion): the requests
+    # come 300 ms apart, but the typist's gaps are 150 ms, and a premium call after a 0.1 s first
+    # token needs to wait only ~65 ms to be hung up unbilled at the next key.
+    rhythm = Rhythm()
+    now = 0.0
+    for _ in range(70):
+        rhythm.key("file:///a.py", "word", now, previous_key_at=now - 0.15)
+        now += 0.3
+    assert max(rhythm.gaps()) == pytest.approx(0.15)
+    assert wait_s(rhythm, "word", 2e-3, 0.1, 1.0) == pytest.approx(0.15 * 1.1 - 0.1)
+
+
+def test_the_wait_covers_gaps_a_little_longer_than_any_seen():
+    # 64 gaps of 200 ms: a premium call after a 150 ms first token waits past 50 ms, since the
+    # next gap may be a few milliseconds longer (each one then a billed, wasted call).
+    rhythm = Rhythm()
+    for index in range(65):
+        rhythm.key("file:///a.py", "word", index * 0.2)
+    assert wait_s(rhythm, "word", 2e-3, 0.15, 1.0) == pytest.approx(0.2 * 1.1 - 0.15)
+
+
+async def test_the_rhythm_is_read_from_the_documents_changes(simulator, tmp_path):
+    # The engine hears of a backspace only through the document (no request comes for it).
+    engine = CompletionEngine(parse_config(sim_config(simulator.base_url, cache_dir=str(tmp_path / "c"))))
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    engine.sleep = no_wait
+    source = (UTILS_PY[:-1] + "ret\n").encode()
+    document = Document("file:///w/utils.py", "python", 1, source, parser=parser_for("python"))
+    try:
+        for key in range(3):  # keys at 10.0, 10.3, 10.6, each after a backspace 150 ms before
+            document.previous_change_at, document.last_change_at = 9.85 + key * 0.3, 10.0 + key * 0.3
+            await engine.complete(CursorRequest(document, len(source) - 1, automatic=True))
+    finally:
+        await engine.aclose()
+    learned = Counter(round(gap, 3) for gap in engine.sessions.rhythm.gaps()) - Counter(GAP_PRIOR)
+    assert learned == Counter({0.15: 3})  # the first key's gap too: the backspace before it
 
 
 async def test_what_was_typed_since_a_call_began():

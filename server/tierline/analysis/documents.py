@@ -91,8 +91,9 @@ class Document:
     needs_parse: bool = True
     last_change_was_deletion: bool = False
     last_change_at: float = 0.0
-    # Smoothed gap between keystrokes while typing (gaps over a second are pauses, not speed).
-    typing_gap_s: float = 0.12
+    # The change before the last one: the gap between the two is the typist's, even when the
+    # editor's request for the earlier key never reached the completion pipeline.
+    previous_change_at: float = 0.0
     _imports: ImportSummary | None = None
     # Large documents: the last top-level statement parsed on its own, and its tree.
     _chunk: tuple[bytes, Tree] | None = None
@@ -136,11 +137,7 @@ class Document:
     ) -> None:
         """One LSP content change: a range replacement, or the whole text when no range."""
         new_bytes = utf8(text)
-        now = time.monotonic()
-        gap = now - self.last_change_at
-        if self.last_change_at and gap <= 1.0:
-            self.typing_gap_s = 0.6 * self.typing_gap_s + 0.4 * gap
-        self.last_change_at = now
+        self.previous_change_at, self.last_change_at = self.last_change_at, time.monotonic()
         if start is None or end is None:
             self._imports = None
             self.source = new_bytes

@@ -148,7 +148,8 @@ class CompletionEngine:
             return Routed(None)
         if request.automatic:  # one automatic request per key (or per pause): the typist's rhythm
             typed_at = document.last_change_at or time.monotonic()
-            self.sessions.rhythm.key(uri, key_kind(document.source, request.offset), typed_at)
+            kind = key_kind(document.source, request.offset)
+            self.sessions.rhythm.key(uri, kind, typed_at, previous_key_at=document.previous_change_at)
         state = RequestState(request)
         if not self.config.models:  # the config was refused: fail closed, say why
             return Routed(None, state.route(None, f"no model: the config was refused ({self.config.refused})"))

@@ -38,6 +38,8 @@ RHYTHM_PRIOR: dict[str, tuple[float, float]] = {
 GAP_PRIOR = (0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.3)
 GAP_SAMPLES = 64
 GOES_ON_MAX = 0.9
+# Each gap seen stands for gaps up to this much longer (a share of the gap).
+GAP_SPREAD = 0.1
 _OPENERS = frozenset(b"(:{=[,")
 
 T = TypeVar("T")
@@ -69,21 +71,36 @@ class Rhythm:
         self._gaps: deque[float] = deque(GAP_PRIOR, maxlen=GAP_SAMPLES)
         self._last: dict[str, tuple[str, float]] = {}
 
-    def key(self, uri: str, kind: str, now: float) -> None:
-        """A key of `kind` was typed in `uri` at `now` (monotonic seconds)."""
+    def key(self, uri: str, kind: str, now: float, previous_key_at: float = 0.0) -> None:
+        """A key of `kind` was typed in `uri` at `now` (monotonic seconds); the document's change
+        before it came at `previous_key_at` (0: unknown)."""
         previous = self._last.get(uri)
         self._last[uri] = (kind, now)
         if previous is None:
+            if 0 < now - previous_key_at <= BURST_PAUSE_S:
+                self._gaps.append(now - previous_key_at)
             return
         last_kind, at = previous
+        if previous_key_at > at:
+            # A key went by without a request of its own here (a backspace, which asks for
+            # nothing, or a request the editor cancelled before it ran): typing went on after the
+            # last key seen if that one came soon enough, and the gap is the one since the key
+            # unseen — the gap since the last request is two keys' worth, and would teach the
+            # wait to cover gaps nobody typed.
+            self._count(last_kind, went_on=previous_key_at - at <= BURST_PAUSE_S)
+            if now - previous_key_at <= BURST_PAUSE_S:
+                self._gaps.append(now - previous_key_at)
+            return
         gap = now - at
-        went_on = gap <= BURST_PAUSE_S
-        counts = self._counts[last_kind]
+        self._count(last_kind, went_on=gap <= BURST_PAUSE_S)
+        if gap <= BURST_PAUSE_S:
+            self._gaps.append(gap)
+
+    def _count(self, kind: str, *, went_on: bool) -> None:
+        counts = self._counts[kind]
         counts[0 if went_on else 1] += 1
         if sum(counts) > 200:  # the recent rhythm counts most
             counts[0], counts[1] = counts[0] / 2, counts[1] / 2
-        if went_on:
-            self._gaps.append(gap)
 
     def goes_on(self, kind: str) -> float:
         """The chance another key follows a key of `kind` within a burst: at most `GOES_ON_MAX`,
@@ -92,11 +109,21 @@ class Rhythm:
         return min(GOES_ON_MAX, went_on / (went_on + paused))
 
     def later_than(self, seconds: float) -> float:
-        """The chance the next key of a burst comes later than `seconds` after the last one."""
-        return sum(1 for gap in self._gaps if gap > seconds) / len(self._gaps)
+        """The chance the next key of a burst comes later than `seconds` after the last one: each
+        gap seen stands for gaps up to `GAP_SPREAD` longer (the next gap may be a little longer
+        than any seen so far; a wait fitted to the longest gap seen exactly would be billed for
+        every gap a few milliseconds longer)."""
+        return sum(_longer_share(gap, seconds) for gap in self._gaps) / len(self._gaps)
 
     def gaps(self) -> list[float]:
         return sorted(self._gaps)
+
+
+def _longer_share(gap: float, seconds: float) -> float:
+    """The share of the gaps from `gap` to `gap` x (1 + GAP_SPREAD), evenly spread, longer than `seconds`."""
+    if seconds < gap:
+        return 1.0
+    return max(0.0, 1.0 - (seconds - gap) / (gap * GAP_SPREAD))
 
 
 def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: float, latency_vs_cost: float) -> float:
@@ -115,9 +142,9 @@ def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: flo
     def expected_cost(wait: float) -> float:
         return value * (1 - go_on) * wait + wasted_call_usd * go_on * rhythm.later_than(wait + first_token_s)
 
-    candidates = [0.0, MAX_WAIT_S] + [
-        gap - first_token_s + 0.005 for gap in rhythm.gaps() if 0 < gap - first_token_s + 0.005 < MAX_WAIT_S
-    ]
+    # The cost is piecewise linear in the wait, so its least is at 0, the cap, or a gap's ends.
+    ends = [end for gap in rhythm.gaps() for end in (gap, gap * (1 + GAP_SPREAD))]
+    candidates = [0.0, MAX_WAIT_S] + [end - first_token_s for end in ends if 0 < end - first_token_s < MAX_WAIT_S]
     return min(candidates, key=lambda wait: (expected_cost(wait), wait))
 
 
