@@ -198,8 +198,6 @@ export class TierlineServer {
         if (this.client !== client) return;
         if (e.newState === State.Running) {
           this.setDown(undefined);
-          // A setting changed while the client was starting was not sent (nothing to send it to).
-          if (JSON.stringify(currentSettings()) !== this.attached.get(client)?.settings) this.sendSettings();
           this.listener?.onRunning();
         } else if (e.newState === State.Stopped) {
           this.setDown(this.down ?? "the server stopped");
@@ -217,9 +215,11 @@ export class TierlineServer {
 
   private async startClient(client: TierlineClient): Promise<void> {
     try {
-      await client.start();
+      await client.start(); // resolves after `initialized` is sent: the server may hear settings now
       const info = client.initializeResult?.serverInfo;
       this.log.info(`Server running (${info?.name ?? "tierline"} ${info?.version ?? ""})`);
+      // A setting changed while the client was starting was not sent (nothing to send it to yet).
+      if (JSON.stringify(currentSettings()) !== this.attached.get(client)?.settings) this.sendSettings();
     } catch (err) {
       if (this.client === client) this.setDown(this.down && this.down !== "starting" ? this.down : `${err}`);
     }
