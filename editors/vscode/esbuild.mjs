@@ -17,7 +17,13 @@ if (process.argv.includes("--tests")) {
   // Unit tests of the pure modules, run by `node --test dist-test/` (shapes.test.js needs the
   // shapes from tests/test_wire_shapes.py).
   await build({
-    entryPoints: ["test/unit.test.ts", "test/shapes.test.ts", "test/acceptance.test.ts", "test/eagerness.test.ts"],
+    entryPoints: [
+      "test/unit.test.ts",
+      "test/shapes.test.ts",
+      "test/acceptance.test.ts",
+      "test/eagerness.test.ts",
+      "test/lifecycle.test.ts",
+    ],
     bundle: true,
     outdir: "dist-test",
     platform: "node",

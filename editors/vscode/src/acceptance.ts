@@ -3,16 +3,7 @@
 // `tierline.stats` `acceptance`, `by_tier[tier].acceptance`, `acceptance_by_model` and
 // `acceptance_by_language`. Pure: HTML text only, every value escaped, any part may be missing.
 import { AcceptanceStats, TIERS } from "./wire";
-import { usd } from "./format";
-
-function escape(text: unknown): string {
-  return String(text)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+import { escapeHtml as escape, usd } from "./format";
 
 function count(value: unknown): string {
   return typeof value === "number" && Number.isFinite(value) ? String(Math.round(value)) : "?";

@@ -27,6 +27,16 @@ export type Stats = Partial<Omit<StatsResult, "today" | "budget" | "by_tier" | "
   budget?: Partial<BudgetStats>;
 };
 
+/** Text safe inside HTML elements and quoted attributes (the report webview). */
+export function escapeHtml(text: unknown): string {
+  return String(text)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
 const MINUS = "\u2212";
 
 /** USD with two significant digits for small amounts: 0.00004 -> "$0.00004", 0.0021 -> "$0.0021". */

@@ -1,16 +1,9 @@
 // The report webview's HTML: per-tier and per-model tables and an inline SVG chart of spend
 // against all-premium. No script and no external resource; a strict Content-Security-Policy.
 import { acceptanceHtml } from "./acceptance";
-import { Route, Stats, describeRoute, ms, saved, usd } from "./format";
+import { Route, Stats, describeRoute, escapeHtml, ms, saved, usd } from "./format";
 
-export function escapeHtml(text: unknown): string {
-  return String(text)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+export { escapeHtml };
 
 function cell(key: string, value: unknown): string {
   if (typeof value === "number") {

@@ -125,15 +125,37 @@ function H.run(main, overall_ms)
   end)
 end
 
---- Load the plugin the way a user would, open the test file and wait for the server.
----@param opts? table extra setup() options
----@return integer bufnr, vim.lsp.Client client
-function H.start(opts)
+--- The editor options every spec runs with, and the plugin loaded as Neovim loads it at startup.
+function H.load_plugin()
   vim.o.showmode = false
   vim.o.swapfile = false
   vim.o.shortmess = vim.o.shortmess .. "I"
   vim.cmd("filetype on")
   vim.cmd("runtime plugin/tierline.lua")
+end
+
+--- Open the sample Python file (TIERLINE_TEST_FILE); its buffer.
+function H.open_sample()
+  vim.cmd.edit(vim.fn.fnameescape(env("TIERLINE_TEST_FILE")))
+  local bufnr = vim.api.nvim_get_current_buf()
+  H.eq("python", vim.bo[bufnr].filetype, "filetype")
+  return bufnr
+end
+
+--- Wait for an initialized tierline client on `bufnr` (one other than `old`, after a restart).
+---@return vim.lsp.Client client
+function H.wait_client(bufnr, what, old)
+  return H.wait(20000, function()
+    local c = vim.lsp.get_clients({ bufnr = bufnr, name = "tierline" })[1]
+    return c and c.initialized and (not old or c.id ~= old.id) and c or nil
+  end, what or "the tierline server to start and attach")
+end
+
+--- Load the plugin the way a user would, open the test file and wait for the server.
+---@param opts? table extra setup() options
+---@return integer bufnr, vim.lsp.Client client
+function H.start(opts)
+  H.load_plugin()
   -- Record what the server shows the user (a refused config arrives as an Error message).
   H.messages = {}
   local show = vim.lsp.handlers["window/showMessage"]
@@ -145,14 +167,8 @@ function H.start(opts)
     cmd = { env("TIERLINE_SERVER"), "serve" },
   }, opts or {})
   require("tierline").setup(setup)
-  vim.cmd.edit(vim.fn.fnameescape(env("TIERLINE_TEST_FILE")))
-  local bufnr = vim.api.nvim_get_current_buf()
-  H.eq("python", vim.bo[bufnr].filetype, "filetype")
-  local client = H.wait(20000, function()
-    local c = vim.lsp.get_clients({ bufnr = bufnr, name = "tierline" })[1]
-    return c and c.initialized and c or nil
-  end, "the tierline server to start and attach")
-  return bufnr, client
+  local bufnr = H.open_sample()
+  return bufnr, H.wait_client(bufnr)
 end
 
 --- The tierline ghost text drawn in `bufnr`: the concatenated virtual text (first line, then
@@ -193,6 +209,23 @@ function H.no_server_errors()
       error("the server showed an error: " .. tostring(m.message), 2)
     end
   end
+end
+
+--- Wait until line `row` (0-based) of `bufnr` reads `expected`.
+function H.wait_line(bufnr, row, expected, what)
+  H.wait(5000, function()
+    return H.line(bufnr, row) == expected
+  end, what or ("the line to become " .. vim.inspect(expected)))
+end
+
+--- On a new line, type `typed`, wait for the suggestion and accept it with <Tab>; ghost, row.
+function H.type_and_accept(bufnr, typed)
+  local row = H.new_line(bufnr)
+  H.feed(typed)
+  local ghost = H.wait_ghost(bufnr)
+  H.feed("<Tab>")
+  H.wait_line(bufnr, row, typed .. ghost, "the suggestion inserted")
+  return ghost, row
 end
 
 --- Leave insert mode and wait for normal mode.
@@ -236,6 +269,46 @@ function H.float(command, what)
     H.out("#   " .. l)
   end
   return win, lines
+end
+
+--- `q` in a float closes it.
+function H.close_with_q(win)
+  vim.api.nvim_set_current_win(win)
+  H.feed("q")
+  H.wait(5000, function()
+    return not vim.api.nvim_win_is_valid(win)
+  end, "q to close the float")
+end
+
+--- The server's `tierline.stats` (through the plugin's `stats()`), waited for; an error fails.
+function H.stats()
+  local got
+  require("tierline").stats(function(err, result)
+    got = err and { error = err } or result
+  end)
+  local result = H.wait(10000, function()
+    return got
+  end, "tierline.stats")
+  if result.error then
+    error("tierline.stats failed: " .. vim.inspect(result.error), 2)
+  end
+  return result
+end
+
+--- Ask `tierline.stats` again each time an answer arrives, until one satisfies `pred`; that one.
+function H.stats_until(pred, what)
+  local latest, pending = nil, false
+  return H.wait(10000, function()
+    if latest and not latest.error and pred(latest) then
+      return latest
+    end
+    if not pending then
+      pending = true
+      require("tierline").stats(function(err, result)
+        latest, pending = err and { error = err } or result, false
+      end)
+    end
+  end, what)
 end
 
 --- :TierlineStats's float.

@@ -3,38 +3,8 @@ local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
 
 H.run(function()
   local bufnr = H.start()
-  local lsp = require("tierline.lsp")
 
   local routes = H.collect_routes()
-
-  --- tierline.stats, waited for.
-  local function stats()
-    local got
-    lsp.execute("tierline.stats", {}, function(err, result)
-      got = err and { error = err } or result
-    end, bufnr)
-    local result = H.wait(10000, function()
-      return got
-    end, "tierline.stats")
-    H.truthy(not result.error, "tierline.stats answered")
-    return result
-  end
-
-  --- Ask tierline.stats again each time an answer arrives, until one satisfies `pred`.
-  local function stats_until(pred, what)
-    local latest, pending = nil, false
-    return H.wait(10000, function()
-      if latest and not latest.error and pred(latest) then
-        return latest
-      end
-      if not pending then
-        pending = true
-        lsp.execute("tierline.stats", {}, function(err, result)
-          latest, pending = err and { error = err } or result, false
-        end, bufnr)
-      end
-    end, what)
-  end
 
   --- Type on a new line, wait for the ghost text and its didRoute; returns ghost, route.
   local function suggestion(typed)
@@ -51,7 +21,7 @@ H.run(function()
   H.test("<Tab> accepts: the stats count it accepted under the tier that answered", function()
     local ghost, route = suggestion("accepted = ")
     H.feed("<Tab>")
-    local s = stats_until(function(s)
+    local s = H.stats_until(function(s)
       return s.acceptance.accepted == 1
     end, "one acceptance in tierline.stats")
     local tier = s.by_tier[route.tier].acceptance
@@ -63,16 +33,16 @@ H.run(function()
   end)
 
   H.test("word then line accepts add up as one partially accepted completion", function()
-    local before = stats().acceptance
+    local before = H.stats().acceptance
     local ghost = suggestion("partial = ")
     H.feed("<M-w>")
     local word = ghost:match("^%s*[%w_]+") or ghost:match("^%s*[^%w_%s]+")
-    local s = stats_until(function(s)
+    local s = H.stats_until(function(s)
       return s.acceptance.accepted == before.accepted + 1
     end, "the word accept in tierline.stats")
     H.eq(before.accepted_chars + vim.fn.strchars(word), s.acceptance.accepted_chars, "characters of the word")
     H.feed("<M-l>")
-    local after = stats_until(function(s)
+    local after = H.stats_until(function(s)
       return s.acceptance.accepted_chars > before.accepted_chars + vim.fn.strchars(word)
     end, "the line accept in tierline.stats")
     H.eq(before.accepted + 1, after.acceptance.accepted, "still one accepted completion")
@@ -81,13 +51,13 @@ H.run(function()
   end)
 
   H.test("dismissing is shown, not accepted", function()
-    local before = stats().acceptance
+    local before = H.stats().acceptance
     suggestion("dismissed = ")
     H.feed("<C-]>")
     H.wait(5000, function()
       return H.ghost(bufnr) == nil
     end, "the ghost text gone")
-    local s = stats_until(function(s)
+    local s = H.stats_until(function(s)
       return s.acceptance.shown == before.shown + 1
     end, "one more shown")
     H.eq(before.accepted, s.acceptance.accepted, "nothing more accepted")
@@ -95,7 +65,7 @@ H.run(function()
   end)
 
   H.test(":TierlineStats shows the acceptance per tier, model and language", function()
-    local s = stats()
+    local s = H.stats()
     local win, lines = H.stats_float()
     local text = "\n" .. table.concat(lines, "\n") .. "\n"
     --- The row `name  shown  accepted  rate%  accepted_chars` of an acceptance.
@@ -113,11 +83,7 @@ H.run(function()
     end
     shows("python", s.acceptance_by_language.python, "language")
     H.truthy(s.acceptance.accepted >= 2, "the accepts above are counted")
-    vim.api.nvim_set_current_win(win)
-    H.feed("q")
-    H.wait(5000, function()
-      return not vim.api.nvim_win_is_valid(win)
-    end, "q to close the float")
+    H.close_with_q(win)
   end)
 
   H.no_server_errors()

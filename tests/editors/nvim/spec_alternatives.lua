@@ -5,33 +5,15 @@ local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
 
 H.run(function()
   local bufnr = H.start()
-  local lsp = require("tierline.lsp")
   local options = require("tierline.config").options
   local routes = H.collect_routes()
-
-  local function stats_until(pred, what)
-    local latest, pending = nil, false
-    return H.wait(10000, function()
-      if latest and not latest.error and pred(latest) then
-        return latest
-      end
-      if not pending then
-        pending = true
-        lsp.execute("tierline.stats", {}, function(err, result)
-          latest, pending = err and { error = err } or result, false
-        end, bufnr)
-      end
-    end, what)
-  end
 
   H.test("<M-]> asks, then cycles to the second item and <M-[> back; <Tab> accepts the one shown under its tier", function()
     options.auto_trigger = false -- only the keymap asks
     -- The first line of a function body: a score close to the mid threshold (0.32 against 0.35).
     local row = H.new_line(bufnr) + 1
     H.feed("def total(values):<CR>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == ""
-    end, "the new line of the body")
+    H.wait_line(bufnr, row, "", "the new line of the body")
     local before = #routes
     H.eq("tierline: show the next alternative", vim.fn.maparg("<M-]>", "i", false, true).desc, "<M-]> mapped")
     H.feed("<M-]>")
@@ -56,11 +38,9 @@ H.run(function()
       return H.ghost(bufnr) == second
     end, "the second item again after <M-]>")
     H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == second
-    end, "the second item inserted")
+    H.wait_line(bufnr, row, second, "the second item inserted")
     local tier = route.alternatives[2].tier
-    local s = stats_until(function(s)
+    local s = H.stats_until(function(s)
       return s.acceptance.accepted == 1
     end, "one acceptance")
     local seen = vim.inspect({ route = route.alternatives, by_tier = vim.tbl_map(function(t)

@@ -24,9 +24,7 @@ H.run(function()
     H.truthy(routes[#routes].tier and routes[#routes].model, "didRoute has tier and model")
     H.feed("<Tab>")
     local expected = "value = " .. ghost
-    H.wait(5000, function()
-      return H.line(bufnr, row) == expected
-    end, "the line to become " .. vim.inspect(expected))
+    H.wait_line(bufnr, row, expected)
     H.eq({ row + 1, #expected }, vim.api.nvim_win_get_cursor(0), "cursor after the inserted text")
   end)
 
@@ -45,17 +43,13 @@ H.run(function()
     local ghost = H.wait_ghost(bufnr)
     local typed = ghost:sub(1, 5)
     H.feed(typed)
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "total = " .. typed
-    end, "the typed characters")
+    H.wait_line(bufnr, row, "total = " .. typed, "the typed characters")
     H.eq(ghost:sub(6), H.ghost(bufnr), "ghost text after typing through")
     local _, mark = H.ghost(bufnr)
     H.eq(#"total = " + 5, mark[3], "ghost moved to the cursor")
     -- <Tab> inserts the remainder only.
     H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "total = " .. ghost
-    end, "the whole suggestion in the line")
+    H.wait_line(bufnr, row, "total = " .. ghost, "the whole suggestion in the line")
   end)
 
   H.test("a keystroke that does not match dismisses", function()
@@ -65,9 +59,7 @@ H.run(function()
     options.auto_trigger = false -- no new suggestion may replace the one we look at
     local wrong = ghost:sub(1, 1) == "Z" and "Y" or "Z"
     H.feed(wrong)
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "other = " .. wrong
-    end, "the typed character")
+    H.wait_line(bufnr, row, "other = " .. wrong, "the typed character")
     H.eq(nil, H.ghost(bufnr), "ghost text after a non-matching key")
     H.eq(false, tierline.is_visible(), "is_visible()")
     options.auto_trigger = true
@@ -92,14 +84,10 @@ H.run(function()
     local word = ghost:match("^%s*[%w_]+")
     H.truthy(word and #word < #ghost, "suggestion " .. ghost .. " has a first word")
     H.feed("<M-w>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "count = " .. word
-    end, "the first word inserted")
+    H.wait_line(bufnr, row, "count = " .. word, "the first word inserted")
     H.eq(ghost:sub(#word + 1), H.ghost(bufnr), "the rest stays visible")
     H.feed("<M-l>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "count = " .. ghost
-    end, "the rest of the line inserted")
+    H.wait_line(bufnr, row, "count = " .. ghost, "the rest of the line inserted")
   end)
 
   H.test("a multi-line suggestion uses virt_lines and <Tab> inserts all lines", function()
@@ -111,9 +99,7 @@ H.run(function()
     H.truthy(mark[4].virt_lines and #mark[4].virt_lines >= 1, "virt_lines present")
     local lines = vim.split(ghost, "\n", { plain = true })
     H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row + #lines - 1) == lines[#lines]
-    end, "the last suggested line in the buffer")
+    H.wait_line(bufnr, row + #lines - 1, lines[#lines], "the last suggested line in the buffer")
     H.eq("if ready:" .. lines[1], H.line(bufnr, row), "first line")
   end)
 

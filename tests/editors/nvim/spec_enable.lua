@@ -2,31 +2,18 @@
 local H = dofile(vim.fs.joinpath(os.getenv("TIERLINE_SPEC_DIR"), "helpers.lua"))
 
 H.run(function()
-  vim.o.showmode = false
-  vim.o.swapfile = false
-  vim.cmd("filetype on")
-  vim.cmd("runtime plugin/tierline.lua")
+  H.load_plugin()
   vim.lsp.config("tierline", { cmd = { H.env("TIERLINE_SERVER"), "serve" } })
   vim.lsp.enable("tierline")
-  vim.cmd.edit(vim.fn.fnameescape(H.env("TIERLINE_TEST_FILE")))
-  local bufnr = vim.api.nvim_get_current_buf()
+  local bufnr = H.open_sample()
 
   H.test("lsp/tierline.lua starts the server for a python buffer", function()
-    local client = H.wait(20000, function()
-      local c = vim.lsp.get_clients({ bufnr = bufnr, name = "tierline" })[1]
-      return c and c.initialized and c or nil
-    end, "the tierline client")
+    local client = H.wait_client(bufnr, "the tierline client")
     H.truthy(client.config.root_dir, "root_dir is set")
   end)
 
   H.test("ghost text and <Tab> work without setup()", function()
-    local row = H.new_line(bufnr)
-    H.feed("value = ")
-    local ghost = H.wait_ghost(bufnr)
-    H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "value = " .. ghost
-    end, "the suggestion inserted")
+    H.type_and_accept(bufnr, "value = ")
   end)
 
   H.test("a buffer of another filetype gets no client", function()

@@ -16,16 +16,10 @@ H.run(function()
   })
 
   H.test("a first completion before escalating", function()
-    local row = H.new_line(bufnr)
-    H.feed("first = ")
-    local ghost = H.wait_ghost(bufnr)
+    H.type_and_accept(bufnr, "first = ")
     H.wait(5000, function()
       return #routes >= 1
     end, "tierline/didRoute")
-    H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "first = " .. ghost
-    end, "the suggestion inserted")
     H.to_normal()
   end)
 
@@ -50,9 +44,7 @@ H.run(function()
     H.eq("number", type(route.cost_usd), "didRoute.cost_usd")
     local ghost = H.wait_ghost(bufnr, "tl_claude_opus")
     H.feed("<Tab>")
-    H.wait(5000, function()
-      return H.line(bufnr, row) == "premium = " .. ghost
-    end, "the premium suggestion inserted")
+    H.wait_line(bufnr, row, "premium = " .. ghost, "the premium suggestion inserted")
     H.truthy(H.line(bufnr, row):find("tl_claude_opus", 1, true), "inserted text has the opus tag")
     local status = H.wait(5000, function()
       local s = tierline.statusline()
@@ -83,14 +75,7 @@ H.run(function()
   end)
 
   H.test(":TierlineStats opens a float with the numbers", function()
-    local stats
-    tierline.stats(function(err, result)
-      stats = err and { error = err } or result
-    end)
-    H.wait(10000, function()
-      return stats ~= nil
-    end, "tierline.stats")
-    H.truthy(not stats.error, "tierline.stats failed: " .. vim.inspect(stats.error))
+    local stats = H.stats()
     H.truthy(type(stats.requests) == "number" and stats.requests >= 3, "stats.requests >= 3: " .. vim.inspect(stats.requests))
     H.truthy(type(stats.by_model) == "table" and stats.by_model["claude-opus"], "stats.by_model has claude-opus")
     H.eq(4.5, stats.budget and stats.budget.daily_usd, "budget.daily_usd from setup({ settings })")
@@ -104,11 +89,7 @@ H.run(function()
     H.truthy(text:find(("spend $%.4f"):format(stats.spend_usd), 1, true), "float shows total spend " .. stats.spend_usd)
     H.truthy(text:find(("Total   %d requests"):format(stats.requests), 1, true), "float shows the request count")
     -- q closes it
-    vim.api.nvim_set_current_win(win)
-    H.feed("q")
-    H.wait(5000, function()
-      return not vim.api.nvim_win_is_valid(win)
-    end, "q to close the float")
+    H.close_with_q(win)
   end)
 
   H.test(":TierlineExplain shows score, tier and features for the cursor", function()

@@ -15,13 +15,7 @@ H.run(function()
       local s = tierline.statusline()
       return s:match("^snoozed until %d%d:%d%d · ") and s or nil
     end, "the statusline to say snoozed until HH:MM")
-    local stats
-    tierline.stats(function(err, result)
-      stats = err and { error = err } or result
-    end)
-    H.wait(10000, function()
-      return stats ~= nil
-    end, "tierline.stats")
+    local stats = H.stats()
     local ends = require("tierline.snooze").epoch(stats.snoozed_until)
     H.truthy(ends and ends >= before + 299 and ends <= os.time() + 300, "snoozed_until five minutes on: " .. tostring(stats.snoozed_until))
     H.eq("snoozed until " .. os.date("%H:%M", ends), line:match("^(snoozed until %d%d:%d%d)"), "the statusline's time")

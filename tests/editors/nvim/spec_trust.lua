@@ -21,10 +21,7 @@ H.run(function()
     local trusted = vim.json.decode(table.concat(vim.fn.readfile(store), "\n")).trusted
     local resolved = vim.uv.fs_realpath(workspace_file)
     H.truthy(trusted[resolved], "the store holds " .. resolved)
-    H.wait(20000, function()
-      local c = vim.lsp.get_clients({ bufnr = bufnr, name = "tierline" })[1]
-      return c and c.id ~= client.id and c.initialized
-    end, "a new server attached")
+    H.wait_client(bufnr, "a new server attached", client)
   end)
 
   H.test("the command exists with a directory argument", function()

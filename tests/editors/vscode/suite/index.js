@@ -450,6 +450,35 @@ test("restart server", async () => {
   await until("status bar back to normal", () => !api.status.text.includes("server down"));
 });
 
+/** The `tierline serve` processes alive now (Linux /proc; the extension host's user only). */
+function serverProcesses() {
+  const found = [];
+  for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    let argv;
+    try {
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv.includes(process.env.TIERLINE_E2E_SERVER) && argv.includes("serve")) found.push(pid);
+  }
+  return found;
+}
+
+test("restarts asked for during a restart: one after the other, and one server process is left", async () => {
+  const before = api.client;
+  await until("one server process", () => serverProcesses().length === 1);
+  const first = vscode.commands.executeCommand("tierline.restartServer");
+  await until("the first restart to begin", () => api.client !== before, 20000, 5);
+  const more = [1, 2].map(() => vscode.commands.executeCommand("tierline.restartServer"));
+  await Promise.all([first, ...more]);
+  // Each restart resolves only once the client it started (or joined) runs: no waiting for one here.
+  assert.ok(api.client && api.client !== before, "a new client");
+  assert.strictEqual(api.client.state, STATE_RUNNING);
+  await until("the old server processes to exit", () => serverProcesses().length === 1);
+  assert.strictEqual(await explainTier(), "mid");
+});
+
 exports.run = async function run() {
   const results = { passed: [], failed: [], log };
   let previousFailed = false;
