@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tierline.config.paths import private_dir
-from tierline.wire import NOT_FAILURES, Outcome
+from tierline.wire import NOT_FAILURES, Outcome, Tier
 
 
 def _sql_text(value: str) -> str:
@@ -65,14 +65,14 @@ def utc_day(timestamp: float | None = None) -> str:
 class CallRow:
     request_id: str
     language: str
-    tier: str
+    tier: Tier
     model: str
     tokens_in: int
     tokens_out: int
     cost_usd: float
     baseline_usd: float  # what the premium tier's first model would have cost for these tokens
     latency_ms: float
-    outcome: str
+    outcome: Outcome
     cached: bool
     cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
     cost_source: str = "estimated"  # "reported" by the provider, "usage" (its tokens x prices) or "estimated"

@@ -55,7 +55,7 @@ class CompletionEngine(Protocol):
 
     async def analyse_off_loop(self, document: Document, offset: int) -> Analysis: ...
 
-    def with_context(self, analysis: Analysis, tier: str) -> Analysis: ...
+    def with_context(self, analysis: Analysis, tier: Tier) -> Analysis: ...
 
     async def _walk(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None: ...
 
@@ -69,7 +69,7 @@ CLOSE = 0.10
 # The first item and at most two alternatives.
 MAX_ITEMS = 3
 # The tiers whose answers are put side by side with the chosen one.
-SIDE_BY_SIDE = (Tier.CHEAP.value, Tier.PREMIUM.value)
+SIDE_BY_SIDE = (Tier.CHEAP, Tier.PREMIUM)
 
 
 def near_boundary(score: float, thresholds: Thresholds) -> bool:
@@ -77,7 +77,7 @@ def near_boundary(score: float, thresholds: Thresholds) -> bool:
     return min(abs(score - thresholds.mid), abs(score - thresholds.premium)) <= CLOSE + 1e-9
 
 
-def tiers_to_ask(shown_tier: str) -> list[str]:
+def tiers_to_ask(shown_tier: Tier | None) -> list[Tier]:
     """The side-by-side tiers other than the one already answering."""
     return [tier for tier in SIDE_BY_SIDE if tier != shown_tier][: MAX_ITEMS - 1]
 
@@ -99,7 +99,7 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
     state, route = routed.state, routed.route
     if not engine.config.completion.alternatives:
         return routed
-    if route is None or not routed.text or route["model"] is None:
+    if route is None or not routed.text or route["model"] is None or route["tier"] is None:
         return routed
     # The group is the completion the first item's acceptance counts for: a typed-through answer's is
     # the completion first shown (its `tierline.accepted` id is an alias of that one).
@@ -115,7 +115,8 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
     thresholds = engine.config.routing.thresholds_for(state.language)
     if not near_boundary(state.analysis.score, thresholds):
         return routed
-    asked = await asyncio.gather(*(_ask(engine, state, tier) for tier in tiers_to_ask(route["tier"])))
+    shown_tier = route["tier"]
+    asked = await asyncio.gather(*(_ask(engine, state, tier) for tier in tiers_to_ask(shown_tier)))
     texts = {routed.text}
     document, offset = state.cursor.document, state.cursor.offset
     for alternative, answer in asked:
@@ -137,7 +138,7 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
         )
         engine.acceptance.shown_alternative(row, document.uri, offset, answer.text)
     if routed.alternatives:
-        first: AlternativePayload = {"item_id": route["request_id"], "tier": route["tier"], "model": route["model"]}
+        first: AlternativePayload = {"item_id": route["request_id"], "tier": shown_tier, "model": route["model"]}
         others: list[AlternativePayload] = [
             {"item_id": item.item_id, "tier": item.answer.tier, "model": item.answer.model}
             for item in routed.alternatives
@@ -146,13 +147,13 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
     return routed
 
 
-async def _ask(engine: CompletionEngine, first: RequestState, tier: str) -> tuple[RequestState, Answer | None]:
+async def _ask(engine: CompletionEngine, first: RequestState, tier: Tier) -> tuple[RequestState, Answer | None]:
     """One tier's answer for the first item's window, as a request of its own: cache, then a walk
     through that tier's models only, with no downshift when the budget refuses (the engine's own
     walk and books, so that the call is recorded, reserved and validated as any other)."""
     assert first.analysis is not None
     analysis = engine.with_context(first.analysis, tier)
-    decision = TierDecision(Tier(tier), f"an alternative to request {first.request_id}")
+    decision = TierDecision(tier, f"an alternative to request {first.request_id}")
     state = RequestState(first.cursor, surroundings=first.surroundings, analysis=analysis, decision=decision)
     key = cache_key(analysis.window, tier)
     hit = engine.books.cached(key)
@@ -160,8 +161,7 @@ async def _ask(engine: CompletionEngine, first: RequestState, tier: str) -> tupl
     if hit is not None and text is not None:
         engine._record(state, Charge(hit.tier, hit.model, Outcome.OK, cached=True))
         return state, Answer(text, hit.model, hit.tier, cached=True)
-    choices = [choice for choice in engine.router.plan(tier, state.language) if choice.model.tier == tier]
-    answer = await engine._walk(state, FallbackWalk(choices), downshift_ok=False)
+    answer = await engine._walk(state, engine.router.tier_walk(tier, state.language), downshift_ok=False)
     if answer is not None:
         cached = CachedAnswer(analysis.redaction.hide(answer.text), answer.model, answer.tier, 0, 0, answer.cost_usd)
         engine.books.keep(key, cached)

@@ -162,8 +162,8 @@ class CompletionEngine:
         shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
-            self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
-            typed = Answer(rest, shown.model, shown.tier, cached=True)
+            self._record(state, Charge(Tier(shown.tier), shown.model, Outcome.OK, cached=True))
+            typed = Answer(rest, shown.model, Tier(shown.tier), cached=True)
             self.acceptance.continued(uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
         state.surroundings = Surroundings.at(document, request.offset)
@@ -171,7 +171,7 @@ class CompletionEngine:
         ready = self.sessions.ready(uri)
         rest = typed_through(ready, document.source, request.offset)
         if rest is not None and ready is not None:
-            return self._reused(state, Answer(rest, ready.model, ready.tier, cached=True), ready)
+            return self._reused(state, Answer(rest, ready.model, Tier(ready.tier), cached=True), ready)
 
         # 3. A call under way for an earlier key whose answer agrees with what was typed since: its
         # answer, minus what was typed, at no new cost (one that no longer agrees is hung up on).
@@ -390,7 +390,7 @@ class CompletionEngine:
         if not candidates:
             return Analysis(window, features, scoring.score(features), redaction)
         analysis = Analysis(window, features, 0.0, redaction, candidates=candidates, window_redaction=redaction)
-        tier: str = Tier.CHEAP
+        tier = Tier.CHEAP
         for _ in range(2):
             analysis = self.with_context(analysis, tier)
             decided = self.router.decide_tier(analysis.score, document.language, consume_escalation=False).tier
@@ -399,7 +399,7 @@ class CompletionEngine:
             tier = decided
         return self.with_context(analysis, tier)
 
-    def with_context(self, analysis: Analysis, tier: str) -> Analysis:
+    def with_context(self, analysis: Analysis, tier: Tier) -> Analysis:
         """The analysis with the snippets of `tier`'s budget in its window, its features counting them."""
         if not analysis.candidates or analysis.context_tier == tier:
             return analysis
@@ -426,7 +426,6 @@ class CompletionEngine:
         assert state.analysis is not None
         analysis = state.analysis
         refused: Refusal | None = None
-        refused_tier, refused_usd = "", 0.0
         if not walk.choices:
             state.note("every model is set aside or asked to be left alone (Retry-After): nothing sent")
         for choice in walk:
@@ -435,17 +434,17 @@ class CompletionEngine:
             if isinstance(api_key, MissingKey):
                 continue
             # Reserve the worst case in the shared store; what does not fit is not sent, and money
-            # never moves a request up a tier (the walk skips the tiers above this one) nor to a
-            # model of the tier that costs as much or more.
+            # never moves a request up a tier nor to a model that costs as much or more (the walk's
+            # policy: `FallbackWalk.note_refused`).
             worst_case = self._worst_case_usd(model, analysis)
-            if refused is not None and worst_case >= refused_usd:
+            if not walk.affordable(worst_case):
                 continue
             hold = self.books.reserve(worst_case, model)
             if isinstance(hold, Refusal):
-                refused, refused_tier, refused_usd = hold, model.tier, worst_case
+                refused = hold
+                walk.note_refused(model, worst_case)
                 state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
                 self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
-                walk.skipped_tiers.update(downshift.tiers_above(model.tier))
                 continue
             if not state.attempts or state.attempts[-1].outcome == Outcome.SKIPPED_BUDGET:
                 state.note(f"{model.name}: {choice.reason}")
@@ -470,7 +469,7 @@ class CompletionEngine:
             return Answer(restored, model.name, model.tier, charge.cost_usd)
         if refused is None or not downshift_ok:
             return None
-        lower = downshift.next_walk(self.config.budget, self.router, (walk.choices[0].model.tier, refused_tier), state)
+        lower = downshift.next_walk(self.config.budget, self.router, (walk.aimed, walk.refused_tier), state)
         if lower is None:
             self._budget_reached(refused)
             return None
@@ -663,7 +662,7 @@ class CompletionEngine:
 
     def baseline_cost(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
         """The same tokens at the premium tier's first model's prices (its cached-input price too)."""
-        premium = self.config.models_in("premium")
+        premium = self.config.models_in(Tier.PREMIUM)
         return premium[0].cost_usd(tokens_in, tokens_out, cached_in) if premium else 0.0
 
     def _worst_case_usd(self, model: ModelSpec, analysis: Analysis) -> float:

@@ -15,7 +15,7 @@ from tierline.prompt.snippet import Snippet
 from tierline.prompt.window import PromptWindow
 from tierline.providers.base import CallProgress, CallResult
 from tierline.routing.tiers import TierDecision
-from tierline.wire import AttemptPayload, Outcome, RoutePayload
+from tierline.wire import AttemptPayload, Outcome, RoutePayload, Tier
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class Analysis:
     # The secrets hidden in `window` (already redacted), to restore in the answer.
     redaction: Redaction = field(default_factory=Redaction)
     # Cross-file snippets that may go into the prompt (tierline/context), and the tier whose budget
-    # of them `window.context` holds ("" before one was chosen).
+    # of them `window.context` holds (None before one was chosen).
     candidates: tuple[Snippet, ...] = ()
-    context_tier: str = ""
+    context_tier: Tier | None = None
     # The secrets of the code around the cursor alone (`redaction` adds the snippets').
     window_redaction: Redaction = field(default_factory=Redaction)
 
@@ -58,7 +58,7 @@ class Attempt:
     def as_payload(self) -> AttemptPayload:
         out: AttemptPayload = {
             "model": self.model,
-            "outcome": self.outcome.value,
+            "outcome": self.outcome,
             "latency_ms": round(self.latency_ms, 1),
         }
         if self.detail:
@@ -70,7 +70,7 @@ class Attempt:
 class Charge:
     """One ledger row's worth: which model, how it went, what it cost. Never code."""
 
-    tier: str
+    tier: Tier
     model: str
     outcome: Outcome
     latency_ms: float = 0.0
@@ -128,7 +128,7 @@ class Answer:
 
     text: str
     model: str
-    tier: str
+    tier: Tier
     cost_usd: float = 0.0
     cached: bool = False
 
@@ -145,7 +145,7 @@ class RequestState:
     decision: TierDecision | None = None
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    downshifted: str | None = None  # the tier asked for, when the budget moved the request down
+    downshifted: Tier | None = None  # the tier asked for, when the budget moved the request down
     # Why the document is excluded (nothing is sent), or "".
     excluded: str = ""
     # The call under way (its answer so far), once one started.
@@ -166,13 +166,13 @@ class RequestState:
 
     def route(self, answer: Answer | None, extra_reason: str = "") -> RoutePayload:
         """What didRoute says about this request (uri and position are the LSP layer's)."""
-        tier = answer.tier if answer else (self.decision.tier.value if self.decision else "cheap")
+        tier = answer.tier if answer else (self.decision.tier if self.decision else Tier.CHEAP)
         reason = self.decision.reason if self.decision else ""
         reason = "; ".join(part for part in [reason, *self.notes, extra_reason] if part)
         return {
             "request_id": self.request_id,
             "score": round(self.analysis.score, 4) if self.analysis else None,
-            "tier": str(tier),
+            "tier": tier,
             "model": answer.model if answer else None,
             "cached": bool(answer and answer.cached),
             "latency_ms": round((time.monotonic() - self.started) * 1000, 1),
