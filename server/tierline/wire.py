@@ -104,7 +104,7 @@ class RoutePayload(TypedDict):
 
     request_id: str
     score: float | None  # None: typed-through or excluded, no analysis ran
-    tier: Tier
+    tier: Tier | None  # None: no tier was decided (an excluded file, a refused config); nothing sent
     model: str | None  # None: nothing answered
     cached: bool
     latency_ms: float

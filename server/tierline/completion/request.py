@@ -166,7 +166,8 @@ class RequestState:
 
     def route(self, answer: Answer | None, extra_reason: str = "") -> RoutePayload:
         """What didRoute says about this request (uri and position are the LSP layer's)."""
-        tier = answer.tier if answer else (self.decision.tier if self.decision else Tier.CHEAP)
+        # No tier before routing decided one: an excluded file's request, a refused config's.
+        tier = answer.tier if answer else (self.decision.tier if self.decision else None)
         reason = self.decision.reason if self.decision else ""
         reason = "; ".join(part for part in [reason, *self.notes, extra_reason] if part)
         return {
