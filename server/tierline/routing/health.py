@@ -353,7 +353,7 @@ class Health:
     def record_failure(
         self,
         model: ModelSpec,
-        outcome: str,
+        outcome: Outcome,
         retry_after_s: float | None,
         latency_ms: float,
         provider_wide: bool = False,
