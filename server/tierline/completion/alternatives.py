@@ -28,6 +28,7 @@ from tierline.accounting.books import Books
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
+from tierline.completion.collaborators import Clock
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, Item, RequestState, Routed
 from tierline.completion.session import Surroundings
 from tierline.config import Config, Thresholds
@@ -53,13 +54,18 @@ class CompletionEngine(Protocol):
     @property
     def acceptance(self) -> AcceptanceTracker: ...
 
+    @property
+    def clock(self) -> Clock: ...
+
     async def analyse_off_loop(self, document: Document, offset: int) -> Analysis: ...
 
     def with_context(self, analysis: Analysis, tier: Tier) -> Analysis: ...
 
-    async def _walk(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None: ...
+    async def walk_models(
+        self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True
+    ) -> Answer | None: ...
 
-    def _record(self, state: RequestState, charge: Charge) -> None: ...
+    def record(self, state: RequestState, charge: Charge) -> None: ...
 
 
 log = logging.getLogger(__name__)
@@ -109,7 +115,9 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
         # asked, so the position is analysed now to see whether the tiers go side by side.
         analysis = await engine.analyse_off_loop(request.document, request.offset)
         surroundings = Surroundings.at(request.document, request.offset)
-        state = RequestState(request, request_id=group, surroundings=surroundings, analysis=analysis)
+        state = RequestState(
+            request, request_id=group, surroundings=surroundings, analysis=analysis, clock=engine.clock.now
+        )
     if state.analysis is None:
         return routed
     thresholds = engine.config.routing.thresholds_for(state.language)
@@ -154,14 +162,16 @@ async def _ask(engine: CompletionEngine, first: RequestState, tier: Tier) -> tup
     assert first.analysis is not None
     analysis = engine.with_context(first.analysis, tier)
     decision = TierDecision(tier, f"an alternative to request {first.request_id}")
-    state = RequestState(first.cursor, surroundings=first.surroundings, analysis=analysis, decision=decision)
+    state = RequestState(
+        first.cursor, surroundings=first.surroundings, analysis=analysis, decision=decision, clock=first.clock
+    )
     key = cache_key(analysis.window, tier)
     hit = engine.books.cached(key)
     text = analysis.redaction.restore(hit.text) if hit is not None else None
     if hit is not None and text is not None:
-        engine._record(state, Charge(hit.tier, hit.model, Outcome.OK, cached=True))
+        engine.record(state, Charge(hit.tier, hit.model, Outcome.OK, cached=True))
         return state, Answer(text, hit.model, hit.tier, cached=True)
-    answer = await engine._walk(state, engine.router.tier_walk(tier, state.language), downshift_ok=False)
+    answer = await engine.walk_models(state, engine.router.tier_walk(tier, state.language), downshift_ok=False)
     if answer is not None:
         cached = CachedAnswer(analysis.redaction.hide(answer.text), answer.model, answer.tier, 0, 0, answer.cost_usd)
         engine.books.keep(key, cached)

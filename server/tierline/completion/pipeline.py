@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from tierline.accounting.acceptance import AcceptanceTracker, ShownRow
-from tierline.accounting.books import Books
 from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.accounting.ledger import CallRow, utc_day
@@ -26,6 +25,8 @@ from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
 from tierline.completion import alternatives, downshift, hedging, postprocess
+from tierline.completion.collaborators import Collaborators
+from tierline.completion.collaborators import collaborators as make_collaborators
 from tierline.completion.explain import explain_position
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import (
@@ -59,7 +60,6 @@ from tierline.providers.base import (
 )
 from tierline.providers.errors import advice
 from tierline.providers.keys import KeyRing, MissingKey
-from tierline.providers.openai import ProviderClient
 from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.refit import weights_in_force
@@ -85,7 +85,11 @@ class CompletionEngine:
         env: Mapping[str, str] = os.environ,
         notify_user: Notify = lambda level, text: None,
         workspace_root: Path | None = None,
+        collaborators: Collaborators | None = None,
     ):
+        # The provider client, the books and the clock: given (a test's fakes) or the real ones.
+        given = collaborators or make_collaborators(config, env, notify_user)
+        self.clock = given.clock
         self._config = config
         # The score's weights: the user's refit (`tierline calibrate --weights --apply`) when there.
         scoring.use_model(weights_in_force(env, notify_user))
@@ -94,10 +98,10 @@ class CompletionEngine:
         self.context = RepositoryContext(
             workspace_root, self.privacy.excluded, config.privacy.exclude, lambda text: notify_user("log", text)
         )
-        self.router = Router(config)
-        self.providers: Provider = ProviderClient()
+        self.router = Router(config, self.clock.now)
+        self.providers: Provider = given.providers
         self.keys = KeyRing(env, notify_user)
-        self.books = Books(config, notify_user, env)
+        self.books = given.books
         self.sessions = DocumentSessions()
         self.acceptance = AcceptanceTracker(self.books.with_fates)
         self.telemetry = Telemetry(config.telemetry, notify_user)  # opt-in exports of figures, never code
@@ -106,8 +110,8 @@ class CompletionEngine:
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
-        # The debounce's wait; a test replaces it to see the wait without waiting.
-        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # The debounce's wait (the clock's); a test replaces it to see the wait without waiting.
+        self.sleep: Callable[[float], Awaitable[None]] = self.clock.sleep
 
     @property
     def config(self) -> Config:
@@ -147,9 +151,9 @@ class CompletionEngine:
         if request.automatic and self.snooze.active():
             return Routed(None)
         if request.automatic:  # one automatic request per key (or per pause): the typist's rhythm
-            typed_at = document.last_change_at or time.monotonic()
+            typed_at = document.last_change_at or self.clock.now()
             self.sessions.rhythm.key(uri, key_kind(document.source, request.offset), typed_at)
-        state = RequestState(request)
+        state = RequestState(request, clock=self.clock.now)
         if not self.config.models:  # the config was refused: fail closed, say why
             return Routed(None, state.route(None, f"no model: the config was refused ({self.config.refused})"))
         # Nothing of an excluded file leaves the machine: no call, no cache entry.
@@ -242,7 +246,7 @@ class CompletionEngine:
         if hit is None or hit_text is None:
             return None
         self._record(
-            state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
+            state, Charge(hit.tier, hit.model, Outcome.OK, (self.clock.now() - state.started) * 1000, cached=True)
         )
         served = Answer(hit_text, hit.model, hit.tier, cached=True)
         self._use_escalation(state)
@@ -516,13 +520,13 @@ class CompletionEngine:
             on_first_token,
             progress,
         )
-        started = time.monotonic()
+        started = self.clock.now()
         health.mark_probing(model)
         health.started(model)
         try:
             result = await self.providers.complete(call)
         except ProviderError as error:
-            latency = (time.monotonic() - started) * 1000
+            latency = (self.clock.now() - started) * 1000
             if isinstance(error, Rejected):
                 self._set_aside(model, error)
             elif isinstance(error, BudgetExceeded):  # the gateway's budget: no model through its key now
@@ -538,7 +542,7 @@ class CompletionEngine:
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
             return None
         except asyncio.CancelledError:
-            latency = (time.monotonic() - started) * 1000
+            latency = (self.clock.now() - started) * 1000
             health.record_cancelled(model)
             state.add_attempt(model, Outcome.CANCELLED, latency)
             self._record(state, self._unanswered_charge(call, Outcome.CANCELLED, latency, True))
@@ -573,12 +577,12 @@ class CompletionEngine:
             state.note(f"hedged to {partner.name}: {model.name} past its tail latency")
             return await self._attempt_held(partner_hold, state, partner, partner_key)
 
-        started = time.monotonic()
+        started = self.clock.now()
         first_token = asyncio.Event()
         primary = self._attempt_held(hold, state, model, api_key, first_token.set)
         winner, call = await hedging.race(primary, after, first_token, hedge)
         if winner == 1 and call is not None:
-            self.router.health.record_hedge_lost(model, (time.monotonic() - started) * 1000)
+            self.router.health.record_hedge_lost(model, (self.clock.now() - started) * 1000)
             return partner, call
         return model, call
 
@@ -606,7 +610,9 @@ class CompletionEngine:
         if isinstance(api_key, MissingKey):
             return
         # Its own attempt list (not the user's didRoute), the same request in the ledger.
-        probe_state = RequestState(state.cursor, request_id=state.request_id, analysis=state.analysis)
+        probe_state = RequestState(
+            state.cursor, request_id=state.request_id, analysis=state.analysis, clock=state.clock
+        )
         worst_case = self._worst_case_usd(model, state.analysis)
 
         async def probe() -> None:
@@ -621,6 +627,15 @@ class CompletionEngine:
         task = asyncio.ensure_future(probe())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    # -- what alternatives.py asks of the engine: the same walk and books as any call -----------
+    async def walk_models(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
+        """Try `walk`'s models in order for `state`: keys, budget holds, calls, validation, records."""
+        return await self._walk(state, walk, downshift_ok)
+
+    def record(self, state: RequestState, charge: Charge) -> None:
+        """One ledger row (and its telemetry) for `state`."""
+        self._record(state, charge)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _record(self, state: RequestState, charge: Charge) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tierline.analysis import scoring
@@ -139,7 +141,7 @@ class RequestState:
 
     cursor: CursorRequest
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started: float = field(default_factory=time.monotonic)
+    started: float = math.nan  # the clock's time the request started (set from `clock` when not given)
     surroundings: Surroundings | None = None
     analysis: Analysis | None = None
     decision: TierDecision | None = None
@@ -150,13 +152,19 @@ class RequestState:
     excluded: str = ""
     # The call under way (its answer so far), once one started.
     progress: CallProgress | None = None
+    # The engine's clock (completion/collaborators.py:Clock.now): latencies are measured on it.
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
 
     @property
     def language(self) -> str:
         return self.cursor.document.language
 
     def restart_clock(self) -> None:
-        self.started = time.monotonic()
+        self.started = self.clock()
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -176,7 +184,7 @@ class RequestState:
             "tier": tier,
             "model": answer.model if answer else None,
             "cached": bool(answer and answer.cached),
-            "latency_ms": round((time.monotonic() - self.started) * 1000, 1),
+            "latency_ms": round((self.clock() - self.started) * 1000, 1),
             "cost_usd": round(answer.cost_usd, 8) if answer else 0.0,
             "attempts": [a.as_payload() for a in self.attempts],
             "reason": reason,
