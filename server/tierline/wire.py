@@ -188,6 +188,19 @@ class ModelStats(TypedDict, total=False):
     rejected: str  # present while the model is set aside: the provider's message, keys masked
 
 
+class LedgerSummary(TypedDict):
+    """The ledger's totals (`accounting/ledger.py:Ledger.summary`): `tierline.stats` and `tierline report`."""
+
+    requests: int
+    model_calls: int
+    cache_hits: int
+    spend_usd: float
+    premium_baseline_usd: float
+    savings_pct: float
+    by_tier: dict[Tier, TierStats]  # only the tiers with rows: a request with no tier has none
+    by_model: dict[str, ModelStats]
+
+
 class TodayStats(TypedDict):
     requests: int
     spend_usd: float
@@ -268,6 +281,7 @@ __all__ = [
     "DidRoute",
     "ContextSnippetPayload",
     "ExplainResult",
+    "LedgerSummary",
     "ModelStats",
     "Outcome",
     "PositionPayload",
