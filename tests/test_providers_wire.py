@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from tierline import __version__
+from tierline.accounting.books import Books
+from tierline.accounting.ledger import CallRow
 from tierline.analysis import languages
 from tierline.analysis.documents import Document
+from tierline.completion.collaborators import collaborators
 from tierline.completion.pipeline import CompletionEngine
-from tierline.completion.request import Charge, CursorRequest, Routed
+from tierline.completion.request import CursorRequest, Routed
 from tierline.config import Config, parse_config
 from tierline.devtools.simulator import Simulator
 
@@ -53,20 +56,28 @@ def config(tmp_path: Path, *models: dict[str, Any]) -> Config:
     )
 
 
+class LedgerRows(Books):
+    """The real books, keeping each ledger row the engine records."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.rows: list[CallRow] = []
+
+    def record(self, row: CallRow) -> None:
+        self.rows.append(row)
+        super().record(row)
+
+
 class Harness:
     """The engine with what a user would see: messages, ledger charges, answers."""
 
     def __init__(self, cfg: Config, env: dict[str, str] | None = None):
         self.messages: list[tuple[str, str]] = []
-        self.engine = CompletionEngine(cfg, env=env or {"TEST_KEY": SECRET}, notify_user=self._tell)
-        self.charges: list[Charge] = []
-        record = self.engine._record
-
-        def spy(state: Any, charge: Charge) -> None:
-            self.charges.append(charge)
-            record(state, charge)
-
-        self.engine._record = spy  # type: ignore[method-assign]
+        env = env or {"TEST_KEY": SECRET}
+        books = LedgerRows(cfg, self._tell, env)
+        self.charges = books.rows  # the ledger's rows, as the engine records them
+        given = collaborators(cfg, env, self._tell, books=books)
+        self.engine = CompletionEngine(cfg, env=env, notify_user=self._tell, collaborators=given)
         self.version = 0
 
     def _tell(self, level: str, text: str) -> None:

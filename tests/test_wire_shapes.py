@@ -60,7 +60,7 @@ def _is_typed_through(route: dict[str, Any]) -> bool:
 
 def expected_facts(route: dict[str, Any]) -> list[str]:
     """What a user must read in the status line for this route, from the contract's meaning."""
-    facts = [route["tier"], route["model"] or "no model"]
+    facts = [route["tier"] or "no tier", route["model"] or "no model"]  # null: excluded, refused config
     if route["excluded"]:
         facts.append("excluded")
     elif _is_typed_through(route):
@@ -178,7 +178,15 @@ async def _produce(start_editor: Any, simulator: Any, tmp_path: Path) -> dict[st
     assert excluded.text is None and excluded.route and excluded.route["excluded"] is True
     assert excluded.route["score"] is None and excluded.route["model"] is None and not excluded.route["attempts"]
     assert len(simulator.requests) == before, "an excluded file reached a provider"
+    assert excluded.route["tier"] is None, "an excluded request was given a tier"
     cases.append(_route_case("excluded", excluded.route, await editor.command("tierline.stats")))
+
+    # A refused config: no model, no tier (never the built-in models, never "cheap").
+    bad = await start_editor(config_text="[routing]\nlatency_budget_ms = 'soon'\n")
+    no_config = await bad.complete(_open(bad, tmp_path, "no_config.py"), *SIMPLE_CURSOR)
+    assert no_config.text is None and no_config.route and "config was refused" in no_config.route["reason"]
+    assert no_config.route["tier"] is None and no_config.route["model"] is None, no_config.route
+    cases.append(_route_case("refused config", no_config.route, await bad.command("tierline.stats")))
 
     # A permanent refusal: the cheapest cheap model answers 401 (OpenAI's documented bad-key reply,
     # echoing the key), the next one answers; the first is set aside, as the stats say.
@@ -257,6 +265,7 @@ ROUTE_SHAPES = {
     "budget skip",
     "downshifted",
     "excluded",
+    "refused config",
     "rejected",
     "served with a broken cache",
 }

@@ -49,7 +49,7 @@ for _, case in ipairs(data.routes) do
       has(line, fact, "statusline")
     end
     local model = route.model ~= vim.NIL and route.model or "no model"
-    has(line, route.tier .. "·" .. model, "statusline")
+    has(line, require("tierline.wire").tier_label(route) .. "·" .. model, "statusline")
     local warned = line:sub(1, #"⚠ ") == "⚠ "
     if warned ~= case.warning then
       error(("statusline %q: warning state %s, expected %s (reasons: %s)"):format(

@@ -40,7 +40,7 @@ class Tier(_WireEnum):
         return order[index + 1] if index + 1 < len(order) else None
 
 
-TIERS: tuple[str, ...] = tuple(t.value for t in Tier)
+TIERS: tuple[Tier, ...] = tuple(Tier)  # cheapest first
 
 
 class Outcome(_WireEnum):
@@ -86,7 +86,7 @@ class PositionPayload(TypedDict):
 
 class AttemptPayload(TypedDict):
     model: str
-    outcome: str
+    outcome: Outcome
     latency_ms: float
     detail: NotRequired[str]
 
@@ -95,7 +95,7 @@ class AlternativePayload(TypedDict):
     """One item of an invoked request's answer (`didRoute.alternatives`): its id and whose answer it is."""
 
     item_id: str  # the item's `tierline.accepted` argument
-    tier: str
+    tier: Tier
     model: str
 
 
@@ -104,7 +104,7 @@ class RoutePayload(TypedDict):
 
     request_id: str
     score: float | None  # None: typed-through or excluded, no analysis ran
-    tier: str
+    tier: Tier | None  # None: no tier was decided (an excluded file, a refused config); nothing sent
     model: str | None  # None: nothing answered
     cached: bool
     latency_ms: float
@@ -113,7 +113,7 @@ class RoutePayload(TypedDict):
     reason: str
     excluded: bool
     redactions: int
-    downshifted: str | None
+    downshifted: Tier | None
     # Every item of an invoked request that got alternatives, in the order given; [] for one item.
     alternatives: list[AlternativePayload]
 
@@ -139,7 +139,7 @@ class ExplainResult(TypedDict):
     features: dict[str, Any]
     score: float | None
     contributions: dict[str, float]
-    tier: str
+    tier: Tier
     reason: str
     model: str | None
     model_reason: str
@@ -172,7 +172,7 @@ class TierStats(TypedDict):
 
 
 class ModelStats(TypedDict, total=False):
-    tier: str
+    tier: Tier
     calls: int
     failures: int
     cache_hits: int
@@ -186,6 +186,19 @@ class ModelStats(TypedDict, total=False):
     in_flight: int
     breaker: str  # closed | half_open | open | rejected
     rejected: str  # present while the model is set aside: the provider's message, keys masked
+
+
+class LedgerSummary(TypedDict):
+    """The ledger's totals (`accounting/ledger.py:Ledger.summary`): `tierline.stats` and `tierline report`."""
+
+    requests: int
+    model_calls: int
+    cache_hits: int
+    spend_usd: float
+    premium_baseline_usd: float
+    savings_pct: float
+    by_tier: dict[Tier, TierStats]  # only the tiers with rows: a request with no tier has none
+    by_model: dict[str, ModelStats]
 
 
 class TodayStats(TypedDict):
@@ -236,7 +249,7 @@ class StatsResult(TypedDict):
     spend_usd: float
     premium_baseline_usd: float
     savings_pct: float
-    by_tier: dict[str, TierStats]
+    by_tier: dict[Tier, TierStats]
     by_model: dict[str, ModelStats]
     today: TodayStats
     budget: BudgetStats
@@ -268,6 +281,7 @@ __all__ = [
     "DidRoute",
     "ContextSnippetPayload",
     "ExplainResult",
+    "LedgerSummary",
     "ModelStats",
     "Outcome",
     "PositionPayload",

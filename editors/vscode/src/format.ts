@@ -11,6 +11,7 @@ import {
   isExcluded,
   isFailure,
   isTypedThrough,
+  tierLabel,
 } from "./wire";
 import { gatewayStatus, gatewayTooltip, gatewayWarning } from "./gateway";
 
@@ -113,7 +114,7 @@ export function routeNotes(route: Route): string[] {
 
 /** One line about a completion: tier · model · score · served · cost [· notes]. */
 export function describeRoute(route: Route): string {
-  const parts = [route.tier, route.model ?? "no model", `score ${score(route.score)}`, served(route), usd(route.cost_usd)];
+  const parts = [tierLabel(route), route.model ?? "no model", `score ${score(route.score)}`, served(route), usd(route.cost_usd)];
   parts.push(...routeNotes(route));
   if (typeof route.redactions === "number" && route.redactions > 0) {
     parts.push(`${route.redactions} secret${route.redactions === 1 ? "" : "s"} redacted`);
@@ -181,8 +182,8 @@ export function statusView(input: StatusInput): StatusView {
   if (input.serverDown) {
     left = "$(warning) tierline: server down";
   } else if (route) {
-    const icon = reasons.length ? "$(warning)" : isExcluded(route) ? "$(circle-slash)" : TIER_ICONS[route.tier] ?? "$(zap)";
-    const parts = [route.tier, route.model ?? "no model", served(route), usd(route.cost_usd), ...routeNotes(route)];
+    const icon = reasons.length ? "$(warning)" : isExcluded(route) ? "$(circle-slash)" : TIER_ICONS[tierLabel(route)] ?? "$(zap)";
+    const parts = [tierLabel(route), route.model ?? "no model", served(route), usd(route.cost_usd), ...routeNotes(route)];
     left = `${icon} ${parts.join(" · ")}`;
   } else {
     left = `${reasons.length ? "$(warning)" : "$(zap)"} tierline`;

@@ -54,7 +54,8 @@ export interface RoutePayload {
   request_id: string;
   /** null: typed-through or excluded, no analysis ran. */
   score: number | null;
-  tier: string;
+  /** null: no tier was decided (an excluded file, a refused config), nothing was sent; see tierLabel. */
+  tier: string | null;
   /** null: nothing answered. */
   model: string | null;
   cached: boolean;
@@ -226,6 +227,12 @@ export function isExcluded(route: RoutePayload): boolean {
 export function isTypedThrough(route: RoutePayload): boolean {
   return route.cached === true && route.score === null && !isExcluded(route);
 }
+
+/** What to show in the tier's place: the tier, or "no tier" when none was decided (excluded file, refused config). */
+export function tierLabel(route: RoutePayload): string {
+  return typeof route.tier === "string" && route.tier ? route.tier : NO_TIER;
+}
+export const NO_TIER = "no tier";
 
 /** The tier the budget moved this request down from, or undefined. */
 export function downshiftedFrom(route: RoutePayload): string | undefined {

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tierline.accounting.ledger import Ledger, open_ledger_file, utc_day
-from tierline.wire import AcceptanceStats, Fate
+from tierline.wire import AcceptanceStats, Fate, Tier
 
 T = TypeVar("T")
 
@@ -103,7 +103,7 @@ class ShownRow:
 
     request_id: str
     language: str
-    tier: str
+    tier: Tier
     model: str
     score: float | None
     cached: bool

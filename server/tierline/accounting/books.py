@@ -21,6 +21,7 @@ from tierline.accounting.cache import AnswerCache, CachedAnswer
 from tierline.accounting.gateway import Account
 from tierline.accounting.ledger import CallRow, Ledger, utc_day
 from tierline.config import Config, ModelSpec
+from tierline.wire import LedgerSummary
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +145,10 @@ class Books:
     def clear_cache(self) -> int:
         return self._guard("cache", self.cache.clear, 0)
 
-    def summary(self, day: str | None = None) -> dict[str, Any]:
+    def summary(self, day: str | None = None) -> LedgerSummary:
         return self._guard("ledger", lambda: self.ledger.summary(day), None) or empty_summary()
 
-    def today(self) -> dict[str, Any]:
+    def today(self) -> LedgerSummary:
         return self.summary(utc_day())
 
     def with_fates(self, action: Callable[[FateLedger], T], fallback: T) -> T:
@@ -194,7 +195,7 @@ class Books:
         self._notify("warning", message)
 
 
-def empty_summary() -> dict[str, Any]:
+def empty_summary() -> LedgerSummary:
     return {
         "requests": 0,
         "model_calls": 0,

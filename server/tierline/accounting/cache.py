@@ -10,6 +10,7 @@ are the user's code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tierline.config.paths import private_dir
 from tierline.prompt.window import PromptWindow
+from tierline.wire import TIERS, Tier
 
 if TYPE_CHECKING:
     import diskcache
@@ -34,7 +36,7 @@ KEY_SUFFIX_CHARS = 500
 class CachedAnswer:
     text: str
     model: str
-    tier: str
+    tier: Tier
     tokens_in: int
     tokens_out: int
     cost_usd: float
@@ -44,7 +46,7 @@ def _normalize(text: str) -> str:
     return _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
 
 
-def cache_key(window: PromptWindow, tier: str) -> str:
+def cache_key(window: PromptWindow, tier: Tier) -> str:
     """Whitespace-normalized (trailing blanks, line ends) except on the cursor line, where they matter."""
     before, _, cursor_line = window.prefix[-KEY_PREFIX_CHARS:].rpartition("\n")
     parts = [
@@ -167,7 +169,10 @@ class AnswerCache:
         if not all(isinstance(getattr(answer, name), str) for name in ("text", "model", "tier")):
             disk.delete(key)
             return None
-        return answer
+        if answer.tier not in TIERS:
+            disk.delete(key)
+            return None
+        return dataclasses.replace(answer, tier=Tier(answer.tier))  # JSON gave a str
 
     def _rejected_since(self) -> bool:
         disk_type = type(self._disk().disk)

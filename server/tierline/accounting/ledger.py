@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tierline.config.paths import private_dir
-from tierline.wire import NOT_FAILURES, Outcome
+from tierline.wire import NOT_FAILURES, TIERS, LedgerSummary, ModelStats, Outcome, Tier, TierStats
 
 
 def _sql_text(value: str) -> str:
@@ -65,14 +65,14 @@ def utc_day(timestamp: float | None = None) -> str:
 class CallRow:
     request_id: str
     language: str
-    tier: str
+    tier: Tier
     model: str
     tokens_in: int
     tokens_out: int
     cost_usd: float
     baseline_usd: float  # what the premium tier's first model would have cost for these tokens
     latency_ms: float
-    outcome: str
+    outcome: Outcome
     cached: bool
     cached_tokens_in: int = 0  # input tokens the provider served from its prompt cache
     cost_source: str = "estimated"  # "reported" by the provider, "usage" (its tokens x prices) or "estimated"
@@ -128,7 +128,7 @@ class Ledger:
         (total,) = self._conn().execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE day = ?", (day,)).fetchone()
         return float(total)
 
-    def summary(self, day: str | None = None) -> dict[str, Any]:
+    def summary(self, day: str | None = None) -> LedgerSummary:
         """Totals, per tier and per model; all time, or one UTC day."""
         where, args = ("WHERE day = ?", (day,)) if day else ("", ())
         db = self._conn()
@@ -138,8 +138,8 @@ class Ledger:
             f" FROM calls {where}",
             args,
         ).fetchone()
-        by_tier = {
-            tier: {
+        by_tier: dict[Tier, TierStats] = {
+            Tier(tier): {
                 "requests": requests,
                 "model_calls": calls or 0,
                 "cache_hits": hits or 0,
@@ -150,10 +150,11 @@ class Ledger:
                 f" COALESCE(SUM(cost_usd), 0) FROM calls {where} GROUP BY tier",
                 args,
             )
+            if tier in TIERS  # every row tierline writes has one; a foreign row is no tier's
         }
-        by_model = {
+        by_model: dict[str, ModelStats] = {
             model: {
-                "tier": tier,
+                "tier": Tier(tier),
                 "calls": calls or 0,
                 "failures": failures or 0,
                 "cache_hits": hits or 0,
@@ -170,6 +171,7 @@ class Ledger:
                 f" FROM calls {where} GROUP BY model",
                 args,
             )
+            if tier in TIERS
         }
         requests, calls, hits, spend, baseline = totals
         return {

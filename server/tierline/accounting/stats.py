@@ -8,7 +8,7 @@ from typing import Protocol, cast
 from tierline.accounting.acceptance import empty_acceptance, empty_summary
 from tierline.accounting.books import Books
 from tierline.config import Config
-from tierline.wire import BudgetStats, GatewayBudgetStats, ModelStats, StatsResult
+from tierline.wire import BudgetStats, GatewayBudgetStats, ModelStats, StatsResult, Tier, TierStats
 
 
 # What the stats read of routing (`routing/router.py:Router` is one), named here so that
@@ -41,7 +41,7 @@ def usage_stats(books: Books, router: LiveRouting, config: Config) -> StatsResul
         by_model[name] = row  # type: ignore[assignment]
     budget = cast(BudgetStats, books.budget_status()) or fallback_budget(config)
     acceptance = books.with_fates(lambda fates: fates.summary(), None) or empty_summary()
-    by_tier = {
+    by_tier: dict[Tier, TierStats] = {
         tier: {**row, "acceptance": acceptance["by_tier"].get(tier, empty_acceptance())}
         for tier, row in summary["by_tier"].items()
     }
@@ -52,7 +52,7 @@ def usage_stats(books: Books, router: LiveRouting, config: Config) -> StatsResul
         "spend_usd": summary["spend_usd"],
         "premium_baseline_usd": summary["premium_baseline_usd"],
         "savings_pct": summary["savings_pct"],
-        "by_tier": by_tier,  # type: ignore[typeddict-item]
+        "by_tier": by_tier,
         "by_model": by_model,
         "today": {
             "requests": today["requests"],

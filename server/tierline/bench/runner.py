@@ -125,7 +125,7 @@ async def ask(engine: CompletionEngine, case: Case, model: ModelSpec) -> tuple[R
             case.ident, model.name, model.tier, language, False, False, 0.0, None, 0.0, 0.0, "", "breaker_open"
         ), False
     # The engine's own walk, with this one model: key, budget hold, call, clean, validate, ledger.
-    answer = await engine._walk(state, FallbackWalk([Choice(model, "bench")]))
+    answer = await engine.walk_models(state, FallbackWalk([Choice(model, "bench")]))
     books = engine.books
     spent = books.spent.pop(state.request_id, 0.0) if isinstance(books, BenchBooks) else 0.0
     last = state.attempts[-1] if state.attempts else None

@@ -54,7 +54,7 @@ def _usable(engine: CompletionEngine, model: ModelSpec) -> bool:
 
 
 def _picks(engine: CompletionEngine, case: Case) -> Picks:
-    by_tier = {}
+    by_tier: dict[str, str] = {}
     for tier in TIERS:
         usable = [
             c.model.name for c in engine.router.order_tier(tier, case.position.language) if _usable(engine, c.model)
@@ -79,7 +79,7 @@ def _repository_cases(
     by_ident = {c.ident: c for c in pool}
     chosen = [by_ident[p.ident] for p, _ in stratify([(c.position, c.tier) for c in pool], count, TIERS)]
     pool_counts, chosen_counts = Counter(c.tier for c in pool), Counter(c.tier for c in chosen)
-    mix = {tier: pool_counts[tier] / len(pool) for tier in TIERS if pool_counts[tier]} if pool else {}
+    mix: dict[str, float] = {tier: pool_counts[tier] / len(pool) for tier in TIERS if pool_counts[tier]} if pool else {}
     for case in chosen:
         case.weight = len(chosen) * mix[case.tier] / chosen_counts[case.tier]
     return chosen, mix, len(files)

@@ -36,7 +36,7 @@ from tierline.prompt import window as prompts
 from tierline.routing.health import Health
 from tierline.routing.policy import order_tier
 from tierline.routing.tiers import choose_tier
-from tierline.wire import TIERS
+from tierline.wire import TIERS, Tier
 
 DEFAULT_PER_DAY = 300  # completions a day: an active developer with automatic completions on
 DEFAULT_POSITIONS = 1000
@@ -105,7 +105,7 @@ def code_files(root: Path) -> Iterator[CodeFile]:
             yield CodeFile(path, language, lines)
 
 
-def first_model(config: Config, health: Health, tier: str, language: str) -> ModelSpec | None:
+def first_model(config: Config, health: Health, tier: Tier, language: str) -> ModelSpec | None:
     """The model the tier would call first offline: no latency known, so the cheapest fitting one."""
     choices = order_tier(config, health, tier, language)
     return choices[0].model if choices else None
@@ -224,7 +224,9 @@ def estimate(root: Path, config: Config, per_day: int, positions: int = DEFAULT_
     by_language: dict[str, Totals] = defaultdict(Totals)
     tier_counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TIERS, 0))
     for sample in samples:
-        prices = {tier: first_model(config, health, tier, sample.language) for tier in TIERS}
+        prices: dict[str, ModelSpec | None] = {
+            tier: first_model(config, health, tier, sample.language) for tier in TIERS
+        }
         overall.add(sample, prices)
         by_tier[sample.tier].add(sample, prices)
         by_language[sample.language].add(sample, prices)

@@ -28,6 +28,7 @@ from tierline.accounting.books import Books
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
+from tierline.completion.collaborators import Clock
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, Item, RequestState, Routed
 from tierline.completion.session import Surroundings
 from tierline.config import Config, Thresholds
@@ -53,13 +54,18 @@ class CompletionEngine(Protocol):
     @property
     def acceptance(self) -> AcceptanceTracker: ...
 
+    @property
+    def clock(self) -> Clock: ...
+
     async def analyse_off_loop(self, document: Document, offset: int) -> Analysis: ...
 
-    def with_context(self, analysis: Analysis, tier: str) -> Analysis: ...
+    def with_context(self, analysis: Analysis, tier: Tier) -> Analysis: ...
 
-    async def _walk(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None: ...
+    async def walk_models(
+        self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True
+    ) -> Answer | None: ...
 
-    def _record(self, state: RequestState, charge: Charge) -> None: ...
+    def record(self, state: RequestState, charge: Charge) -> None: ...
 
 
 log = logging.getLogger(__name__)
@@ -69,7 +75,7 @@ CLOSE = 0.10
 # The first item and at most two alternatives.
 MAX_ITEMS = 3
 # The tiers whose answers are put side by side with the chosen one.
-SIDE_BY_SIDE = (Tier.CHEAP.value, Tier.PREMIUM.value)
+SIDE_BY_SIDE = (Tier.CHEAP, Tier.PREMIUM)
 
 
 def near_boundary(score: float, thresholds: Thresholds) -> bool:
@@ -77,7 +83,7 @@ def near_boundary(score: float, thresholds: Thresholds) -> bool:
     return min(abs(score - thresholds.mid), abs(score - thresholds.premium)) <= CLOSE + 1e-9
 
 
-def tiers_to_ask(shown_tier: str) -> list[str]:
+def tiers_to_ask(shown_tier: Tier | None) -> list[Tier]:
     """The side-by-side tiers other than the one already answering."""
     return [tier for tier in SIDE_BY_SIDE if tier != shown_tier][: MAX_ITEMS - 1]
 
@@ -99,7 +105,7 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
     state, route = routed.state, routed.route
     if not engine.config.completion.alternatives:
         return routed
-    if route is None or not routed.text or route["model"] is None:
+    if route is None or not routed.text or route["model"] is None or route["tier"] is None:
         return routed
     # The group is the completion the first item's acceptance counts for: a typed-through answer's is
     # the completion first shown (its `tierline.accepted` id is an alias of that one).
@@ -109,13 +115,16 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
         # asked, so the position is analysed now to see whether the tiers go side by side.
         analysis = await engine.analyse_off_loop(request.document, request.offset)
         surroundings = Surroundings.at(request.document, request.offset)
-        state = RequestState(request, request_id=group, surroundings=surroundings, analysis=analysis)
+        state = RequestState(
+            request, request_id=group, surroundings=surroundings, analysis=analysis, clock=engine.clock.now
+        )
     if state.analysis is None:
         return routed
     thresholds = engine.config.routing.thresholds_for(state.language)
     if not near_boundary(state.analysis.score, thresholds):
         return routed
-    asked = await asyncio.gather(*(_ask(engine, state, tier) for tier in tiers_to_ask(route["tier"])))
+    shown_tier = route["tier"]
+    asked = await asyncio.gather(*(_ask(engine, state, tier) for tier in tiers_to_ask(shown_tier)))
     texts = {routed.text}
     document, offset = state.cursor.document, state.cursor.offset
     for alternative, answer in asked:
@@ -137,7 +146,7 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
         )
         engine.acceptance.shown_alternative(row, document.uri, offset, answer.text)
     if routed.alternatives:
-        first: AlternativePayload = {"item_id": route["request_id"], "tier": route["tier"], "model": route["model"]}
+        first: AlternativePayload = {"item_id": route["request_id"], "tier": shown_tier, "model": route["model"]}
         others: list[AlternativePayload] = [
             {"item_id": item.item_id, "tier": item.answer.tier, "model": item.answer.model}
             for item in routed.alternatives
@@ -146,22 +155,23 @@ async def _with_alternatives(engine: CompletionEngine, routed: Routed, request: 
     return routed
 
 
-async def _ask(engine: CompletionEngine, first: RequestState, tier: str) -> tuple[RequestState, Answer | None]:
+async def _ask(engine: CompletionEngine, first: RequestState, tier: Tier) -> tuple[RequestState, Answer | None]:
     """One tier's answer for the first item's window, as a request of its own: cache, then a walk
     through that tier's models only, with no downshift when the budget refuses (the engine's own
     walk and books, so that the call is recorded, reserved and validated as any other)."""
     assert first.analysis is not None
     analysis = engine.with_context(first.analysis, tier)
-    decision = TierDecision(Tier(tier), f"an alternative to request {first.request_id}")
-    state = RequestState(first.cursor, surroundings=first.surroundings, analysis=analysis, decision=decision)
+    decision = TierDecision(tier, f"an alternative to request {first.request_id}")
+    state = RequestState(
+        first.cursor, surroundings=first.surroundings, analysis=analysis, decision=decision, clock=first.clock
+    )
     key = cache_key(analysis.window, tier)
     hit = engine.books.cached(key)
     text = analysis.redaction.restore(hit.text) if hit is not None else None
     if hit is not None and text is not None:
-        engine._record(state, Charge(hit.tier, hit.model, Outcome.OK, cached=True))
+        engine.record(state, Charge(hit.tier, hit.model, Outcome.OK, cached=True))
         return state, Answer(text, hit.model, hit.tier, cached=True)
-    choices = [choice for choice in engine.router.plan(tier, state.language) if choice.model.tier == tier]
-    answer = await engine._walk(state, FallbackWalk(choices), downshift_ok=False)
+    answer = await engine.walk_models(state, engine.router.tier_walk(tier, state.language), downshift_ok=False)
     if answer is not None:
         cached = CachedAnswer(analysis.redaction.hide(answer.text), answer.model, answer.tier, 0, 0, answer.cost_usd)
         engine.books.keep(key, cached)

@@ -54,7 +54,7 @@ def explain_position(engine: ExplainedEngine, document: Document, offset: int) -
         "features": analysis.features.as_dict(),
         "score": round(analysis.score, 4),
         "contributions": {k: round(v, 4) for k, v in scoring.contributions(analysis.features).items()},
-        "tier": decision.tier.value,
+        "tier": decision.tier,
         "reason": decision.reason,
         "model": model,
         "model_reason": model_reason,

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from tierline.accounting.acceptance import AcceptanceTracker, ShownRow
-from tierline.accounting.books import Books
 from tierline.accounting.budget_store import Hold, Refusal
 from tierline.accounting.cache import CachedAnswer, cache_key
 from tierline.accounting.ledger import CallRow, utc_day
@@ -26,6 +25,8 @@ from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
 from tierline.completion import alternatives, downshift, hedging, postprocess
+from tierline.completion.collaborators import Collaborators
+from tierline.completion.collaborators import collaborators as make_collaborators
 from tierline.completion.explain import explain_position
 from tierline.completion.request import Analysis, Answer, Charge, CursorRequest, RequestState, Routed
 from tierline.completion.session import (
@@ -59,7 +60,6 @@ from tierline.providers.base import (
 )
 from tierline.providers.errors import advice
 from tierline.providers.keys import KeyRing, MissingKey
-from tierline.providers.openai import ProviderClient
 from tierline.routing.auto_calibration import AutoCalibration
 from tierline.routing.policy import FallbackWalk
 from tierline.routing.refit import weights_in_force
@@ -85,7 +85,11 @@ class CompletionEngine:
         env: Mapping[str, str] = os.environ,
         notify_user: Notify = lambda level, text: None,
         workspace_root: Path | None = None,
+        collaborators: Collaborators | None = None,
     ):
+        # The provider client, the books and the clock: given (a test's fakes) or the real ones.
+        given = collaborators or make_collaborators(config, env, notify_user)
+        self.clock = given.clock
         self._config = config
         # The score's weights: the user's refit (`tierline calibrate --weights --apply`) when there.
         scoring.use_model(weights_in_force(env, notify_user))
@@ -94,10 +98,10 @@ class CompletionEngine:
         self.context = RepositoryContext(
             workspace_root, self.privacy.excluded, config.privacy.exclude, lambda text: notify_user("log", text)
         )
-        self.router = Router(config)
-        self.providers: Provider = ProviderClient()
+        self.router = Router(config, self.clock.now)
+        self.providers: Provider = given.providers
         self.keys = KeyRing(env, notify_user)
-        self.books = Books(config, notify_user, env)
+        self.books = given.books
         self.sessions = DocumentSessions()
         self.acceptance = AcceptanceTracker(self.books.with_fates)
         self.telemetry = Telemetry(config.telemetry, notify_user)  # opt-in exports of figures, never code
@@ -106,8 +110,8 @@ class CompletionEngine:
         self._background: set[asyncio.Task[None]] = set()
         self._notify = notify_user
         self._said: set[str] = set()
-        # The debounce's wait; a test replaces it to see the wait without waiting.
-        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # The debounce's wait (the clock's); a test replaces it to see the wait without waiting.
+        self.sleep: Callable[[float], Awaitable[None]] = self.clock.sleep
 
     @property
     def config(self) -> Config:
@@ -147,10 +151,10 @@ class CompletionEngine:
         if request.automatic and self.snooze.active():
             return Routed(None)
         if request.automatic:  # one automatic request per key (or per pause): the typist's rhythm
-            typed_at = document.last_change_at or time.monotonic()
+            typed_at = document.last_change_at or self.clock.now()
             kind = key_kind(document.source, request.offset)
             self.sessions.rhythm.key(uri, kind, typed_at, previous_key_at=document.previous_change_at)
-        state = RequestState(request)
+        state = RequestState(request, clock=self.clock.now)
         if not self.config.models:  # the config was refused: fail closed, say why
             return Routed(None, state.route(None, f"no model: the config was refused ({self.config.refused})"))
         # Nothing of an excluded file leaves the machine: no call, no cache entry.
@@ -163,8 +167,8 @@ class CompletionEngine:
         shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
-            self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
-            typed = Answer(rest, shown.model, shown.tier, cached=True)
+            self._record(state, Charge(Tier(shown.tier), shown.model, Outcome.OK, cached=True))
+            typed = Answer(rest, shown.model, Tier(shown.tier), cached=True)
             self.acceptance.continued(uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
         state.surroundings = Surroundings.at(document, request.offset)
@@ -172,7 +176,7 @@ class CompletionEngine:
         ready = self.sessions.ready(uri)
         rest = typed_through(ready, document.source, request.offset)
         if rest is not None and ready is not None:
-            return self._reused(state, Answer(rest, ready.model, ready.tier, cached=True), ready)
+            return self._reused(state, Answer(rest, ready.model, Tier(ready.tier), cached=True), ready)
 
         # 3. A call under way for an earlier key whose answer agrees with what was typed since: its
         # answer, minus what was typed, at no new cost (one that no longer agrees is hung up on).
@@ -243,7 +247,7 @@ class CompletionEngine:
         if hit is None or hit_text is None:
             return None
         self._record(
-            state, Charge(hit.tier, hit.model, Outcome.OK, (time.monotonic() - state.started) * 1000, cached=True)
+            state, Charge(hit.tier, hit.model, Outcome.OK, (self.clock.now() - state.started) * 1000, cached=True)
         )
         served = Answer(hit_text, hit.model, hit.tier, cached=True)
         self._use_escalation(state)
@@ -276,7 +280,8 @@ class CompletionEngine:
         kind = key_kind(document.source, state.cursor.offset)
         wait = wait_s(self.sessions.rhythm, kind, wasted_usd, first_token_ms / 1000, completion.latency_vs_cost)
         # The wait counts from the key: what the editor waited before asking is part of it (VS Code
-        # asks 50 ms after the last key; the Neovim plugin at once).
+        # asks 50 ms after the last key; the Neovim plugin at once). The document stamps its changes
+        # on the monotonic clock, so that clock, not the engine's, measures since the key.
         since_key = time.monotonic() - document.last_change_at if document.last_change_at else 0.0
         return max(least, wait - since_key, 0.0)
 
@@ -391,7 +396,7 @@ class CompletionEngine:
         if not candidates:
             return Analysis(window, features, scoring.score(features), redaction)
         analysis = Analysis(window, features, 0.0, redaction, candidates=candidates, window_redaction=redaction)
-        tier: str = Tier.CHEAP
+        tier = Tier.CHEAP
         for _ in range(2):
             analysis = self.with_context(analysis, tier)
             decided = self.router.decide_tier(analysis.score, document.language, consume_escalation=False).tier
@@ -400,7 +405,7 @@ class CompletionEngine:
             tier = decided
         return self.with_context(analysis, tier)
 
-    def with_context(self, analysis: Analysis, tier: str) -> Analysis:
+    def with_context(self, analysis: Analysis, tier: Tier) -> Analysis:
         """The analysis with the snippets of `tier`'s budget in its window, its features counting them."""
         if not analysis.candidates or analysis.context_tier == tier:
             return analysis
@@ -427,7 +432,6 @@ class CompletionEngine:
         assert state.analysis is not None
         analysis = state.analysis
         refused: Refusal | None = None
-        refused_tier, refused_usd = "", 0.0
         if not walk.choices:
             state.note("every model is set aside or asked to be left alone (Retry-After): nothing sent")
         for choice in walk:
@@ -436,17 +440,17 @@ class CompletionEngine:
             if isinstance(api_key, MissingKey):
                 continue
             # Reserve the worst case in the shared store; what does not fit is not sent, and money
-            # never moves a request up a tier (the walk skips the tiers above this one) nor to a
-            # model of the tier that costs as much or more.
+            # never moves a request up a tier nor to a model that costs as much or more (the walk's
+            # policy: `FallbackWalk.note_refused`).
             worst_case = self._worst_case_usd(model, analysis)
-            if refused is not None and worst_case >= refused_usd:
+            if not walk.affordable(worst_case):
                 continue
             hold = self.books.reserve(worst_case, model)
             if isinstance(hold, Refusal):
-                refused, refused_tier, refused_usd = hold, model.tier, worst_case
+                refused = hold
+                walk.note_refused(model, worst_case)
                 state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
                 self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
-                walk.skipped_tiers.update(downshift.tiers_above(model.tier))
                 continue
             if not state.attempts or state.attempts[-1].outcome == Outcome.SKIPPED_BUDGET:
                 state.note(f"{model.name}: {choice.reason}")
@@ -471,7 +475,7 @@ class CompletionEngine:
             return Answer(restored, model.name, model.tier, charge.cost_usd)
         if refused is None or not downshift_ok:
             return None
-        lower = downshift.next_walk(self.config.budget, self.router, (walk.choices[0].model.tier, refused_tier), state)
+        lower = downshift.next_walk(self.config.budget, self.router, (walk.aimed, walk.refused_tier), state)
         if lower is None:
             self._budget_reached(refused)
             return None
@@ -518,13 +522,13 @@ class CompletionEngine:
             on_first_token,
             progress,
         )
-        started = time.monotonic()
+        started = self.clock.now()
         health.mark_probing(model)
         health.started(model)
         try:
             result = await self.providers.complete(call)
         except ProviderError as error:
-            latency = (time.monotonic() - started) * 1000
+            latency = (self.clock.now() - started) * 1000
             if isinstance(error, Rejected):
                 self._set_aside(model, error)
             elif isinstance(error, BudgetExceeded):  # the gateway's budget: no model through its key now
@@ -540,7 +544,7 @@ class CompletionEngine:
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
             return None
         except asyncio.CancelledError:
-            latency = (time.monotonic() - started) * 1000
+            latency = (self.clock.now() - started) * 1000
             health.record_cancelled(model)
             state.add_attempt(model, Outcome.CANCELLED, latency)
             self._record(state, self._unanswered_charge(call, Outcome.CANCELLED, latency, True))
@@ -575,12 +579,12 @@ class CompletionEngine:
             state.note(f"hedged to {partner.name}: {model.name} past its tail latency")
             return await self._attempt_held(partner_hold, state, partner, partner_key)
 
-        started = time.monotonic()
+        started = self.clock.now()
         first_token = asyncio.Event()
         primary = self._attempt_held(hold, state, model, api_key, first_token.set)
         winner, call = await hedging.race(primary, after, first_token, hedge)
         if winner == 1 and call is not None:
-            self.router.health.record_hedge_lost(model, (time.monotonic() - started) * 1000)
+            self.router.health.record_hedge_lost(model, (self.clock.now() - started) * 1000)
             return partner, call
         return model, call
 
@@ -608,7 +612,9 @@ class CompletionEngine:
         if isinstance(api_key, MissingKey):
             return
         # Its own attempt list (not the user's didRoute), the same request in the ledger.
-        probe_state = RequestState(state.cursor, request_id=state.request_id, analysis=state.analysis)
+        probe_state = RequestState(
+            state.cursor, request_id=state.request_id, analysis=state.analysis, clock=state.clock
+        )
         worst_case = self._worst_case_usd(model, state.analysis)
 
         async def probe() -> None:
@@ -623,6 +629,15 @@ class CompletionEngine:
         task = asyncio.ensure_future(probe())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    # -- what alternatives.py asks of the engine: the same walk and books as any call -----------
+    async def walk_models(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
+        """Try `walk`'s models in order for `state`: keys, budget holds, calls, validation, records."""
+        return await self._walk(state, walk, downshift_ok)
+
+    def record(self, state: RequestState, charge: Charge) -> None:
+        """One ledger row (and its telemetry) for `state`."""
+        self._record(state, charge)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _record(self, state: RequestState, charge: Charge) -> None:
@@ -664,7 +679,7 @@ class CompletionEngine:
 
     def baseline_cost(self, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
         """The same tokens at the premium tier's first model's prices (its cached-input price too)."""
-        premium = self.config.models_in("premium")
+        premium = self.config.models_in(Tier.PREMIUM)
         return premium[0].cost_usd(tokens_in, tokens_out, cached_in) if premium else 0.0
 
     def _worst_case_usd(self, model: ModelSpec, analysis: Analysis) -> float:

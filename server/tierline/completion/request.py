@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tierline.analysis import scoring
@@ -15,7 +17,7 @@ from tierline.prompt.snippet import Snippet
 from tierline.prompt.window import PromptWindow
 from tierline.providers.base import CallProgress, CallResult
 from tierline.routing.tiers import TierDecision
-from tierline.wire import AttemptPayload, Outcome, RoutePayload
+from tierline.wire import AttemptPayload, Outcome, RoutePayload, Tier
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,9 @@ class Analysis:
     # The secrets hidden in `window` (already redacted), to restore in the answer.
     redaction: Redaction = field(default_factory=Redaction)
     # Cross-file snippets that may go into the prompt (tierline/context), and the tier whose budget
-    # of them `window.context` holds ("" before one was chosen).
+    # of them `window.context` holds (None before one was chosen).
     candidates: tuple[Snippet, ...] = ()
-    context_tier: str = ""
+    context_tier: Tier | None = None
     # The secrets of the code around the cursor alone (`redaction` adds the snippets').
     window_redaction: Redaction = field(default_factory=Redaction)
 
@@ -58,7 +60,7 @@ class Attempt:
     def as_payload(self) -> AttemptPayload:
         out: AttemptPayload = {
             "model": self.model,
-            "outcome": self.outcome.value,
+            "outcome": self.outcome,
             "latency_ms": round(self.latency_ms, 1),
         }
         if self.detail:
@@ -70,7 +72,7 @@ class Attempt:
 class Charge:
     """One ledger row's worth: which model, how it went, what it cost. Never code."""
 
-    tier: str
+    tier: Tier
     model: str
     outcome: Outcome
     latency_ms: float = 0.0
@@ -128,7 +130,7 @@ class Answer:
 
     text: str
     model: str
-    tier: str
+    tier: Tier
     cost_usd: float = 0.0
     cached: bool = False
 
@@ -139,24 +141,30 @@ class RequestState:
 
     cursor: CursorRequest
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started: float = field(default_factory=time.monotonic)
+    started: float = math.nan  # the clock's time the request started (set from `clock` when not given)
     surroundings: Surroundings | None = None
     analysis: Analysis | None = None
     decision: TierDecision | None = None
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    downshifted: str | None = None  # the tier asked for, when the budget moved the request down
+    downshifted: Tier | None = None  # the tier asked for, when the budget moved the request down
     # Why the document is excluded (nothing is sent), or "".
     excluded: str = ""
     # The call under way (its answer so far), once one started.
     progress: CallProgress | None = None
+    # The engine's clock (completion/collaborators.py:Clock.now): latencies are measured on it.
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.started):
+            self.started = self.clock()
 
     @property
     def language(self) -> str:
         return self.cursor.document.language
 
     def restart_clock(self) -> None:
-        self.started = time.monotonic()
+        self.started = self.clock()
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -166,16 +174,17 @@ class RequestState:
 
     def route(self, answer: Answer | None, extra_reason: str = "") -> RoutePayload:
         """What didRoute says about this request (uri and position are the LSP layer's)."""
-        tier = answer.tier if answer else (self.decision.tier.value if self.decision else "cheap")
+        # No tier before routing decided one: an excluded file's request, a refused config's.
+        tier = answer.tier if answer else (self.decision.tier if self.decision else None)
         reason = self.decision.reason if self.decision else ""
         reason = "; ".join(part for part in [reason, *self.notes, extra_reason] if part)
         return {
             "request_id": self.request_id,
             "score": round(self.analysis.score, 4) if self.analysis else None,
-            "tier": str(tier),
+            "tier": tier,
             "model": answer.model if answer else None,
             "cached": bool(answer and answer.cached),
-            "latency_ms": round((time.monotonic() - self.started) * 1000, 1),
+            "latency_ms": round((self.clock() - self.started) * 1000, 1),
             "cost_usd": round(answer.cost_usd, 8) if answer else 0.0,
             "attempts": [a.as_payload() for a in self.attempts],
             "reason": reason,

@@ -53,6 +53,7 @@ from tierline.config.tighten import notice as tighten_notice
 from tierline.config.tighten import tighten
 from tierline.config.trust import WORKSPACE_FILE, TrustStore
 from tierline.config.urls import public_url
+from tierline.wire import Tier
 
 # ---------------------------------------------------------------------------------------------
 # Validation: raw dict (TOML-shaped) -> Config
@@ -216,7 +217,7 @@ def _model(source: str, index: int, raw: Any) -> ModelSpec:
     cached = raw.get("cached_input_per_mtok")
     return ModelSpec(
         name=_string(source, f"{key}.name", raw["name"]),
-        tier=_string(source, f"{key}.tier", raw["tier"], TIERS),
+        tier=Tier(_string(source, f"{key}.tier", raw["tier"], TIERS)),
         base_url=base_url,
         model=_string(source, f"{key}.model", raw["model"]),
         api=_string(source, f"{key}.api", raw.get("api", MODEL_DEFAULTS["api"]), APIS),

@@ -9,6 +9,7 @@ from typing import Any
 
 from tierline.config import paths
 from tierline.wire import TIERS as TIERS
+from tierline.wire import Tier
 
 APIS: tuple[str, ...] = ("chat", "fim", "anthropic")
 AUTHS: tuple[str, ...] = ("bearer", "x-api-key", "api-key", "none")
@@ -143,7 +144,7 @@ MODEL_DEFAULTS: dict[str, Any] = {"api": "chat", "input_per_mtok": 0.0, "output_
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    tier: str
+    tier: Tier  # a str in a test's hand-built spec is taken as its Tier (`__post_init__`)
     base_url: str
     model: str
     api: str = MODEL_DEFAULTS["api"]
@@ -161,6 +162,9 @@ class ModelSpec:
     path: str | None = None
     max_tokens_field: str | None = None
     stream_usage: bool | None = None  # send stream_options.include_usage (None: unless the host refuses it)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tier", Tier(self.tier))  # "cheap" -> Tier.CHEAP; a bad tier is a ValueError
 
     def strength(self, language: str) -> float | None:
         """pass@1 for a language, else the model's default, else unknown (None)."""
@@ -279,7 +283,7 @@ class ContextConfig:
     sources: tuple[str, ...] = tuple(_CONTEXT["sources"])
     max_tokens: tuple[tuple[str, int], ...] = tuple(_CONTEXT["max_tokens"].items())
 
-    def budget(self, tier: str) -> int:
+    def budget(self, tier: Tier) -> int:
         """Tokens of cross-file context for a tier (0: none)."""
         return dict(self.max_tokens).get(tier, 0) if self.sources else 0
 
@@ -309,7 +313,7 @@ class Config:
     # Why no model is configured: the config was refused and nothing good came before it.
     refused: str = ""
 
-    def models_in(self, tier: str) -> tuple[ModelSpec, ...]:
+    def models_in(self, tier: Tier) -> tuple[ModelSpec, ...]:
         return tuple(m for m in self.models if m.tier == tier)
 
     def model_named(self, name: str) -> ModelSpec | None:

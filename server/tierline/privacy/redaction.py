@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import math
@@ -131,24 +132,23 @@ def _quoted_password(value: str) -> bool:
     return not (value[0] in "/~." and "/" in value)  # a path (PWD="/home/x")
 
 
-def _unquoted_password(value: str) -> bool:
+def _unquoted_password(value: str, *, config_file: bool = False) -> bool:
     """An unquoted value on a `password: value` / `password=value` line (YAML, INI, .env,
-    properties): a password unless it reads as code (a name, a call, an attribute, a type, a
-    number) or a template."""
-    if not _quoted_password(value) or value.isdigit():
+    properties): never a template, a placeholder, a dummy, a type name, a YAML anchor/alias/block
+    marker or a path. In code it is a password unless it reads as code (a word, a name, a call, an
+    attribute, a number); in a config file (`config_file`) a bare word is the password itself, not a
+    variable (`password: sunshine`)."""
+    if len(value) < 4 or not _password_value(value) or any(c.isspace() for c in value):
         return False
-    if value.lower() in _TYPE_WORDS or _IDENTIFIER_PATH.match(value):
+    if value.lower() in _TYPE_WORDS or value.startswith(("&", "*", "|", ">", "!", "%")):
         return False
-    return not any(c in value for c in "()[]{}") and not value.startswith(("&", "*", "|", ">", "!", "%"))
-
-
-def _config_password(value: str) -> bool:
-    """An unquoted value on a `password:` line of a config file (YAML, INI, .env, properties):
-    there a bare word is the password itself, not a variable (`password: sunshine`). Still not a
-    template, a placeholder, a dummy, a type name, a YAML anchor/alias/block marker or a path."""
-    if len(value) < 4 or not _password_value(value) or value.lower() in _TYPE_WORDS:
-        return False
-    return not value.startswith(("&", "*", "|", ">", "!", "%")) and not (value[0] in "/~." and "/" in value)
+    if value[0] in "/~." and "/" in value:
+        return False  # a path (PWD=/home/x)
+    if config_file:
+        return True
+    if (value.isalpha() and len(value) < 12) or value.isdigit() or _IDENTIFIER_PATH.match(value):
+        return False  # a word ("hidden"), a number, a name: code more often than a password
+    return not any(c in value for c in "()[]{}")
 
 
 # Files whose `key: value` lines are data, not code (by name; the language may be unknown).
@@ -669,7 +669,7 @@ CONFIG_RULES = (
         r"(?im)^[ \t]*(?:export[ \t]+|- )?[\"']?[a-z0-9_.-]{0,40}" + _PASSWORD_NAME + r"[a-z0-9_.-]{0,24}[\"']?"
         r"[ \t]*[:=][ \t]*([^\s'\"`#;,][^\s'\"`;]{2,200})[ \t]*(?:[#;][^\n]*)?$",
         _PASSWORD_STARTS,
-        check=_config_password,
+        check=functools.partial(_unquoted_password, config_file=True),
     ),
 )
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tierline.config import Config, ModelSpec
-from tierline.wire import Outcome
+from tierline.wire import Outcome, Tier
 
 # A breaker opens after this many failures in a row (at once on a 429 or a timeout: waiting out
 # a rate limit or a hang again costs the user far more than a fallback does).
@@ -310,7 +310,7 @@ class Health:
         }
         return "open" if "open" in states else "half_open" if "half_open" in states else "closed"
 
-    def due_probe(self, tier: str) -> ModelSpec | None:
+    def due_probe(self, tier: Tier) -> ModelSpec | None:
         """A healthy model passed over as slow and not heard from lately: worth a shadow request."""
         budget = self.config.routing.latency_budget_ms
         now = self.clock()
@@ -353,7 +353,7 @@ class Health:
     def record_failure(
         self,
         model: ModelSpec,
-        outcome: str,
+        outcome: Outcome,
         retry_after_s: float | None,
         latency_ms: float,
         provider_wide: bool = False,

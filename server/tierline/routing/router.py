@@ -11,6 +11,7 @@ from tierline.routing import policy
 from tierline.routing.health import Health
 from tierline.routing.policy import Choice, FallbackWalk
 from tierline.routing.tiers import TierDecider, TierDecision
+from tierline.wire import Tier
 
 
 class Router:
@@ -27,11 +28,17 @@ class Router:
         thresholds = self.config.routing.thresholds_for(language)
         return self.tiers.decide(score, language, thresholds, consume_escalation)
 
-    def order_tier(self, tier: str, language: str) -> list[Choice]:
+    def order_tier(self, tier: Tier, language: str) -> list[Choice]:
         return policy.order_tier(self.config, self.health, tier, language)
 
-    def plan(self, tier: str, language: str) -> list[Choice]:
+    def plan(self, tier: Tier, language: str) -> list[Choice]:
         return policy.plan(self.config, self.health, tier, language)
 
-    def walk(self, tier: str, language: str) -> FallbackWalk:
+    def walk(self, tier: Tier, language: str) -> FallbackWalk:
         return FallbackWalk(self.plan(tier, language))
+
+    def tier_walk(self, tier: Tier, language: str) -> FallbackWalk:
+        return policy.tier_walk(self.config, self.health, tier, language)
+
+    def downshift_walk(self, aimed: Tier, language: str) -> tuple[Tier, FallbackWalk] | None:
+        return policy.downshift_walk(self.config, self.health, aimed, language)

@@ -67,7 +67,7 @@ class TierDecider:
             return TierDecision(Tier.MID, reason + f"; {language} escalated after invalid cheap answers")
         return TierDecision(tier, reason)
 
-    def note_invalid(self, tier: str, language: str) -> bool:
+    def note_invalid(self, tier: Tier, language: str) -> bool:
         """An invalid answer; True when this escalates the language."""
         if tier != Tier.CHEAP:
             return False

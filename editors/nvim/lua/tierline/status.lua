@@ -99,7 +99,7 @@ end
 --- Handle `tierline/didRoute`.
 function M.on_route(params, client_id)
   M.state.last_route = params
-  M.state.tier = params.tier
+  M.state.tier = wire.tier_label(params)
   M.state.model = params.model
   M.state.cached = params.cached == true
   if type(params.cost_usd) == "number" then
@@ -212,7 +212,7 @@ function M.describe(route)
   local score = wire.num(route.score)
   local latency = wire.num(route.latency_ms)
   local parts = {
-    tostring(wire.str(route.tier) or "?"),
+    wire.tier_label(route),
     wire.str(route.model) or "no model",
     score and ("score %.2f"):format(score) or "score n/a",
     M.served(route) == "excluded" and "excluded (nothing sent)" or M.served(route)

@@ -2,7 +2,8 @@
 --- values, and the facts a `tierline/didRoute` payload implies). status.lua and stats.lua read
 --- payloads through here; tests/test_wire_shapes.py feeds them every shape the server sends.
 ---
---- didRoute fields: request_id, score (number|vim.NIL: typed-through or excluded), tier,
+--- didRoute fields: request_id, score (number|vim.NIL: typed-through or excluded), tier (string|vim.NIL:
+--- no tier was decided, an excluded file or a refused config; shown as M.tier_label),
 --- model (string|vim.NIL: nothing answered), cached, latency_ms, cost_usd, attempts[] {model,
 --- outcome, latency_ms, detail?}, reason, excluded, redactions, downshifted (string|vim.NIL),
 --- alternatives[] {item_id, tier, model} (every item of an invoked request near a tier boundary; {} for one),
@@ -77,6 +78,15 @@ end
 --- Typing through the completion shown: served from it, no analysis (score null), no call.
 function M.is_typed_through(route)
   return route.cached == true and M.num(route.score) == nil and not M.is_excluded(route)
+end
+
+M.NO_TIER = "no tier"
+
+--- What to show in the tier's place: the tier, or "no tier" when none was decided (excluded
+--- file, refused config: didRoute's tier is null).
+---@return string
+function M.tier_label(route)
+  return M.str(route.tier) or M.NO_TIER
 end
 
 --- The tier the budget moved this request down from, or nil.
