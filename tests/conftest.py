@@ -13,12 +13,12 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
-from tierline.config import deep_merge
+from tests.helpers.budget import store_url  # noqa: F401 - a fixture: each budget store test runs on both stores
+from tests.helpers.common import editor_config
+from tests.helpers.providers import harness  # noqa: F401 - a fixture: the provider tests' engine
+from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
-from tierline.devtools.simulator import Simulator, sim_config, write_toml
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SECRET = "sk-test-DO-NOT-LEAK-5f0c9e1d2b3a"
+from tierline.devtools.simulator import Simulator, write_toml
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +35,6 @@ async def simulator() -> AsyncIterator[Simulator]:
     await sim.start()
     yield sim
     await sim.stop()
-
-
-def editor_config(simulator: Simulator, tmp_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    config = sim_config(simulator.base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
-    # The driver's plain `complete` is an invoked request; alternatives (more calls near a tier
-    # boundary) would change what most tests count. Their own tests turn them on.
-    config["completion"]["alternatives"] = False
-    return deep_merge(config, overrides or {})
 
 
 StartEditor = Callable[..., Awaitable[EditorSession]]

@@ -22,7 +22,7 @@ if ! command -v redis-server >/dev/null; then
 fi
 # What tierline would cost on the repository's own fixtures (offline; the tests check its figures).
 TIERLINE_CONFIG=/dev/null .venv/bin/tierline estimate fixtures   # the built-in defaults, not your config
-# LiteLLM's proxy, in its own venv (its pins must not touch tierline's): tests/test_litellm_proxy.py
+# LiteLLM's proxy, in its own venv (its pins must not touch tierline's): tests/e2e/test_litellm_proxy.py
 # starts it on 127.0.0.1 with mock_response models.
 [ -x .litellm/venv/bin/litellm ] || {
   "$PYTHON" -m venv .litellm/venv
