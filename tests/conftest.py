@@ -14,11 +14,26 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
 from tests.helpers.budget import store_url  # noqa: F401 - a fixture: each budget store test runs on both stores
-from tests.helpers.common import editor_config
+from tests.helpers.common import ROOT, editor_config
 from tests.helpers.providers import harness  # noqa: F401 - a fixture: the provider tests' engine
 from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
 from tierline.devtools.simulator import Simulator, write_toml
+
+# The test command runs tests side by side (pytest-xdist, `-n` in tests/run-all.sh). Each test has
+# its own tmp_path, XDG dirs and ports; what lives outside them is shared, so the tests that use it
+# run on one worker, one after another: the VS Code extension's build output (dist-test/, the
+# .vsix, code-server and its profile) and the Neovim suite's plugin checkout.
+SHARED_GROUPS = {"tests/editors/vscode/": "vscode", "tests/editors/nvim/": "nvim"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook of the same name)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(ROOT).as_posix()
+        for prefix, group in SHARED_GROUPS.items():
+            if where.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

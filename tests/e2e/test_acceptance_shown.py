@@ -199,6 +199,7 @@ async def test_neovim_stats_window_shows_acceptance(served: dict[str, Any], tmp_
     assert set(mirror["by"].values()) <= set(wire.StatsResult.__annotations__)
 
 
+@pytest.mark.xdist_group("vscode")  # builds editors/vscode/dist-test, as the VS Code suite does
 async def test_vscode_report_shows_acceptance(served: dict[str, Any], tmp_path: Path) -> None:
     path = _write(served, tmp_path)
     stdout = run_node_test("acceptance.test.js", TIERLINE_ACCEPTANCE_STATS=str(path))

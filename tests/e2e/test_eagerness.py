@@ -279,6 +279,7 @@ def test_bad_language_settings_are_refused_naming_the_key(tmp_path, languages, k
 # The editors' pure parts (their real-editor checks are in tests/editors/)
 
 
+@pytest.mark.xdist_group("vscode")  # builds editors/vscode/dist-test, as the VS Code suite does
 def test_vscode_snooze_and_per_language_parts() -> None:
     from tests.helpers.node_tests import run_node_test
 

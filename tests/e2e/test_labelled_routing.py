@@ -4,7 +4,7 @@ A training figure, not a held-out one: 64 of its 67 cursors sit at the end of a 
 the list of system operations was extended while it was looked at. The held-out measure is the
 routing corpus (tests/unit/routing/test_routing_corpus.py). Here: no position labelled cheap ever goes premium,
 and the figures with the shipped weights are asserted exactly (docs/benchmarks.md, "Labelled
-positions"); print them with `python tests/e2e/test_labelled_routing.py`.
+positions"); print them with `python -m tests.e2e.test_labelled_routing`.
 """
 
 from __future__ import annotations

@@ -276,6 +276,7 @@ async def test_the_server_produces_every_shape(shapes: Path) -> None:
     assert any(c["set_aside"] for c in data["stats"])
 
 
+@pytest.mark.xdist_group("vscode")  # builds editors/vscode/dist-test, as the VS Code suite does
 async def test_vscode_status_bar_and_report_render_every_shape(shapes: Path) -> None:
     stdout = run_node_test("shapes.test.js", TIERLINE_WIRE_SHAPES=str(shapes))
     cases = len(json.loads(shapes.read_text())["routes"])
