@@ -14,7 +14,6 @@ from tests.helpers.lsp import completion_requests
 from tests.helpers.privacy import alnum
 from tierline.privacy.redaction import PLACEHOLDER_PREFIX
 
-REPORT_PY += "    \n"  # the cursor line (indented, blank)
 GITHUB_TOKEN = f"ghp_{alnum(36, 'ctx')}"
 
 

@@ -20,8 +20,6 @@ from tests.helpers.privacy import (
 from tierline.commands.demo import SIMPLE_PY
 from tierline.privacy.redaction import PLACEHOLDER_PREFIX
 
-SECRETS_PY += "    \n"  # the cursor line (indented, blank)
-
 
 def cache_rows(tmp_path: Path) -> list[tuple[str, str]]:
     db = tmp_path / "cache" / "cache.db"

@@ -25,6 +25,7 @@ def total_area(shapes):
     \"\"\"The summed area of the polygons in `shapes`.\"\"\"
 """
 
+REPORT_PY += "    \n"  # the cursor line (indented, blank)
 
 REPORT_CURSOR = (5, 4)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from pathlib import Path
 
 from tests.helpers.lsp import SIMPLE_CURSOR
@@ -116,6 +117,112 @@ SAMPLES: list[tuple[str, str, str]] = [
 ]
 
 
+def bech32(n: int, seed: str = "age") -> str:
+    alphabet = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
+    return "".join(alphabet[ord(c) % 32] for c in alnum(n, seed))
+
+
+DISCORD_ID = base64.b64encode(b"123456789012345678").decode()
+K8S_VALUE = base64.b64encode(alnum(30, "k8").encode()).decode()
+PUTTY = (
+    "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: ed25519-key-20240101\nPublic-Lines: 2\n"
+    f"AAAAC3NzaC1lZDI1NTE5AAAAI{alnum(20, 'pp')}\n{alnum(20, 'pq')}\nPrivate-Lines: 1\n{alnum(43, 'pt')}\n"
+    f"Private-MAC: {hexs(64, 'mac')}\n"
+)
+
+# Formats gitleaks' default rules cover that tierline missed (issue 17): vendor tokens, every key
+# armour, passwords where config files keep them.
+SAMPLES += [
+    (
+        "ssh2-private-key",
+        f'---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa-key"\n{PEM_BODY}\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n',
+        PEM_BODY,
+    ),
+    ("putty-private-key", PUTTY, alnum(43, "pt")),
+    ("age-secret-key", f"AGE-SECRET-KEY-1{bech32(58)}", bech32(58)),
+    ("twilio-api-key", f'TWILIO_API_KEY = "S{"K"}{hexs(32, "tw")}"', hexs(32, "tw")),
+    ("sendgrid-api-key", f"SENDGRID = 'S{'G'}.{alnum(22, 'sg')}.{alnum(43, 'sg2')}'", alnum(43, "sg2")),
+    ("datadog-key", f"DD_API_KEY={hexs(32, 'dd')}", hexs(32, "dd")),
+    ("datadog-key", f'datadog_app_key: "{hexs(40, "dda")}"', hexs(40, "dda")),
+    ("databricks-token", f"token = da{'pi'}{hexs(32, 'db')}", hexs(32, "db")),
+    ("shopify-token", f"SHOPIFY_TOKEN=shp{'at'}_{hexs(32, 'sh')}", hexs(32, "sh")),
+    ("shopify-token", f"'shp{'ss'}_{hexs(32, 'ss')}'", hexs(32, "ss")),
+    (
+        "discord-bot-token",
+        f"client.run('{DISCORD_ID}.{alnum(6, 'dc')}.{alnum(38, 'dc2')}')",
+        f"{DISCORD_ID}.{alnum(6, 'dc')}",
+    ),
+    ("discord-webhook", f"https://discord.com/api/web{'hooks'}/123456789012345678/{alnum(68, 'dw')}", alnum(68, "dw")),
+    (
+        "heroku-api-key",
+        f'HEROKU_API_KEY = "{uuid.uuid5(uuid.NAMESPACE_DNS, "heroku")}"',
+        str(uuid.uuid5(uuid.NAMESPACE_DNS, "heroku")),
+    ),
+    ("heroku-api-key", f"HRK{'U'}-AA{alnum(58, 'hk')}", alnum(58, "hk")),
+    ("digitalocean-token", f"DIGITALOCEAN_TOKEN=do{'p'}_v1_{hexs(64, 'do')}", hexs(64, "do")),
+    ("alibaba-access-key-id", f"LTA{'I'}{alnum(20, 'al')}", alnum(20, "al")),
+    ("telegram-bot-token", f"bot = Bot('1234567890:A{'A'}{alnum(33, 'tg')}')", alnum(33, "tg")),
+    ("grafana-token", f"gls{'a'}_{alnum(32, 'gf')}_{hexs(8, 'gf')}", alnum(32, "gf")),
+    ("vault-token", f"VAULT_TOKEN=hv{'s'}.{alnum(95, 'hv')}", alnum(95, "hv")),
+    ("doppler-token", f"dp.{'pt'}.{alnum(43, 'dp')}", alnum(43, "dp")),
+    ("dynatrace-token", f"dt0c{'01'}.{upper32(24, 'dt')}.{upper32(64, 'dt2')}", upper32(64, "dt2")),
+    ("newrelic-key", f"NRA{'K'}-{upper32(27, 'nr')}", upper32(27, "nr")),
+    ("pulumi-token", f"pu{'l'}-{hexs(40, 'pu')}", hexs(40, "pu")),
+    ("planetscale-token", f"pscale_{'tkn'}_{alnum(43, 'ps')}", alnum(43, "ps")),
+    ("supabase-token", f"sb{'p'}_{hexs(40, 'sb')}", hexs(40, "sb")),
+    ("flyio-token", f"fo{'1'}_{alnum(43, 'fl')}", alnum(43, "fl")),
+    ("cloudflare-origin-ca-key", f"v1.{'0'}-{hexs(24, 'cf')}-{hexs(146, 'cf2')}", hexs(146, "cf2")),
+    ("terraform-cloud-token", f"{alnum(14, 'tc')}.atlas{'v1'}.{alnum(67, 'tc2')}", alnum(67, "tc2")),
+    ("atlassian-api-token", f"ATATT{'3'}{alnum(186, 'at')}", alnum(186, "at")),
+    ("rubygems-token", f"rubygems{'_'}{hexs(48, 'rg')}", hexs(48, "rg")),
+    ("docker-hub-token", f"dckr_{'pat'}_{alnum(27, 'dk')}", alnum(27, "dk")),
+    ("postman-api-token", f"PMA{'K'}-{hexs(24, 'pm')}-{hexs(34, 'pm2')}", hexs(34, "pm2")),
+    ("linear-api-key", f"lin_{'api'}_{alnum(40, 'ln')}", alnum(40, "ln")),
+    ("sentry-token", f"sntry{'u'}_{hexs(64, 'se')}", hexs(64, "se")),
+    ("mailchimp-api-key", f"{hexs(32, 'mc')}-us{'14'}", hexs(32, "mc")),
+    ("square-token", f"sq0{'csp'}-{alnum(43, 'sq')}", alnum(43, "sq")),
+    ("deepseek-key", f"DEEPSEEK_API_KEY=sk-{hexs(32, 'ds')}", hexs(32, "ds")),
+    ("groq-api-key", f"gs{'k'}_{alnum(52, 'gq')}", alnum(52, "gq")),
+    ("xai-api-key", f"xa{'i'}-{alnum(80, 'xa')}", alnum(80, "xa")),
+    ("perplexity-api-key", f"ppl{'x'}-{alnum(48, 'px')}", alnum(48, "px")),
+    ("replicate-token", f"r{'8'}_{alnum(37, 'rp')}", alnum(37, "rp")),
+    ("authorization-header", f'headers = {{"Authorization": "Bearer {alnum(40, "bt")}"}}', alnum(40, "bt")),
+    # passwords where config files keep them
+    ("password-assignment", 'DB_PASSWORD = "hunter2x"', "hunter2x"),
+    ("password-assignment", f'  master_password = "{alnum(16, "tf")}"', alnum(16, "tf")),
+    ("password-assignment", 'if password == "s3cr3t!x":', "s3cr3t!x"),
+    ("password-assignment-unquoted", "database:\n  host: db\n  password: s3cr3t-P4ss\n", "s3cr3t-P4ss"),
+    ("password-assignment-unquoted", "[mysql]\nuser = app\npassword = Sup3r$ecret\n", "Sup3r$ecret"),
+    ("password-assignment-unquoted", "DB_PASSWORD=hunter2x9\n", "hunter2x9"),
+    ("password-assignment-unquoted", "spring.datasource.password=Pa55w0rd!x\n", "Pa55w0rd!x"),
+    ("password-assignment-unquoted", "export PGPASSWORD=x9k2m4q7  # local only\n", "x9k2m4q7"),
+    ("netrc-password", f"machine api.example.com login alice password {alnum(14, 'nr')}\n", alnum(14, "nr")),
+    ("netrc-password", f"machine example.com\n  login bob\n  password {alnum(12, 'nr2')}\n", alnum(12, "nr2")),
+    (
+        "connection-string-password",
+        f'psycopg2.connect("host=db.internal port=5432 dbname=app user=app password={alnum(12, "lq")} sslmode=require")',
+        alnum(12, "lq"),
+    ),
+    ("connection-string-password", "dsn = \"host=db user=app password='p4ss w0rd'\"", "p4ss w0rd"),
+    (
+        "terraform-variable-default",
+        f'variable "db_password" {{\n  type      = string\n  sensitive = true\n  default   = "{alnum(16, "tv")}"\n}}\n',
+        alnum(16, "tv"),
+    ),
+    (
+        "kubernetes-secret",
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  username: YWRtaW4=\n  api-key: {K8S_VALUE}\n",
+        K8S_VALUE,
+    ),
+    ("url-password", f"postgres://app:p@ss/w0rd:{alnum(6, 'u1')}@db.internal:5432/app", f"p@ss/w0rd:{alnum(6, 'u1')}"),
+    (
+        "url-password",
+        f'MONGO = "mongodb+srv://admin:{alnum(5, "m1")}/@{alnum(7, "m2")}@cluster0.example.net/db?retryWrites=true"',
+        f"{alnum(5, 'm1')}/@{alnum(7, 'm2')}",
+    ),
+]
+
+
 SECRETS_PY = f'''import boto3
 
 AWS_SECRET_ACCESS_KEY = "{AWS_SECRET}"
@@ -135,7 +242,7 @@ def token():
 def add(a, b):
 '''
 
-
+SECRETS_PY += "    \n"  # the cursor line (indented, blank)
 SECRETS_CURSOR = (SECRETS_PY.count("\n") - 1, 4)
 
 
