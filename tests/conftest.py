@@ -29,32 +29,11 @@ SHARED_GROUPS = {"tests/editors/vscode/": "vscode", "tests/editors/nvim/": "nvim
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook of the same name)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    by_module: dict[Path, list[pytest.Item]] = {}
     for item in items:
         where = item.path.relative_to(ROOT).as_posix()
         for prefix, group in SHARED_GROUPS.items():
             if where.startswith(prefix):
                 item.add_marker(pytest.mark.xdist_group(group))
-        by_module.setdefault(item.path, []).append(item)
-    # A module-scoped fixture (the demo's run, LiteLLM's proxy) runs once per worker that gets one
-    # of its tests: the tests using it go to one worker (the group one of them is already in, if any).
-    for path, module_items in by_module.items():
-        sharing = [item for item in module_items if _uses_module_fixture(item)]
-        named = {str(mark.args[0]) for item in sharing for mark in item.iter_markers("xdist_group")}
-        group = named.pop() if len(named) == 1 else path.relative_to(ROOT).as_posix()
-        for item in sharing:
-            if not any(item.iter_markers("xdist_group")):
-                item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _uses_module_fixture(item: pytest.Item) -> bool:
-    """A fixture the test module defines itself with a scope wider than one test."""
-    info = getattr(item, "_fixtureinfo", None)
-    module = item.nodeid.split("::")[0]
-    return info is not None and any(
-        definitions[-1].scope != "function" and definitions[-1].baseid == module
-        for definitions in info.name2fixturedefs.values()
-    )
 
 
 @pytest.fixture(autouse=True)
