@@ -20,7 +20,7 @@ from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a
 from tierline.devtools.driver import EditorSession, initialize_params
 from tierline.devtools.simulator import Simulator, write_toml
 
-# The test command runs tests side by side (pytest-xdist, `-n` in tests/run-all.sh). Each test has
+# Tests may run side by side (pytest-xdist: `-n 4 --dist loadgroup`, docs/testing.md). Each test has
 # its own tmp_path, XDG dirs and ports; what lives outside them is shared, so the tests that use it
 # run on one worker, one after another: the VS Code extension's build output (dist-test/, the
 # .vsix, code-server and its profile) and the Neovim suite's plugin checkout.
