@@ -13,9 +13,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
-from tests.helpers.budget import store_url  # noqa: F401 - a fixture: each budget store test runs on both stores
 from tests.helpers.common import ROOT, editor_config
-from tests.helpers.providers import harness  # noqa: F401 - a fixture: the provider tests' engine
 from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
 from tierline.devtools.simulator import Simulator, write_toml
@@ -95,3 +93,29 @@ async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[St
             pass  # the test already shut this one down
         finally:
             await session.client.stop()
+
+
+@pytest.fixture(params=["local", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each budget store test runs on both stores: the local file and a redis-server of its own."""
+    if request.param == "local":
+        return "local"
+    return str(request.getfixturevalue("redis_server").url)
+
+
+@pytest_asyncio.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Makes a Harness (the engine with what a user would see) per call; closes them all after the test."""
+    # Imported here, not at the top: conftest loads before every test, and a mutant whose engine
+    # cannot even be imported (an import cycle) must fail the tests that check it, not the load.
+    from tests.helpers.providers import Harness, config
+
+    made: list[Harness] = []
+
+    def make(*models: dict[str, Any]) -> Harness:
+        made.append(Harness(config(tmp_path, *models)))
+        return made[-1]
+
+    yield make
+    for h in made:
+        await h.close()

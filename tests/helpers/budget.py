@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from tierline.accounting.budget import Budget, Hooks
 from tierline.commands.demo import LOADER_CURSOR, NESTED_PY
 from tierline.config import BudgetConfig
@@ -82,14 +80,6 @@ class Recorder:
         notify = lambda level, text: self.messages.append(text)  # noqa: E731
         fault = lambda store, error: self.faults.append(f"{store}: {error}")  # noqa: E731
         return Hooks(notify, fault, clock) if clock else Hooks(notify, fault)
-
-
-@pytest.fixture(params=["local", "redis"])
-def store_url(request, tmp_path):
-    if request.param == "local":
-        return "local"
-    server = request.getfixturevalue("redis_server")
-    return server.url
 
 
 def make_budget(store: str, directory: Path, recorder: Recorder, clock=None, **caps) -> Budget:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-
-import pytest_asyncio
 
 from tests.helpers.common import SECRET
 from tierline.analysis import languages
@@ -86,17 +83,3 @@ class Harness:
 
 def calls(simulator: Simulator, scenario: str) -> list[dict[str, Any]]:
     return [r for r in simulator.requests if r.get("wire") == scenario]
-
-
-@pytest_asyncio.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Callable[..., Harness]]:
-    """Makes a Harness (the engine with what a user would see) per call; closes them all after the test."""
-    made: list[Harness] = []
-
-    def make(*models: dict[str, Any]) -> Harness:
-        made.append(Harness(config(tmp_path, *models)))
-        return made[-1]
-
-    yield make
-    for h in made:
-        await h.close()
