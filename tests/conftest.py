@@ -13,12 +13,25 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
-from tierline.config import deep_merge
+from tests.helpers.common import ROOT, editor_config
+from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
-from tierline.devtools.simulator import Simulator, sim_config, write_toml
+from tierline.devtools.simulator import Simulator, write_toml
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SECRET = "sk-test-DO-NOT-LEAK-5f0c9e1d2b3a"
+# Tests may run side by side (pytest-xdist: `-n 4 --dist loadgroup`, docs/testing.md). Each test has
+# its own tmp_path, XDG dirs and ports; what lives outside them is shared, so the tests that use it
+# run on one worker, one after another: the VS Code extension's build output (dist-test/, the
+# .vsix, code-server and its profile) and the Neovim suite's plugin checkout.
+SHARED_GROUPS = {"tests/editors/vscode/": "vscode", "tests/editors/nvim/": "nvim"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook of the same name)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(ROOT).as_posix()
+        for prefix, group in SHARED_GROUPS.items():
+            if where.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +48,6 @@ async def simulator() -> AsyncIterator[Simulator]:
     await sim.start()
     yield sim
     await sim.stop()
-
-
-def editor_config(simulator: Simulator, tmp_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    config = sim_config(simulator.base_url, cache_dir=str(tmp_path / "cache"), ledger_dir=str(tmp_path / "state"))
-    # The driver's plain `complete` is an invoked request; alternatives (more calls near a tier
-    # boundary) would change what most tests count. Their own tests turn them on.
-    config["completion"]["alternatives"] = False
-    return deep_merge(config, overrides or {})
 
 
 StartEditor = Callable[..., Awaitable[EditorSession]]
@@ -88,3 +93,29 @@ async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[St
             pass  # the test already shut this one down
         finally:
             await session.client.stop()
+
+
+@pytest.fixture(params=["local", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each budget store test runs on both stores: the local file and a redis-server of its own."""
+    if request.param == "local":
+        return "local"
+    return str(request.getfixturevalue("redis_server").url)
+
+
+@pytest_asyncio.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Makes a Harness (the engine with what a user would see) per call; closes them all after the test."""
+    # Imported here, not at the top: conftest loads before every test, and a mutant whose engine
+    # cannot even be imported (an import cycle) must fail the tests that check it, not the load.
+    from tests.helpers.providers import Harness, config
+
+    made: list[Harness] = []
+
+    def make(*models: dict[str, Any]) -> Harness:
+        made.append(Harness(config(tmp_path, *models)))
+        return made[-1]
+
+    yield make
+    for h in made:
+        await h.close()

@@ -22,7 +22,7 @@ if ! command -v redis-server >/dev/null; then
 fi
 # What tierline would cost on the repository's own fixtures (offline; the tests check its figures).
 TIERLINE_CONFIG=/dev/null .venv/bin/tierline estimate fixtures   # the built-in defaults, not your config
-# LiteLLM's proxy, in its own venv (its pins must not touch tierline's): tests/test_litellm_proxy.py
+# LiteLLM's proxy, in its own venv (its pins must not touch tierline's): tests/e2e/test_litellm_proxy.py
 # starts it on 127.0.0.1 with mock_response models.
 [ -x .litellm/venv/bin/litellm ] || {
   "$PYTHON" -m venv .litellm/venv
@@ -35,5 +35,8 @@ TIERLINE_CONFIG=/dev/null .venv/bin/tierline estimate fixtures   # the built-in 
 .venv/bin/python -m mypy --strict --no-error-summary server/tierline --exclude 'server/tierline/devtools/'
 .venv/bin/python -m mypy --no-error-summary server/tierline/devtools
 
+# Extra arguments go to pytest: `-n 4 --dist loadgroup` runs the tests on 4 workers (pytest-xdist,
+# docs/testing.md: Tests side by side), not yet the default: the VS Code suite timed out under it
+# on a loaded machine.
 # pytest exits 5 when it collects no test: that is a failure here too (set -e).
 exec .venv/bin/python -m pytest tests "$@"

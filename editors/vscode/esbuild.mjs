@@ -15,7 +15,7 @@ const define =
 
 if (process.argv.includes("--tests")) {
   // Unit tests of the pure modules, run by `node --test dist-test/` (shapes.test.js needs the
-  // shapes from tests/test_wire_shapes.py).
+  // shapes from tests/e2e/test_wire_shapes.py).
   await build({
     entryPoints: [
       "test/unit.test.ts",

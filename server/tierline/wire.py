@@ -2,7 +2,7 @@
 
 Every value an editor, a script or the ledger's SQL sees is named here once. The VS Code
 extension (`editors/vscode/src/wire.ts`) and the Neovim plugin (`editors/nvim/lua/tierline/wire.lua`)
-mirror these names; `tests/test_wire.py` makes the server produce every shape below and feeds
+mirror these names; `tests/e2e/test_wire_shapes.py` makes the server produce every shape below and feeds
 each to both editors' rendering code.
 """
 

@@ -34,10 +34,10 @@ class Mutation:
     file: str  # under server/tierline/
     old: str
     new: str
-    tests: tuple[str, ...]  # pytest node ids or files, relative to the repository
+    tests: tuple[str, ...]  # pytest node ids or files, relative to the repository (see `locate`)
 
 
-B = "tests/test_behaviours.py::"
+B = "tests/e2e/test_behaviours.py::"
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "cache-key-suffix",
@@ -79,7 +79,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "",
         (
             B + "test_an_automatic_request_waits_the_debounce_before_calling_a_model",
-            "tests/test_typing_reuse.py::test_the_wait_before_a_call_follows_the_price_of_the_tier",
+            "tests/e2e/test_typing_reuse.py::test_the_wait_before_a_call_follows_the_price_of_the_tier",
         ),
     ),
     Mutation(
@@ -128,7 +128,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/books.py",
         "            self._fault(store, error)\n            return fallback",
         "            raise",
-        ("tests/test_storage_faults.py",),
+        ("tests/e2e/test_storage_faults.py",),
     ),
     Mutation(
         "premium-threshold",
@@ -136,7 +136,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/tiers.py",
         "if score >= thresholds.premium:",
         "if score > thresholds.premium:",
-        ("tests/test_scoring.py::test_tier_boundaries",),
+        ("tests/unit/analysis/test_scoring.py::test_tier_boundaries",),
     ),
     Mutation(
         "fallback-up",
@@ -144,7 +144,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/policy.py",
         "current = current.up()",
         "current = None",
-        ("tests/test_routing.py::test_fallback_plan_goes_up_the_tiers_never_down", "tests/test_faults_end_to_end.py"),
+        (
+            "tests/unit/routing/test_routing.py::test_fallback_plan_goes_up_the_tiers_never_down",
+            "tests/e2e/test_faults_end_to_end.py",
+        ),
     ),
     Mutation(
         "invalid-served",
@@ -152,7 +155,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "if problem is not None or restored is None:",
         "if False:",
-        ("tests/test_faults_end_to_end.py",),
+        ("tests/e2e/test_faults_end_to_end.py",),
     ),
     Mutation(
         "escalate-ignored",
@@ -161,8 +164,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "if self.escalate_next:",
         "if False:",
         (
-            "tests/test_routing.py::test_escalate_applies_to_the_next_request_only",
-            "tests/test_lsp_end_to_end.py::test_escalate_sends_only_the_next_request_to_premium",
+            "tests/unit/routing/test_routing.py::test_escalate_applies_to_the_next_request_only",
+            "tests/e2e/test_lsp_end_to_end.py::test_escalate_sends_only_the_next_request_to_premium",
         ),
     ),
     Mutation(
@@ -171,7 +174,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "state.surroundings.is_stale(document, request.offset, answer.text)",
         "False",
-        ("tests/test_typing_reuse.py::test_an_answer_for_code_changed_while_it_came_is_not_shown",),
+        ("tests/e2e/test_typing_reuse.py::test_an_answer_for_code_changed_while_it_came_is_not_shown",),
     ),
     Mutation(
         "baseline-output",
@@ -187,7 +190,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         'completion.trigger_for(document.language) == "manual" or document.last_change_was_deletion',
         'completion.trigger_for(document.language) == "manual"',
-        ("tests/test_lsp_end_to_end.py::test_backspace_does_not_fire_a_call",),
+        ("tests/e2e/test_lsp_end_to_end.py::test_backspace_does_not_fire_a_call",),
     ),
     Mutation(
         "snooze-ignored",
@@ -195,7 +198,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "if request.automatic and self.snooze.active():",
         "if request.automatic and not self.snooze.active() and False:",
-        ("tests/test_eagerness.py::test_snoozed_automatic_requests_call_no_model_and_invoked_ones_still_answer",),
+        ("tests/e2e/test_eagerness.py::test_snoozed_automatic_requests_call_no_model_and_invoked_ones_still_answer",),
     ),
     Mutation(
         "max-lines-uncut",
@@ -203,7 +206,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/postprocess.py",
         "    text = cut_lines(text, window.max_lines)\n",
         "",
-        ("tests/test_eagerness.py::test_max_lines_holds_a_language_to_that_many_lines",),
+        ("tests/e2e/test_eagerness.py::test_max_lines_holds_a_language_to_that_many_lines",),
     ),
     Mutation(
         "missing-key-called",
@@ -211,7 +214,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "if isinstance(api_key, MissingKey):\n                continue",
         "if isinstance(api_key, MissingKey):\n                api_key = None",
-        ("tests/test_lsp_end_to_end.py::test_model_without_its_key_is_skipped_with_one_message",),
+        ("tests/e2e/test_lsp_end_to_end.py::test_model_without_its_key_is_skipped_with_one_message",),
     ),
     Mutation(
         "utf16-as-bytes",
@@ -220,8 +223,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "if encoding == UTF8 or line.isascii():",
         "if True:",
         (
-            "tests/test_units.py::test_utf8_and_utf16_positions_reach_the_same_byte",
-            "tests/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",
+            "tests/unit/test_units.py::test_utf8_and_utf16_positions_reach_the_same_byte",
+            "tests/e2e/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",
         ),
     ),
     Mutation(
@@ -230,7 +233,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "if not (hung_up and call.progress.accepted):",
         "if True:",
-        ("tests/test_providers_hedging.py::test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent",),
+        (
+            "tests/unit/completion/test_providers_hedging.py::test_the_call_hung_up_on_is_billed_for_its_prompt_and_what_it_sent",
+        ),
     ),
     Mutation(
         "azure-auth",
@@ -238,7 +243,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/shaping.py",
         'if ".openai.azure.com" in host_of(model):',
         "if False:",
-        ("tests/test_docs_configs.py",),
+        ("tests/unit/providers/test_docs_configs.py",),
     ),
     Mutation(
         "reuse-never",
@@ -246,7 +251,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "reused = await self._adopt(state, flight)",
         "reused = None",
-        ("tests/test_typing_reuse.py::test_typing_what_the_answer_says_costs_one_call_and_serves_the_rest",),
+        ("tests/e2e/test_typing_reuse.py::test_typing_what_the_answer_says_costs_one_call_and_serves_the_rest",),
     ),
     Mutation(
         "cancel-hangs-up",
@@ -255,7 +260,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "self.sessions.review(state.cursor.document.uri, state.cursor.document.source)\n            raise",
         "self.sessions.hang_up(state.cursor.document.uri)\n            raise",
         (
-            "tests/test_typing_reuse.py::test_an_answer_that_came_after_its_request_was_cancelled_is_served_to_the_next_key",
+            "tests/e2e/test_typing_reuse.py::test_an_answer_that_came_after_its_request_was_cancelled_is_served_to_the_next_key",
         ),
     ),
     Mutation(
@@ -264,7 +269,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/session.py",
         "return not typed",
         "return True",
-        ("tests/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",),
+        ("tests/e2e/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",),
     ),
     Mutation(
         "no-hang-up-on-change",
@@ -273,8 +278,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "ls.engine.sessions.review(document.uri, document.source)",
         "pass",
         (
-            "tests/test_typing_reuse.py::test_typing_that_contradicts_the_answer_hangs_the_call_up",
-            "tests/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",
+            "tests/e2e/test_typing_reuse.py::test_typing_that_contradicts_the_answer_hangs_the_call_up",
+            "tests/e2e/test_typing_reuse.py::test_a_key_typed_before_the_first_token_hangs_the_call_up_unbilled",
         ),
     ),
     Mutation(
@@ -283,7 +288,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/bench.py",
         "if engine.privacy.excluded(code.path.as_uri()) is None",
         "if True",
-        ("tests/test_bench.py::test_an_excluded_file_is_never_sampled_and_a_secret_never_sent",),
+        ("tests/e2e/test_bench.py::test_an_excluded_file_is_never_sampled_and_a_secret_never_sent",),
     ),
     Mutation(
         "bench-max-usd",
@@ -291,7 +296,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "bench/runner.py",
         "if max_usd is not None and progress.spent_usd",
         "if False and progress.spent_usd",
-        ("tests/test_bench.py::test_max_usd_is_a_hard_stop",),
+        ("tests/e2e/test_bench.py::test_max_usd_is_a_hard_stop",),
     ),
     Mutation(
         "bench-unconfirmed",
@@ -299,7 +304,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/bench.py",
         "and not args.yes and not _confirm(",
         "and False and not _confirm(",
-        ("tests/test_bench.py::test_nothing_is_sent_until_the_estimate_is_confirmed",),
+        ("tests/e2e/test_bench.py::test_nothing_is_sent_until_the_estimate_is_confirmed",),
     ),
     Mutation(
         "bench-resume-forgets",
@@ -307,7 +312,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/bench.py",
         "        journal.load()",
         "        pass",
-        ("tests/test_bench.py::test_ctrl_c_keeps_what_is_done_and_resume_goes_on",),
+        ("tests/e2e/test_bench.py::test_ctrl_c_keeps_what_is_done_and_resume_goes_on",),
     ),
     Mutation(
         "bench-rows-unmarked",
@@ -315,7 +320,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "bench/runner.py",
         "super().record(dataclasses.replace(row, bench=True))",
         "super().record(row)",
-        ("tests/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
+        ("tests/e2e/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
     ),
     # -- issue 22's survivors and this round's behaviours ------------------------------------------
     Mutation(
@@ -324,7 +329,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "privacy/gate.py",
         "suffix, _ = redact_text(window.suffix, redaction, config_file=config_file)",
         "suffix = window.suffix",
-        ("tests/test_privacy_end_to_end.py::test_secrets_after_the_cursor_are_replaced_too",),
+        ("tests/e2e/test_privacy_end_to_end.py::test_secrets_after_the_cursor_are_replaced_too",),
     ),
     Mutation(
         "ignore-file-stale",
@@ -333,7 +338,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        if stamp != self.stamp:",
         "        if self.stamp is None:",
         (
-            "tests/test_privacy_end_to_end.py::test_an_ignore_file_written_during_the_session_applies_to_the_next_request",
+            "tests/e2e/test_privacy_end_to_end.py::test_an_ignore_file_written_during_the_session_applies_to_the_next_request",
         ),
     ),
     Mutation(
@@ -342,7 +347,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/request.py",
         "cost += call.cache_write_tokens_in * model.input_per_mtok * 0.25 / 1_000_000",
         "cost += 0",
-        ("tests/test_units.py::test_an_anthropic_prompt_cache_write_is_billed_at_one_and_a_quarter_times_input",),
+        ("tests/unit/test_units.py::test_an_anthropic_prompt_cache_write_is_billed_at_one_and_a_quarter_times_input",),
     ),
     Mutation(
         "refusal-message-repeated",
@@ -353,7 +358,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         self._said.add(marker)
         self._notify("warning", text)""",
         """        self._notify("warning", text)""",
-        ("tests/test_budget_end_to_end.py::test_50_concurrent_requests_in_one_server_stay_within_the_cap",),
+        ("tests/e2e/test_budget_end_to_end.py::test_50_concurrent_requests_in_one_server_stay_within_the_cap",),
     ),
     Mutation(
         "config-word-password",
@@ -361,7 +366,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "privacy/gate.py",
         "config_file = is_config_file(window.filename)",
         "config_file = False",
-        ("tests/test_privacy_end_to_end.py::test_a_one_word_password_in_a_yaml_file_is_not_sent",),
+        ("tests/e2e/test_privacy_end_to_end.py::test_a_one_word_password_in_a_yaml_file_is_not_sent",),
     ),
     Mutation(
         "typed-through-counted",
@@ -370,7 +375,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        self.acceptance.typed_over(uri, document.source, request.offset)\n",
         "",
         (
-            "tests/test_acceptance_end_to_end.py::test_accepting_the_first_item_after_typing_through_it_counts_only_what_it_wrote",
+            "tests/e2e/test_acceptance_end_to_end.py::test_accepting_the_first_item_after_typing_through_it_counts_only_what_it_wrote",
         ),
     ),
     Mutation(
@@ -379,7 +384,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/calibrate_bench.py",
         "models_written = apply_pass_at_1(target, pass_at_1)",
         "models_written = []",
-        ("tests/test_bench.py::test_calibrate_from_bench_proposes_cheaper_thresholds_that_keep_the_exact_matches",),
+        ("tests/e2e/test_bench.py::test_calibrate_from_bench_proposes_cheaper_thresholds_that_keep_the_exact_matches",),
     ),
     Mutation(
         "upward-import",
@@ -387,7 +392,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "privacy/gate.py",
         "from typing import Protocol\n",
         "from typing import Protocol\n\nfrom tierline.completion.request import Answer  # noqa: F401\n",
-        ("tests/test_layout.py::test_every_import_points_down_the_layers_and_every_package_has_a_layer",),
+        ("tests/unit/test_layout.py::test_every_import_points_down_the_layers_and_every_package_has_a_layer",),
     ),
     # -- the CONTRACT's behaviours, one each (issue 22, item 5) --------------------------------------
     Mutation(
@@ -396,7 +401,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/trust.py",
         "return self._read().get(_key(file)) == content_hash(data)",
         "return _key(file) in self._read()",
-        ("tests/test_security_config.py::test_trust_is_bound_to_the_content_and_can_be_revoked",),
+        ("tests/e2e/test_security_config.py::test_trust_is_bound_to_the_content_and_can_be_revoked",),
     ),
     Mutation(
         "untrusted-models",
@@ -404,7 +409,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         'if name == "models":\n            out.ignored.append(name)',
         "if False:\n            out.ignored.append(name)",
-        ("tests/test_security_config.py::test_an_untrusted_workspace_file_keeps_its_behaviour_and_loses_its_reach",),
+        (
+            "tests/e2e/test_security_config.py::test_an_untrusted_workspace_file_keeps_its_behaviour_and_loses_its_reach",
+        ),
     ),
     Mutation(
         "untrusted-dirs",
@@ -412,7 +419,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         "if (name, key) in _HANDLED or key not in _section(DEFAULTS, name):",
         'if (name, key) in _HANDLED or key not in _section(DEFAULTS, name) or key == "dir":',
-        ("tests/test_security_config.py::test_an_untrusted_workspace_file_keeps_its_behaviour_and_loses_its_reach",),
+        (
+            "tests/e2e/test_security_config.py::test_an_untrusted_workspace_file_keeps_its_behaviour_and_loses_its_reach",
+        ),
     ),
     Mutation(
         "untrusted-budget-store",
@@ -420,7 +429,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         "if (name, key) in _HANDLED or key not in _section(DEFAULTS, name):",
         'if (name, key) in _HANDLED or key not in _section(DEFAULTS, name) or key == "store":',
-        ("tests/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
+        ("tests/e2e/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
     ),
     Mutation(
         "layer-raises-cap",
@@ -428,7 +437,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         "            elif old != 0 and new > old:",
         "            elif False:",
-        ("tests/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
+        ("tests/e2e/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
     ),
     Mutation(
         "layer-drops-excludes",
@@ -436,7 +445,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         'data["privacy"]["exclude"] = old + [pattern for pattern in new if pattern not in old]',
         'data["privacy"]["exclude"] = new',
-        ("tests/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
+        ("tests/e2e/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
     ),
     Mutation(
         "layer-lowers-thresholds",
@@ -444,7 +453,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         "if _is_number(value) and _is_number(floor) and value < floor:",
         "if False:",
-        ("tests/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
+        ("tests/e2e/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
     ),
     Mutation(
         "layer-turns-redaction-off",
@@ -452,7 +461,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/tighten.py",
         "if key in table and table[key] != allowed and isinstance(table[key], type(allowed)):",
         "if False:",
-        ("tests/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
+        ("tests/e2e/test_security_layers.py::test_a_layer_the_user_did_not_write_cannot_loosen_anything",),
     ),
     Mutation(
         "excludes-case-sensitive",
@@ -460,7 +469,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "privacy/exclusion.py",
         '(_BUILTIN_SPEC, relative.lower(), "built-in exclude"),',
         '(_BUILTIN_SPEC, relative, "built-in exclude"),',
-        ("tests/test_privacy_exclusion.py::test_a_symlink_to_a_secret_and_a_path_through_dot_dot_are_excluded",),
+        ("tests/e2e/test_privacy_exclusion.py::test_a_symlink_to_a_secret_and_a_path_through_dot_dot_are_excluded",),
     ),
     Mutation(
         "excludes-through-symlink",
@@ -468,7 +477,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "privacy/exclusion.py",
         "for candidate in (named, real_path(named)):",
         "for candidate in (named,):",
-        ("tests/test_privacy_exclusion.py::test_a_symlink_to_a_secret_and_a_path_through_dot_dot_are_excluded",),
+        ("tests/e2e/test_privacy_exclusion.py::test_a_symlink_to_a_secret_and_a_path_through_dot_dot_are_excluded",),
     ),
     Mutation(
         "placeholder-shown",
@@ -477,8 +486,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        for mark, secret in self.secrets.items():\n            text = text.replace(mark, secret)\n        if _PLACEHOLDER",
         "        if _PLACEHOLDER",
         (
-            "tests/test_privacy_rules.py::test_an_answer_with_an_unknown_or_cut_placeholder_is_dropped",
-            "tests/test_privacy_end_to_end.py::test_a_placeholder_in_the_answer_gets_its_secret_back_and_the_cache_never_holds_it",
+            "tests/unit/privacy/test_privacy_rules.py::test_an_answer_with_an_unknown_or_cut_placeholder_is_dropped",
+            "tests/e2e/test_privacy_end_to_end.py::test_a_placeholder_in_the_answer_gets_its_secret_back_and_the_cache_never_holds_it",
         ),
     ),
     Mutation(
@@ -488,8 +497,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        if _PLACEHOLDER.search(text) or _ends_with_partial_placeholder(text):\n            return None\n        return text",
         "        return text",
         (
-            "tests/test_privacy_rules.py::test_an_answer_with_an_unknown_or_cut_placeholder_is_dropped",
-            "tests/test_privacy_end_to_end.py::test_an_answer_with_a_placeholder_it_was_not_given_is_dropped",
+            "tests/unit/privacy/test_privacy_rules.py::test_an_answer_with_an_unknown_or_cut_placeholder_is_dropped",
+            "tests/e2e/test_privacy_end_to_end.py::test_an_answer_with_a_placeholder_it_was_not_given_is_dropped",
         ),
     ),
     Mutation(
@@ -498,7 +507,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/budget_store.py",
         '("monthly", limits.monthly, spend.month, spend.reserved),',
         '("monthly", 0, spend.month, spend.reserved),',
-        ("tests/test_budget.py::test_the_monthly_cap_counts_every_day_of_the_utc_month",),
+        ("tests/unit/accounting/test_budget.py::test_the_monthly_cap_counts_every_day_of_the_utc_month",),
     ),
     Mutation(
         "downshift-off",
@@ -506,7 +515,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/downshift.py",
         "if not config.downshift or aimed != refused or aimed not in TIERS:",
         "if True:",
-        ("tests/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
+        ("tests/e2e/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
     ),
     Mutation(
         "downshift-to-cheapest",
@@ -514,7 +523,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/downshift.py",
         "for lower in reversed(TIERS[: TIERS.index(aimed)]):",
         "for lower in TIERS[: TIERS.index(aimed)]:",
-        ("tests/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
+        ("tests/e2e/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
     ),
     Mutation(
         "downshift-stops-at-empty-tier",
@@ -523,7 +532,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            continue  # no model in that tier",
         "            return None  # no model in that tier",
         (
-            "tests/test_budget_trust.py::test_with_no_mid_model_a_premium_request_that_does_not_fit_goes_to_the_cheap_one",
+            "tests/e2e/test_budget_trust.py::test_with_no_mid_model_a_premium_request_that_does_not_fit_goes_to_the_cheap_one",
         ),
     ),
     Mutation(
@@ -532,7 +541,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/request.py",
         '"downshifted": self.downshifted,',
         '"downshifted": None,',
-        ("tests/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
+        ("tests/e2e/test_budget_end_to_end.py::test_a_premium_request_that_does_not_fit_goes_down_to_mid_and_says_so",),
     ),
     Mutation(
         "route-redactions-zero",
@@ -540,7 +549,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/request.py",
         '"redactions": self.analysis.redaction.count if self.analysis else 0,',
         '"redactions": 0,',
-        ("tests/test_privacy_end_to_end.py::test_secrets_are_replaced_before_sending_and_counted",),
+        ("tests/e2e/test_privacy_end_to_end.py::test_secrets_are_replaced_before_sending_and_counted",),
     ),
     Mutation(
         "route-excluded-false",
@@ -548,7 +557,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/request.py",
         '"excluded": bool(self.excluded),',
         '"excluded": False,',
-        ("tests/test_privacy_end_to_end.py::test_a_built_in_excluded_file_is_never_sent_nor_cached",),
+        ("tests/e2e/test_privacy_end_to_end.py::test_a_built_in_excluded_file_is_never_sent_nor_cached",),
     ),
     Mutation(
         "route-request-id-shared",
@@ -557,7 +566,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])",
         'request_id: str = "000000000000"',
         (
-            "tests/test_acceptance_end_to_end.py::test_a_completion_replaced_without_acceptance_is_ignored_and_a_dismissed_one_dismissed",
+            "tests/e2e/test_acceptance_end_to_end.py::test_a_completion_replaced_without_acceptance_is_ignored_and_a_dismissed_one_dismissed",
         ),
     ),
     Mutation(
@@ -566,7 +575,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/errors.py",
         "PERMANENT_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422})",
         "PERMANENT_STATUSES = frozenset({400, 402, 403, 404, 413, 422})",
-        ("tests/test_providers_wire.py::test_permanent_error_costs_one_call_and_one_message",),
+        ("tests/unit/providers/test_providers_wire.py::test_permanent_error_costs_one_call_and_one_message",),
     ),
     Mutation(
         "rejected-detail-unmasked",
@@ -575,7 +584,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         '    for secret in secrets:\n        if secret:\n            text = text.replace(secret, "***")\n'
         '    text = _SECRET.sub(lambda m: (m.group(1) or "") + "***", text)\n',
         "",
-        ("tests/test_providers_wire.py::test_key_echoed_by_provider_is_masked",),
+        ("tests/unit/providers/test_providers_wire.py::test_key_echoed_by_provider_is_masked",),
     ),
     Mutation(
         "retry-after-503-ignored",
@@ -583,7 +592,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/errors.py",
         "if status == 429 or (status == 503 and retry_after):",
         "if status == 429:",
-        ("tests/test_providers_odd_answers.py::test_a_single_503_with_retry_after_is_honoured",),
+        ("tests/unit/providers/test_providers_odd_answers.py::test_a_single_503_with_retry_after_is_honoured",),
     ),
     Mutation(
         "content-filtered-shown",
@@ -592,7 +601,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         'if finish == "content_filter":',
         "if False:",
         (
-            "tests/test_providers_odd_answers.py::test_a_content_filtered_answer_is_never_shown_and_the_next_model_answers",
+            "tests/unit/providers/test_providers_odd_answers.py::test_a_content_filtered_answer_is_never_shown_and_the_next_model_answers",
         ),
     ),
     Mutation(
@@ -601,7 +610,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/streaming.py",
         'cached = _int(details.get("cached_tokens")) if isinstance(details, dict) else 0',
         "cached = 0",
-        ("tests/test_providers_wire.py::test_clean_stream_is_served_and_charged",),
+        ("tests/unit/providers/test_providers_wire.py::test_clean_stream_is_served_and_charged",),
     ),
     Mutation(
         "set-aside-forgotten",
@@ -609,7 +618,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/health.py",
         "        if self.rejection(model) is not None:\n            return False\n        now = self.clock()",
         "        now = self.clock()",
-        ("tests/test_providers_wire.py::test_permanent_error_costs_one_call_and_one_message",),
+        ("tests/unit/providers/test_providers_wire.py::test_permanent_error_costs_one_call_and_one_message",),
     ),
     Mutation(
         "cache-holds-secret",
@@ -618,7 +627,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "cached_text = analysis.redaction.hide(answer.text)",
         "cached_text = answer.text",
         (
-            "tests/test_privacy_end_to_end.py::test_a_placeholder_in_the_answer_gets_its_secret_back_and_the_cache_never_holds_it",
+            "tests/e2e/test_privacy_end_to_end.py::test_a_placeholder_in_the_answer_gets_its_secret_back_and_the_cache_never_holds_it",
         ),
     ),
     Mutation(
@@ -627,7 +636,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/acceptance.py",
         "accepted_chars = min(given, accepted_chars + report.chars)",
         "accepted_chars = accepted_chars + report.chars",
-        ("tests/test_acceptance_end_to_end.py::test_partial_acceptances_add_up_and_a_whole_one_takes_every_character",),
+        (
+            "tests/e2e/test_acceptance_end_to_end.py::test_partial_acceptances_add_up_and_a_whole_one_takes_every_character",
+        ),
     ),
     Mutation(
         "utf8-as-utf16",
@@ -635,7 +646,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "analysis/documents.py",
         "    if encoding == UTF8 or line.isascii():",
         "    if line.isascii():",
-        ("tests/test_units.py::test_utf8_and_utf16_positions_reach_the_same_byte",),
+        ("tests/unit/test_units.py::test_utf8_and_utf16_positions_reach_the_same_byte",),
     ),
     Mutation(
         "explain-names-excluded-model",
@@ -643,7 +654,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/explain.py",
         '    if excluded is not None:\n        model, model_reason = None, f"excluded',
         '    if False:\n        model, model_reason = None, f"excluded',
-        ("tests/test_privacy_end_to_end.py::test_a_built_in_excluded_file_is_never_sent_nor_cached",),
+        ("tests/e2e/test_privacy_end_to_end.py::test_a_built_in_excluded_file_is_never_sent_nor_cached",),
     ),
     Mutation(
         "explain-consumes-escalation",
@@ -651,7 +662,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/explain.py",
         "decision = engine.router.decide_tier(analysis.score, document.language, consume_escalation=False)",
         "decision = engine.router.decide_tier(analysis.score, document.language, consume_escalation=True)",
-        ("tests/test_lsp_end_to_end.py::test_explaining_a_position_leaves_a_pending_escalation_for_the_next_request",),
+        (
+            "tests/e2e/test_lsp_end_to_end.py::test_explaining_a_position_leaves_a_pending_escalation_for_the_next_request",
+        ),
     ),
     Mutation(
         "estimate-per-day-ignored",
@@ -659,7 +672,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/estimate.py",
         '"per_month_usd": {k: round(v * per_day * DAYS_PER_MONTH / 1000, 4)',
         '"per_month_usd": {k: round(v * 300 * DAYS_PER_MONTH / 1000, 4)',
-        ("tests/test_estimate.py::test_estimate_prices_every_sampled_position_at_its_tier",),
+        ("tests/e2e/test_estimate.py::test_estimate_prices_every_sampled_position_at_its_tier",),
     ),
     Mutation(
         "report-html-cents",
@@ -667,7 +680,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/report_html.py",
         'return f"${value:.4f}" if value < 100 else f"${value:,.2f}"',
         'return f"${value:,.2f}"',
-        ("tests/test_report.py::test_html_report_renders_its_charts_in_chromium",),
+        ("tests/e2e/test_report.py::test_html_report_renders_its_charts_in_chromium",),
     ),
     Mutation(
         "calibrate-apply-premium",
@@ -676,7 +689,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "premium = {values.premium:.2f} }}",
         "premium = {values.mid:.2f} }}",
         (
-            "tests/test_calibrate_units.py::test_writing_thresholds_keeps_the_rest_of_the_file_and_replaces_the_old_table",
+            "tests/unit/routing/test_calibrate_units.py::test_writing_thresholds_keeps_the_rest_of_the_file_and_replaces_the_old_table",
         ),
     ),
     Mutation(
@@ -685,7 +698,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "lsp/framing.py",
         "if found is not None and found.start() < claimed:",
         "if False:",
-        ("tests/test_framing_resync.py::test_good_requests_after_a_bad_frame_are_answered",),
+        ("tests/e2e/test_framing_resync.py::test_good_requests_after_a_bad_frame_are_answered",),
     ),
     Mutation(
         "deep-request-unanswered",
@@ -693,7 +706,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "lsp/framing.py",
         "self.error(top_level_id(text) if too_deep else None, PARSE_ERROR, message)",
         "self.error(None, PARSE_ERROR, message)",
-        ("tests/test_deep_messages.py::test_a_request_too_deep_to_parse_is_answered_under_its_id",),
+        ("tests/e2e/test_deep_messages.py::test_a_request_too_deep_to_parse_is_answered_under_its_id",),
     ),
     Mutation(
         "redis-negative-amounts",
@@ -701,7 +714,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/budget_redis.py",
         "return type(value) == 'string' and #value <= 15 and string.match(value, '^%d+$') ~= nil",
         "return type(value) == 'string' and tonumber(value) ~= nil",
-        ("tests/test_budget_trust.py::test_entries_that_are_not_amounts_are_ignored_said_once_and_the_cap_holds",),
+        ("tests/e2e/test_budget_trust.py::test_entries_that_are_not_amounts_are_ignored_said_once_and_the_cap_holds",),
     ),
     Mutation(
         "language-thresholds-ignored",
@@ -709,7 +722,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/router.py",
         "thresholds = self.config.routing.thresholds_for(language)",
         "thresholds = self.config.routing.thresholds",
-        ("tests/test_routing.py::test_a_languages_own_thresholds_decide_its_tier_and_the_others_keep_the_default",),
+        (
+            "tests/unit/routing/test_routing.py::test_a_languages_own_thresholds_decide_its_tier_and_the_others_keep_the_default",
+        ),
     ),
     Mutation(
         "latency-budget-ignored",
@@ -717,7 +732,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/policy.py",
         "(fitting if expected is None or expected <= budget else slow).append(model)",
         "fitting.append(model)",
-        ("tests/test_routing.py::test_a_model_over_the_budget_is_passed_over_and_the_fastest_wins_when_none_fits",),
+        (
+            "tests/unit/routing/test_routing.py::test_a_model_over_the_budget_is_passed_over_and_the_fastest_wins_when_none_fits",
+        ),
     ),
     Mutation(
         "pass-at-1-ignored",
@@ -725,7 +742,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/policy.py",
         "fitting.sort(key=lambda m: (weak(m), blended_price(m)))",
         "fitting.sort(key=lambda m: blended_price(m))",
-        ("tests/test_routing.py::test_clearly_weaker_model_for_the_language_is_not_preferred",),
+        ("tests/unit/routing/test_routing.py::test_clearly_weaker_model_for_the_language_is_not_preferred",),
     ),
     Mutation(
         "ewma-last-sample",
@@ -733,7 +750,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "routing/health.py",
         "self.ewma_ms = (1 - alpha) * self.ewma_ms + alpha * latency_ms",
         "self.ewma_ms = latency_ms",
-        ("tests/test_routing.py::test_stats_show_ewma_and_p95_per_model",),
+        ("tests/unit/routing/test_routing.py::test_stats_show_ewma_and_p95_per_model",),
     ),
     Mutation(
         "auth-setting-ignored",
@@ -741,7 +758,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/shaping.py",
         "    if model.auth:\n        return model.auth",
         "    if False:\n        return model.auth",
-        ("tests/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
+        ("tests/unit/providers/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
     ),
     Mutation(
         "extra-body-dropped",
@@ -749,7 +766,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/shaping.py",
         "    return merge(body, model.extra_body)\n\n\ndef shape",
         "    return body\n\n\ndef shape",
-        ("tests/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
+        ("tests/unit/providers/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
     ),
     Mutation(
         "headers-dropped",
@@ -757,7 +774,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/shaping.py",
         "    headers.update(model.headers)\n",
         "",
-        ("tests/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
+        ("tests/unit/providers/test_providers_wire.py::test_request_shaping_keys_reach_the_wire",),
     ),
     Mutation(
         "snippet-after-ignore-edit",
@@ -765,7 +782,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "context/gather.py",
         "            if all(allowed[s.path] for s in chosen):",
         "            if True:",
-        ("tests/test_context_end_to_end.py::test_an_ignore_file_written_after_indexing_still_excludes",),
+        ("tests/e2e/test_context_end_to_end.py::test_an_ignore_file_written_after_indexing_still_excludes",),
     ),
     Mutation(
         "snippet-secret-sent",
@@ -773,7 +790,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "context/gather.py",
         "        if not redact:\n            return chosen, redaction",
         "        if True:\n            return chosen, redaction",
-        ("tests/test_context_end_to_end.py::test_a_secret_in_a_snippet_is_redacted",),
+        ("tests/e2e/test_context_end_to_end.py::test_a_secret_in_a_snippet_is_redacted",),
     ),
     Mutation(
         "trust-revoke-noop",
@@ -781,7 +798,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/trust.py",
         "        del trusted[key]\n        self._write(trusted)",
         "        self._write(trusted)",
-        ("tests/test_security_config.py::test_trust_is_bound_to_the_content_and_can_be_revoked",),
+        ("tests/e2e/test_security_config.py::test_trust_is_bound_to_the_content_and_can_be_revoked",),
     ),
     Mutation(
         "score-zero-based",
@@ -789,7 +806,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/score.py",
         "offset = document.offset_at(max(0, line - 1), max(0, column - 1), UTF32)",
         "offset = document.offset_at(line, column, UTF32)",
-        ("tests/test_cli.py::test_score_positions_are_one_based_line_and_column",),
+        ("tests/e2e/test_cli.py::test_score_positions_are_one_based_line_and_column",),
     ),
     Mutation(
         "savings-inverted",
@@ -797,7 +814,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/ledger.py",
         "return round(100.0 * (1 - spend / baseline), 1) if baseline > 0 else 0.0",
         "return round(100.0 * spend / baseline, 1) if baseline > 0 else 0.0",
-        ("tests/test_lsp_end_to_end.py::test_stats_count_requests_calls_hits_and_savings",),
+        ("tests/e2e/test_lsp_end_to_end.py::test_stats_count_requests_calls_hits_and_savings",),
     ),
     Mutation(
         "doctor-key-shown",
@@ -805,7 +822,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/doctor.py",
         '    if len(secret) < 12:\n        return "*" * len(secret)\n',
         "    return secret\n",
-        ("tests/test_cli.py::test_doctor_reports_config_keys_masked_grammars_and_cache",),
+        ("tests/e2e/test_cli.py::test_doctor_reports_config_keys_masked_grammars_and_cache",),
     ),
     Mutation(
         "bench-quality-retained",
@@ -813,7 +830,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "bench/summary.py",
         '"quality_retained": routed_exact / premium_exact if premium_exact else 0.0,',
         '"quality_retained": routed_exact if premium_exact else 0.0,',
-        ("tests/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
+        ("tests/e2e/test_bench.py::test_bench_measures_each_model_and_the_routing_priced_to_the_token",),
     ),
     Mutation(
         "edit-range-ignored",
@@ -822,8 +839,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "old_end_byte = max(start_byte, self.offset_at(end[0], end[1], encoding))",
         "old_end_byte = start_byte",
         (
-            "tests/test_units.py::test_incremental_edits_keep_text_lines_and_tree_in_step",
-            "tests/test_units.py::test_deleting_across_lines_and_full_replacement",
+            "tests/unit/test_units.py::test_incremental_edits_keep_text_lines_and_tree_in_step",
+            "tests/unit/test_units.py::test_deleting_across_lines_and_full_replacement",
         ),
     ),
     Mutation(
@@ -832,7 +849,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "providers/shaping.py",
         '    if model.api == "anthropic":\n        return "x-api-key"',
         '    if False:\n        return "x-api-key"',
-        ("tests/test_providers_wire.py::test_clean_stream_is_served_and_charged",),
+        ("tests/unit/providers/test_providers_wire.py::test_clean_stream_is_served_and_charged",),
     ),
     Mutation(
         "refused-falls-back",
@@ -840,7 +857,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "config/loading.py",
         "dataclasses.replace(default_config(), models=(), sources=(), refused=str(error))",
         "dataclasses.replace(default_config(), sources=(), refused=str(error))",
-        ("tests/test_security_config.py::test_a_refused_config_never_falls_back_to_the_built_in_registry",),
+        ("tests/e2e/test_security_config.py::test_a_refused_config_never_falls_back_to_the_built_in_registry",),
     ),
     Mutation(
         "acceptance-rate",
@@ -848,7 +865,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/acceptance.py",
         '"rate": round(accepted / shown, 4) if shown else 0.0,',
         '"rate": 1.0 if accepted else 0.0,',
-        ("tests/test_acceptance_end_to_end.py::test_a_higher_tier_acceptance_counts_under_that_tier_not_cheap",),
+        ("tests/e2e/test_acceptance_end_to_end.py::test_a_higher_tier_acceptance_counts_under_that_tier_not_cheap",),
     ),
     Mutation(
         "rhythm-not-learned",
@@ -856,7 +873,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/session.py",
         "        counts[0 if went_on else 1] += 1\n",
         "",
-        ("tests/test_typing_reuse.py::test_the_rhythm_learns_that_this_typist_pauses_after_a_word",),
+        ("tests/e2e/test_typing_reuse.py::test_the_rhythm_learns_that_this_typist_pauses_after_a_word",),
     ),
     Mutation(
         "rhythm-key-kind-ignored",
@@ -865,7 +882,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    go_on = rhythm.goes_on(kind)\n",
         '    go_on = rhythm.goes_on("word")\n',
         (
-            "tests/test_typing_reuse.py::test_a_pause_after_an_opening_bracket_ends_a_burst_sooner_than_one_mid_identifier",
+            "tests/e2e/test_typing_reuse.py::test_a_pause_after_an_opening_bracket_ends_a_burst_sooner_than_one_mid_identifier",
         ),
     ),
     Mutation(
@@ -874,7 +891,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/session.py",
         "rhythm.later_than(wait + first_token_s)",
         "rhythm.later_than(wait)",
-        ("tests/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
+        ("tests/e2e/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
     ),
     Mutation(
         "latency-vs-cost-ignored",
@@ -882,7 +899,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/session.py",
         "    value = latency_vs_cost * LATENCY_USD_PER_S\n",
         "    value = LATENCY_USD_PER_S\n",
-        ("tests/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
+        ("tests/e2e/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
     ),
     Mutation(
         "manual-trigger-ignored",
@@ -890,7 +907,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         'completion.trigger_for(document.language) == "manual" or document.last_change_was_deletion',
         "document.last_change_was_deletion",
-        ("tests/test_lsp_end_to_end.py::test_with_a_manual_trigger_only_an_invoked_request_calls_a_model",),
+        ("tests/e2e/test_lsp_end_to_end.py::test_with_a_manual_trigger_only_an_invoked_request_calls_a_model",),
     ),
     Mutation(
         "initialize-no-inline",
@@ -898,7 +915,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "lsp/server.py",
         "@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())",
         '@server.feature("tierline/inlineCompletion")',
-        ("tests/test_initialize.py",),
+        ("tests/e2e/test_initialize.py",),
     ),
     Mutation(
         "encoding-not-negotiated",
@@ -906,7 +923,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "lsp/server.py",
         'ls.encoding = str(getattr(ls.workspace.position_encoding, "value", ls.workspace.position_encoding) or "utf-16")',
         'ls.encoding = "utf-16"',
-        ("tests/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",),
+        ("tests/e2e/test_lsp_end_to_end.py::test_positions_after_non_ascii_text_map_to_the_same_code",),
     ),
     Mutation(
         "doctor-live-verdict",
@@ -914,7 +931,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "commands/doctor.py",
         '404: "model not found"}',
         '404: "key refused"}',
-        ("tests/test_providers_setup.py::test_doctor_live_gives_one_verdict_line_per_model",),
+        ("tests/e2e/test_providers_setup.py::test_doctor_live_gives_one_verdict_line_per_model",),
     ),
     # -- issue 21 -----------------------------------------------------------------------------
     Mutation(
@@ -923,7 +940,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "accounting/budget.py",
         "        if gateway is None or (account is not None and account != gateway.account):",
         "        if True:",
-        ("tests/test_gateway_budget.py::test_a_call_the_gateway_budget_cannot_pay_is_not_sent",),
+        ("tests/e2e/test_gateway_budget.py::test_a_call_the_gateway_budget_cannot_pay_is_not_sent",),
     ),
     Mutation(
         "alternatives-on-automatic",
@@ -931,7 +948,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "completion/pipeline.py",
         "return routed if request.automatic else await alternatives.with_alternatives(self, routed, request)",
         "return await alternatives.with_alternatives(self, routed, request)",
-        ("tests/test_alternatives_end_to_end.py::test_an_automatic_request_near_a_boundary_still_gets_one_item",),
+        ("tests/e2e/test_alternatives_end_to_end.py::test_an_automatic_request_near_a_boundary_still_gets_one_item",),
     ),
     Mutation(
         "alternatives-never",
@@ -940,7 +957,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    return min(abs(score - thresholds.mid), abs(score - thresholds.premium)) <= CLOSE + 1e-9",
         "    return False",
         (
-            "tests/test_alternatives_end_to_end.py::"
+            "tests/e2e/test_alternatives_end_to_end.py::"
             "test_an_invoked_request_near_a_boundary_shows_three_tiers_and_the_premium_pick_counts_as_premium",
         ),
     ),
@@ -952,9 +969,20 @@ MUTATIONS: tuple[Mutation, ...] = (
                 return
             self._said.add(topic)""",
         """            self._said.add(topic)""",
-        ("tests/test_telemetry_end_to_end.py::test_a_collector_that_fails_costs_no_answer_and_is_told_once",),
+        ("tests/e2e/test_telemetry_end_to_end.py::test_a_collector_that_fails_costs_no_answer_and_is_told_once",),
     ),
 )
+
+
+def locate(test: str) -> str:
+    """A test file named by a path it no longer has (tests/test_x.py from before tests/unit/ and
+    tests/e2e/) is found by its file name, so a mutation written against the old layout still runs
+    its tests; a name found nowhere is left as it is and pytest's usage error marks the run `error`."""
+    path, sep, node = test.partition("::")
+    if (ROOT / path).exists():
+        return test
+    found = sorted((ROOT / "tests").rglob(Path(path).name))
+    return f"{found[0].relative_to(ROOT)}{sep}{node}" if len(found) == 1 else test
 
 
 def run_one(mutation: Mutation, python: str) -> dict[str, object]:
@@ -973,7 +1001,7 @@ def run_one(mutation: Mutation, python: str) -> dict[str, object]:
         env = {**os.environ, "PYTHONPATH": str(server)}
         started = time.monotonic()
         result = subprocess.run(
-            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutation.tests],
+            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *map(locate, mutation.tests)],
             cwd=ROOT,
             env=env,
             capture_output=True,

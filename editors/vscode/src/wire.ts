@@ -1,6 +1,6 @@
 // The wire contract as the extension sees it: a mirror of server/tierline/wire.py (names, enum
 // values and payload shapes). Everything the status bar and the report read comes through here.
-// tests/test_wire_shapes.py feeds every shape the server sends to format.ts and report.ts.
+// tests/e2e/test_wire_shapes.py feeds every shape the server sends to format.ts and report.ts.
 
 /** `Tier` in wire.py. */
 export const Tier = {

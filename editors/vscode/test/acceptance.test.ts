@@ -1,6 +1,6 @@
 // The report shows acceptance (rate, accepted and retained characters, cost per accepted character)
 // per tier, model and language: `npm test` (node:test). With TIERLINE_ACCEPTANCE_STATS set (by
-// tests/test_acceptance_shown.py) it also renders a real server's `tierline.stats` answer.
+// tests/e2e/test_acceptance_shown.py) it also renders a real server's `tierline.stats` answer.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 // Every wire shape the server sends, fed to the status bar and report code (node:test). The shapes
-// come from tests/test_wire_shapes.py (the real server against the simulator), in the JSON file
+// come from tests/e2e/test_wire_shapes.py (the real server against the simulator), in the JSON file
 // named by TIERLINE_WIRE_SHAPES.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -39,7 +39,7 @@ interface Shapes {
 const file = process.env.TIERLINE_WIRE_SHAPES;
 const shapes: Shapes = file ? JSON.parse(readFileSync(file, "utf8")) : { routes: [], stats: [], messages: [] };
 
-test("the shapes file is there", { skip: file ? false : "run through tests/test_wire_shapes.py" }, () => {
+test("the shapes file is there", { skip: file ? false : "run through tests/e2e/test_wire_shapes.py" }, () => {
   assert.ok(shapes.routes.length > 0 && shapes.stats.length > 0);
 });
 

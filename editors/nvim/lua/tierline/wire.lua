@@ -1,6 +1,6 @@
 --- The wire contract as the plugin sees it: a mirror of server/tierline/wire.py (names, enum
 --- values, and the facts a `tierline/didRoute` payload implies). status.lua and stats.lua read
---- payloads through here; tests/test_wire_shapes.py feeds them every shape the server sends.
+--- payloads through here; tests/e2e/test_wire_shapes.py feeds them every shape the server sends.
 ---
 --- didRoute fields: request_id, score (number|vim.NIL: typed-through or excluded), tier (string|vim.NIL:
 --- no tier was decided, an excluded file or a refused config; shown as M.tier_label),
