@@ -16,7 +16,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from tierline.analysis.lines import lines_around
 
@@ -315,6 +317,25 @@ def _in_imports(source: bytes, ancestors: list[Node], line_start: int, line_text
     above = source[max(0, line_start - 2048) : line_start].decode("utf-8", "replace").rstrip("\n").split("\n")
     previous = next((line for line in reversed(above) if line.strip()), "")
     return 1 if _IMPORT_LINE.match(previous) else 0
+
+
+def project_path(uri: str, root: Path | None) -> str:
+    """The document's path as the project names it, for telling test files by their folders: the
+    part under the workspace root, else the file name alone (the folders above a project, such as
+    a checkout under `~/tests/`, say nothing of its files)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return ""
+    path = unquote(parts.path) if parts.scheme in ("file", "") else ""
+    if not path:
+        return ""
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if root is not None:
+        base = PurePosixPath(root.as_posix())
+        if posix.is_relative_to(base):
+            return posix.relative_to(base).as_posix()
+    return posix.name
 
 
 def _in_test(source: bytes, path: str, function_head: bytes) -> int:

@@ -24,6 +24,7 @@ from tierline.accounting.ledger import CallRow, utc_day
 from tierline.accounting.stats import usage_stats
 from tierline.analysis import scoring
 from tierline.analysis.documents import Document
+from tierline.analysis.position_kind import project_path
 from tierline.completion import alternatives, downshift, hedging, postprocess
 from tierline.completion.collaborators import Collaborators
 from tierline.completion.collaborators import collaborators as make_collaborators
@@ -93,6 +94,7 @@ class CompletionEngine:
         self._config = config
         # The score's weights: the user's refit (`tierline calibrate --weights --apply`) when there.
         scoring.use_model(weights_in_force(env, notify_user))
+        self.workspace_root = workspace_root
         self.privacy = PrivacyGate(config.privacy, workspace_root)
         # Cross-file snippets (tierline/context): excluded files never give one.
         self.context = RepositoryContext(
@@ -386,7 +388,8 @@ class CompletionEngine:
         window = dataclasses.replace(window, max_lines=completion.max_lines_for(document.language))
         # Secrets become placeholders here, before the cache key, the cost estimate and the call.
         window, redaction = self.privacy.redact(window)
-        code = dataclasses.replace(document.code_at(offset), path=document.uri)  # test files are told by name
+        # Test files are told by their name and folders inside the project.
+        code = dataclasses.replace(document.code_at(offset), path=project_path(document.uri, self.workspace_root))
         features = scoring.extract_features(code, document.imports(scoring.summarize_imports), prompt_tokens(window))
         # Snippets of other files: the tier's budget of them is in the prompt, so in the score
         # (`context_tokens`), the cache key and the cost estimate. The tier is the one the score
