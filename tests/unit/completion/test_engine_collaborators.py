@@ -5,10 +5,8 @@ engine's private methods."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tierline.accounting.books import Books
-from tierline.accounting.ledger import CallRow
+from tests.helpers.providers import LedgerRows
 from tierline.analysis.documents import Document
 from tierline.analysis.languages import parser_for
 from tierline.completion.collaborators import Clock, Collaborators
@@ -56,16 +54,6 @@ class FakeProvider:
 
     async def aclose(self) -> None:
         pass
-
-
-class LedgerRows(Books):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.rows: list[CallRow] = []
-
-    def record(self, row: CallRow) -> None:
-        self.rows.append(row)
-        super().record(row)
 
 
 async def test_the_engine_calls_the_given_provider_waits_on_the_given_clock_and_records_in_the_given_books(
