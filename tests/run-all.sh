@@ -35,8 +35,18 @@ TIERLINE_CONFIG=/dev/null .venv/bin/tierline estimate fixtures   # the built-in 
 .venv/bin/python -m mypy --strict --no-error-summary server/tierline --exclude 'server/tierline/devtools/'
 .venv/bin/python -m mypy --no-error-summary server/tierline/devtools
 
-# Extra arguments go to pytest: `-n 4 --dist loadgroup` runs the tests on 4 workers (pytest-xdist,
-# docs/testing.md: Tests side by side), not yet the default: the VS Code suite timed out under it
-# on a loaded machine.
 # pytest exits 5 when it collects no test: that is a failure here too (set -e).
-exec .venv/bin/python -m pytest tests "$@"
+# Extra arguments go to pytest, one test after another (e.g. a file or `-k NAME`).
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest tests "$@"
+fi
+# The whole suite: everything but the real editors on 4 workers (pytest-xdist; most tests wait on a
+# server or the simulator, docs/testing.md "Tests side by side"), then the editors' suites one by
+# one (code-server's timed out beside 4 workers on a loaded machine). TIERLINE_TEST_WORKERS=0: all
+# one by one.
+WORKERS=${TIERLINE_TEST_WORKERS:-4}
+if [ "$WORKERS" = 0 ]; then
+  exec .venv/bin/python -m pytest tests
+fi
+.venv/bin/python -m pytest tests --ignore=tests/editors -n "$WORKERS" --dist loadgroup
+exec .venv/bin/python -m pytest tests/editors
