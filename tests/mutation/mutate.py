@@ -94,8 +94,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "typed-through-paid",
         "typing-through is recorded as a paid model call",
         "completion/pipeline.py",
-        "Charge(Tier(shown.tier), shown.model, Outcome.OK, cached=True)",
-        "Charge(Tier(shown.tier), shown.model, Outcome.OK, cached=False)",
+        "Charge(shown.tier, shown.model, Outcome.OK, cached=True)",
+        "Charge(shown.tier, shown.model, Outcome.OK, cached=False)",
         (B + "test_typing_through_is_recorded_as_a_free_cache_hit_not_a_model_call",),
     ),
     Mutation(

@@ -169,8 +169,8 @@ class CompletionEngine:
         shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
-            self._record(state, Charge(Tier(shown.tier), shown.model, Outcome.OK, cached=True))
-            typed = Answer(rest, shown.model, Tier(shown.tier), cached=True)
+            self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
+            typed = Answer(rest, shown.model, shown.tier, cached=True)
             self.acceptance.continued(uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
         state.surroundings = Surroundings.at(document, request.offset)
@@ -178,7 +178,7 @@ class CompletionEngine:
         ready = self.sessions.ready(uri)
         rest = typed_through(ready, document.source, request.offset)
         if rest is not None and ready is not None:
-            return self._reused(state, Answer(rest, ready.model, Tier(ready.tier), cached=True), ready)
+            return self._reused(state, Answer(rest, ready.model, ready.tier, cached=True), ready)
 
         # 3. A call under way for an earlier key whose answer agrees with what was typed since: its
         # answer, minus what was typed, at no new cost (one that no longer agrees is hung up on).

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tierline.analysis.documents import Document
+from tierline.wire import Tier
 
 # How much code before the cursor must be unchanged for typing-through and freshness.
 TYPING_CONTEXT_BYTES = 256
@@ -156,7 +157,7 @@ class ShownCompletion:
     context_tail: bytes
     text: str
     model: str
-    tier: str
+    tier: Tier
     request_id: str = ""  # the request whose call it answered
 
 

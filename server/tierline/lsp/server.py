@@ -19,7 +19,6 @@ from tierline.accounting import notifications
 from tierline.accounting.acceptance import BadAcceptance
 from tierline.analysis import languages
 from tierline.analysis.documents import Document, DocumentStore, PositionError
-from tierline.completion.collaborators import collaborators
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
 from tierline.completion.snooze import SnoozeArgumentError
@@ -135,10 +134,7 @@ def on_initialize(ls: TierlineServer, params: types.InitializeParams) -> None:
     config = _initial_config(ls, workspace_root, options)
     ls.told_notices.update(config.notices)
     ls.pending_messages.extend(("warning", notice) for notice in config.notices)
-    given = collaborators(config, os.environ, ls.tell_user)  # the real provider client, books and clock
-    ls.engine = CompletionEngine(
-        config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root, collaborators=given
-    )
+    ls.engine = CompletionEngine(config, env=os.environ, notify_user=ls.tell_user, workspace_root=workspace_root)
     _set_workspace_folders(ls)
 
 
