@@ -77,25 +77,20 @@ class Rhythm:
         before it came at `previous_key_at` (0: unknown)."""
         previous = self._last.get(uri)
         self._last[uri] = (kind, now)
-        if previous is None:
-            if 0 < now - previous_key_at <= BURST_PAUSE_S:
-                self._gaps.append(now - previous_key_at)
-            return
-        last_kind, at = previous
-        if previous_key_at > at:
-            # A key went by without a request of its own here (a backspace, which asks for
-            # nothing, or a request the editor cancelled before it ran): typing went on after the
-            # last key seen if that one came soon enough, and the gap is the one since the key
-            # unseen — the gap since the last request is two keys' worth, and would teach the
-            # wait to cover gaps nobody typed.
-            self._count(last_kind, went_on=previous_key_at - at <= BURST_PAUSE_S)
-            if now - previous_key_at <= BURST_PAUSE_S:
-                self._gaps.append(now - previous_key_at)
-            return
-        gap = now - at
-        self._count(last_kind, went_on=gap <= BURST_PAUSE_S)
-        if gap <= BURST_PAUSE_S:
-            self._gaps.append(gap)
+        if previous is not None:
+            last_kind, at = previous
+            # A key may have gone by without a request of its own here (a backspace, which asks for
+            # nothing, or a request the editor cancelled before it ran): then typing went on after
+            # the last key seen if that key came soon enough after it.
+            next_key_at = previous_key_at if previous_key_at > at else now
+            self._count(last_kind, went_on=next_key_at - at <= BURST_PAUSE_S)
+        # The gap is the one since the key before this one, seen or not: the gap since the last
+        # request can be two keys' worth, and would teach the wait to cover gaps nobody typed.
+        before = previous[1] if previous is not None else None
+        if previous_key_at and (before is None or previous_key_at > before):
+            before = previous_key_at
+        if before is not None and 0 < now - before <= BURST_PAUSE_S:
+            self._gaps.append(now - before)
 
     def _count(self, kind: str, *, went_on: bool) -> None:
         counts = self._counts[kind]
