@@ -122,31 +122,28 @@ def _url_password(value: str) -> bool:
     return _password_value(value) and not re.match(r"\d{1,5}(?:/|$)", value)
 
 
-def _quoted_password(value: str) -> bool:
+def _quoted_password(value: str, *, bare_words: bool = False) -> bool:
     """A quoted literal assigned to a password name: a password unless it is a word, a prompt,
-    a template, a path or a dummy (`"Password"`, `"Enter password"`, `"${PW}"`, `"changeme"`)."""
+    a template, a path or a dummy (`"Password"`, `"Enter password"`, `"${PW}"`, `"changeme"`).
+    With `bare_words`, a word counts (a config file's `password: sunshine` is the password)."""
     if len(value) < 4 or not _password_value(value) or any(c.isspace() for c in value):
         return False
-    if value.isalpha() and len(value) < 12:
+    if not bare_words and value.isalpha() and len(value) < 12:
         return False  # a word ("Password", "hidden"): a label more often than a password
     return not (value[0] in "/~." and "/" in value)  # a path (PWD="/home/x")
 
 
 def _unquoted_password(value: str, *, config_file: bool = False) -> bool:
     """An unquoted value on a `password: value` / `password=value` line (YAML, INI, .env,
-    properties): never a template, a placeholder, a dummy, a type name, a YAML anchor/alias/block
-    marker or a path. In code it is a password unless it reads as code (a word, a name, a call, an
+    properties): what a quoted one would be, and never a type name or a YAML anchor/alias/block
+    marker. In code it is a password unless it reads as code (a word, a name, a call, an
     attribute, a number); in a config file (`config_file`) a bare word is the password itself, not a
     variable (`password: sunshine`)."""
-    if len(value) < 4 or not _password_value(value) or any(c.isspace() for c in value):
-        return False
     if value.lower() in _TYPE_WORDS or value.startswith(("&", "*", "|", ">", "!", "%")):
         return False
-    if value[0] in "/~." and "/" in value:
-        return False  # a path (PWD=/home/x)
     if config_file:
-        return True
-    if (value.isalpha() and len(value) < 12) or value.isdigit() or _IDENTIFIER_PATH.match(value):
+        return _quoted_password(value, bare_words=True)
+    if not _quoted_password(value) or value.isdigit() or _IDENTIFIER_PATH.match(value):
         return False  # a word ("hidden"), a number, a name: code more often than a password
     return not any(c in value for c in "()[]{}")
 
