@@ -921,8 +921,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "wait-ignores-first-token",
         "a call that could be hung up unbilled before its first token is still made to wait",
         "completion/session.py",
-        "rhythm.later_than(wait + first_token_s)",
-        "rhythm.later_than(wait)",
+        "* later_than(wait + first_token_s)",
+        "* later_than(wait)",
         ("tests/e2e/test_typing_reuse.py::test_a_premium_call_waits_out_the_burst_a_cheap_one_does_not",),
     ),
     Mutation(
