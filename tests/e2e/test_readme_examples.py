@@ -69,9 +69,9 @@ def test_readme_example_is_real_output(command: str, expected: str, tmp_path: Pa
         env=newcomer_env(tmp_path),
         capture_output=True,
         text=True,
-        # A bound, not a speed check: `tierline demo` is ~110 s of CPU alone, and with 4 test workers
-        # on 2 cores it took over 180 s once (docs/testing.md).
-        timeout=480,
+        # A bound, not a speed check: `tierline demo` takes ~17 s on an idle 2-core machine; with 4
+        # test workers on 2 cores, several times that.
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert matches(expected, result.stdout), (

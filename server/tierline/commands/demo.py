@@ -19,6 +19,8 @@ from tierline.commands.demo_replay import (
     render_replay,
     replay_session,
 )
+from tierline.config.loading import MAX_LATENCY_VS_COST
+from tierline.config.model import CompletionConfig
 from tierline.config.toml_writer import write_toml
 from tierline.devtools.corpus import corpus_completion
 from tierline.devtools.driver import EditorSession
@@ -162,6 +164,12 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
     config = sim_config(base_url, cache_dir=str(workdir / "cache"), ledger_dir=str(workdir / "state"))
     config["budget"]["daily_usd"] = 0  # the replay is a whole day's typing at once
     config["completion"]["debounce_ms"] = 0  # the replay's pauses are where it asks, not waits
+    # The replay asks back to back, each answer awaited: the cost-aware wait would take every request
+    # for a key inside a burst and wait out its gaps (90 of the demo's 105 s), and nothing is wasted
+    # anyway. So the file says "latency is worth everything"; the rows above the replay are asked
+    # under the default, set as editor settings (which may only lower it: config/tighten.py), so
+    # their `felt` column is what a user would wait with the defaults.
+    config["completion"]["latency_vs_cost"] = MAX_LATENCY_VS_COST
     write_toml(config, config_path)
     env = {
         "TIERLINE_CONFIG": str(config_path),
@@ -169,6 +177,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         "XDG_STATE_HOME": str(workdir / "xdg-state"),
     }
     session = await EditorSession.start(env)
+    _settings(session, {"completion": {"latency_vs_cost": CompletionConfig.latency_vs_cost}})
     rows: list[dict[str, Any]] = []
     replay: ReplayResult | None = None
     try:
@@ -229,6 +238,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         if fixtures is not None:
             for model in DEMO_LATENCY_MS:  # the replay measures money, not waiting
                 simulator.set_behaviour(model, latency_ms=0)
+            _settings(session, {})  # the config file's: no waiting
             replay = await replay_session(session, fixtures, stats)
     finally:
         await session.stop()
@@ -247,6 +257,13 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         "hard_position": contrast,
         "replay": replay,
     }
+
+
+def _settings(session: EditorSession, settings: dict[str, Any]) -> None:
+    """The editor's settings, replacing the previous ones (applied before the next request)."""
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"tierline": settings})
+    )
 
 
 async def _cross_file_row(workdir: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -107,6 +107,8 @@ def _check_keys(source: str, section: str, table: Mapping[str, Any], allowed: Ma
 
 
 # Sane upper bounds for every number (a typo or a hostile layer cannot ask for a million tokens).
+# `[completion] latency_vs_cost` at most: a second of waiting worth $1 of wasted spend (no wait at all).
+MAX_LATENCY_VS_COST = 1000.0
 LIMITS: dict[str, int] = {
     "latency_budget_ms": 120_000,
     "timeout_ms": 600_000,
@@ -426,7 +428,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "built-in defaults") -> C
                 "completion.latency_vs_cost",
                 completion.get("latency_vs_cost", c["latency_vs_cost"]),
                 0.0,
-                1000.0,
+                MAX_LATENCY_VS_COST,
             ),
             alternatives=_boolean(source, "completion.alternatives", completion.get("alternatives", c["alternatives"])),
         ),
