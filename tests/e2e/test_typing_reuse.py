@@ -192,8 +192,12 @@ async def test_the_wait_before_a_call_follows_the_price_of_the_tier(simulator, t
         waits.append(seconds)
 
     engine.sleep = observe_wait
-    source = (UTILS_PY[:-1] + "ret\n").encode()  # mid-word: typing likely goes on
-    document = Document("file:///w/utils.py", "python", 1, source, parser=parser_for("python"))
+    before = UTILS_PY[:-1] + "re\n"
+    document = Document("file:///w/utils.py", "python", 1, before.encode(), parser=parser_for("python"))
+    last_line = before.count("\n") - 1
+    end = len(before.split("\n")[last_line])
+    document.apply_change((last_line, end), (last_line, end), "t", "utf-8")  # mid-word: typing likely goes on
+    source = document.source
     try:
         cheap = await engine.complete(CursorRequest(document, len(source) - 1, automatic=True))
         engine.escalate_next()  # the same position, sent to the premium tier

@@ -560,6 +560,17 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/e2e/test_typing_reuse.py::test_the_rhythm_is_read_from_the_documents_changes",),
     ),
     Mutation(
+        "wait-in-untouched-document",
+        "an automatic request in a file nobody typed in waits as if a burst were going on",
+        "completion/pipeline.py",
+        "document.last_change_at else math.inf",
+        "document.last_change_at else 0.0",
+        (
+            "tests/unit/completion/test_engine_collaborators.py::"
+            "test_an_automatic_request_in_a_document_nobody_typed_in_does_not_wait",
+        ),
+    ),
+    Mutation(
         "test-path-absolute",
         "a checkout under a folder named tests/ is scored as test code",
         "completion/pipeline.py",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -284,7 +285,9 @@ class CompletionEngine:
         # The wait counts from the key: what the editor waited before asking is part of it (VS Code
         # asks 50 ms after the last key; the Neovim plugin at once). The document stamps its changes
         # on the monotonic clock, so that clock, not the engine's, measures since the key.
-        since_key = time.monotonic() - document.last_change_at if document.last_change_at else 0.0
+        # A document nobody typed in since it was opened (`last_change_at` 0: the cursor moved into
+        # it) is long past any key: no burst is going on, no next key can waste the call.
+        since_key = time.monotonic() - document.last_change_at if document.last_change_at else math.inf
         return max(least, wait - since_key, 0.0)
 
     def _launch(self, state: RequestState) -> Flight:

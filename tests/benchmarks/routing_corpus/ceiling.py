@@ -125,15 +125,16 @@ def cross_validated(split: Split, make: Callable[[], Any], inputs: Inputs) -> np
 
 def main() -> int:
     split = Split()
-    logistic = lambda c, balanced=False: (
-        lambda: LogisticRegression(  # noqa: E731
-            C=c, max_iter=5000, class_weight="balanced" if balanced else None
-        )
-    )
-    boosting = lambda: GradientBoostingClassifier(n_estimators=150, max_depth=2, learning_rate=0.05, random_state=0)  # noqa: E731
-    forest = lambda: RandomForestClassifier(  # noqa: E731
-        n_estimators=300, min_samples_leaf=3, class_weight="balanced", random_state=0
-    )
+
+    def logistic(c: float, balanced: bool = False) -> Callable[[], Any]:
+        return lambda: LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
+
+    def boosting() -> Any:
+        return GradientBoostingClassifier(n_estimators=150, max_depth=2, learning_rate=0.05, random_state=0)
+
+    def forest() -> Any:
+        return RandomForestClassifier(n_estimators=300, min_samples_leaf=3, class_weight="balanced", random_state=0)
+
     signals = scaled(split.signals)
     knows_length = scaled(np.hstack([split.signals, split.hidden_lines]))
     knows_draft = scaled(np.hstack([split.signals, split.hidden_lines, split.hidden_families]))

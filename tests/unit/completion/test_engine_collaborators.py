@@ -87,3 +87,36 @@ async def test_the_engine_calls_the_given_provider_waits_on_the_given_clock_and_
     (row,) = books.rows
     assert (row.model, row.outcome, row.tokens_in, row.tokens_out) == ("fake-cheap", "ok", 1000, 10)
     assert row.cost_usd == (1000 * 1.0 + 10 * 2.0) / 1_000_000
+
+
+PREMIUM = {**CHEAP, "name": "fake-premium", "tier": "premium", "input_per_mtok": 5.0, "output_per_mtok": 25.0}
+
+
+async def test_an_automatic_request_in_a_document_nobody_typed_in_does_not_wait(tmp_path: Path) -> None:
+    """The cost-aware wait guards against the next key of a burst; a request in a file just opened
+    (the cursor moved there, nothing typed) has no burst to wait out, even at premium prices. The
+    same request after a key waits."""
+    config = parse_config(
+        {
+            "models": [PREMIUM],
+            "routing": {"thresholds": {"mid": 0.0, "premium": 0.0}},
+            "cache": {"dir": str(tmp_path / "cache")},
+            "ledger": {"dir": str(tmp_path / "state")},
+        }
+    )
+    clock = FakeClock()
+    books = LedgerRows(config, lambda level, text: None, {})
+    engine = CompletionEngine(
+        config, env={}, collaborators=Collaborators(FakeProvider(clock), books, Clock(clock.now, clock.sleep))
+    )
+    document = Document("file:///w/utils.py", "python", 1, SOURCE, parser=parser_for("python"))
+    try:
+        opened = await engine.complete(CursorRequest(document, len(SOURCE), automatic=True))
+        document.apply_change((1, 4), (1, 4), "x", "utf-8")  # not what was shown: a new call
+        typed = await engine.complete(CursorRequest(document, len(SOURCE) + 1, automatic=True))
+    finally:
+        await engine.aclose()
+
+    assert opened.text == ANSWER and typed.text is not None
+    assert clock.waits[0] == 0.0
+    assert clock.waits[1] > 0.05  # a premium call after a key waits for the burst's next gap
