@@ -25,6 +25,10 @@ from tierline.devtools.corpus import corpus_completion, guess_language
 from tierline.devtools.simulator import SimulatorThread
 from tierline.prompt.window import CURSOR_MARKER
 
+# One worker runs this module's tests (pytest-xdist `loadgroup`), so the demo's run (`demo`, module-
+# scoped) starts once, not once per worker that gets one of them.
+pytestmark = pytest.mark.xdist_group("demo-run")
+
 CHEAP = "qwen/qwen-2.5-coder-32b-instruct"
 PREMIUM = "anthropic/claude-opus-4.5"
 

@@ -30,6 +30,11 @@ from tierline.accounting import gateway
 from tierline.accounting.budget_store import to_nano
 from tierline.commands.demo import LOADER_CURSOR, NESTED_PY
 
+# One worker runs this module's tests (pytest-xdist `loadgroup`), so LiteLLM's proxy with a budget
+# (`budget_proxy`, module-scoped: ~25 s of CPU to start) starts once, not once per worker that gets
+# one of them.
+pytestmark = pytest.mark.xdist_group("litellm-budget-proxy")
+
 KEY = "sk-team-gateway-DO-NOT-LEAK-7c1e9a"
 KEY_ENV = "TIERLINE_TEST_GATEWAY_KEY"
 MAX_TOKENS = 128

@@ -15,6 +15,10 @@ import pytest
 from tests.helpers.litellm import LITELLM, start_proxy
 from tests.helpers.providers import ANSWER, SECRET, Harness, config
 
+# One worker runs this module's tests (pytest-xdist `loadgroup`), so LiteLLM's proxy (`litellm_proxy`,
+# module-scoped: ~25 s of CPU to start) starts once, not once per worker that gets one of them.
+pytestmark = pytest.mark.xdist_group("litellm-proxy")
+
 MASTER_KEY = SECRET  # the proxy's key is the test's secret: it must never show up anywhere
 
 CONFIG = f"""
