@@ -170,7 +170,7 @@ class CompletionEngine:
         shown = self.sessions.shown(uri)
         rest = typed_through(shown, document.source, request.offset)
         if rest is not None and shown is not None:
-            self._record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
+            self.record(state, Charge(shown.tier, shown.model, Outcome.OK, cached=True))
             typed = Answer(rest, shown.model, shown.tier, cached=True)
             self.acceptance.continued(uri, state.request_id)
             return Routed(rest, state.route(typed, "typed through the completion shown"))
@@ -249,7 +249,7 @@ class CompletionEngine:
         hit_text = analysis.redaction.restore(hit.text) if hit is not None else None
         if hit is None or hit_text is None:
             return None
-        self._record(
+        self.record(
             state, Charge(hit.tier, hit.model, Outcome.OK, (self.clock.now() - state.started) * 1000, cached=True)
         )
         served = Answer(hit_text, hit.model, hit.tier, cached=True)
@@ -299,7 +299,7 @@ class CompletionEngine:
         walk = self.router.walk(tier, cursor.document.language)
 
         async def fly() -> Answer | None:
-            answer = await self._walk(state, walk)
+            answer = await self.walk_models(state, walk)
             if answer is not None:
                 cached_text = analysis.redaction.hide(answer.text)
                 key = cache_key(analysis.window, tier)
@@ -360,7 +360,7 @@ class CompletionEngine:
 
     def _reused(self, state: RequestState, answer: Answer, call: Flight | ShownCompletion) -> Routed:
         """The answer of a call made for an earlier key, minus what was typed since: free."""
-        self._record(state, Charge(answer.tier, answer.model, Outcome.OK, cached=True))
+        self.record(state, Charge(answer.tier, answer.model, Outcome.OK, cached=True))
         self._show(state, answer)
         typed = state.cursor.document.source[call.offset : state.cursor.offset].decode("utf-8", errors="replace")
         why = f"the call of request {call.request_id}, made for an earlier key: typed {typed!r}, the rest shown"
@@ -432,8 +432,8 @@ class CompletionEngine:
             context_tier=tier,
         )
 
-    async def _walk(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
-        """Try the plan in order; the first valid answer wins. ``downshift_ok=False``: a budget
+    async def walk_models(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
+        """Try the plan in order (alternatives.py walks through here too); the first valid answer wins. ``downshift_ok=False``: a budget
         refusal ends the walk (an alternative is left out rather than moved to another tier)."""
         assert state.analysis is not None
         analysis = state.analysis
@@ -456,7 +456,7 @@ class CompletionEngine:
                 refused = hold
                 walk.note_refused(model, worst_case)
                 state.add_attempt(model, Outcome.SKIPPED_BUDGET, 0.0, hold.detail)
-                self._record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
+                self.record(state, Charge.without_call(model, Outcome.SKIPPED_BUDGET))
                 continue
             if not state.attempts or state.attempts[-1].outcome == Outcome.SKIPPED_BUDGET:
                 state.note(f"{model.name}: {choice.reason}")
@@ -470,14 +470,14 @@ class CompletionEngine:
                 problem = "it holds a redaction placeholder tierline did not send"
             if problem is not None or restored is None:
                 state.add_attempt(model, Outcome.INVALID, call.latency_ms, problem or "")
-                self._record(state, Charge.of_call(model, Outcome.INVALID, call))
+                self.record(state, Charge.of_call(model, Outcome.INVALID, call))
                 if self.router.tiers.note_invalid(model.tier, state.language):
                     state.note(f"{state.language} escalated to mid for a while after invalid cheap answers")
                 walk.note_invalid(model)
                 continue
             state.add_attempt(model, Outcome.OK, call.latency_ms)
             charge = Charge.of_call(model, Outcome.OK, call)
-            self._record(state, charge)
+            self.record(state, charge)
             return Answer(restored, model.name, model.tier, charge.cost_usd)
         if refused is None or not downshift_ok:
             return None
@@ -485,7 +485,7 @@ class CompletionEngine:
         if lower is None:
             self._budget_reached(refused)
             return None
-        return await self._walk(state, lower)
+        return await self.walk_models(state, lower)
 
     async def _attempt_held(
         self,
@@ -546,14 +546,14 @@ class CompletionEngine:
                 health.record_failure(model, error.outcome, error.retry_after_s, latency, error.provider_wide)
             state.add_attempt(model, error.outcome, latency, error.detail)
             hung_up = isinstance(error, ProviderTimeout)  # tierline ended it; a failing provider bills nothing
-            self._record(state, self._unanswered_charge(call, error.outcome, latency, hung_up))
+            self.record(state, self._unanswered_charge(call, error.outcome, latency, hung_up))
             log.info("%s failed: %s (%s)", model.name, error.outcome, error.detail)
             return None
         except asyncio.CancelledError:
             latency = (self.clock.now() - started) * 1000
             health.record_cancelled(model)
             state.add_attempt(model, Outcome.CANCELLED, latency)
-            self._record(state, self._unanswered_charge(call, Outcome.CANCELLED, latency, True))
+            self.record(state, self._unanswered_charge(call, Outcome.CANCELLED, latency, True))
             raise
         finally:
             health.finished(model)
@@ -630,23 +630,14 @@ class CompletionEngine:
                 return
             call = await self._attempt_held(hold, probe_state, model, api_key)
             if call is not None:
-                self._record(probe_state, Charge.of_call(model, Outcome.OK, call))
+                self.record(probe_state, Charge.of_call(model, Outcome.OK, call))
 
         task = asyncio.ensure_future(probe())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    # -- what alternatives.py asks of the engine: the same walk and books as any call -----------
-    async def walk_models(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
-        """Try `walk`'s models in order for `state`: keys, budget holds, calls, validation, records."""
-        return await self._walk(state, walk, downshift_ok)
-
+    # -- bookkeeping (alternatives.py records through here too) -------------------------------
     def record(self, state: RequestState, charge: Charge) -> None:
-        """One ledger row (and its telemetry) for `state`."""
-        self._record(state, charge)
-
-    # -- bookkeeping ---------------------------------------------------------------------------
-    def _record(self, state: RequestState, charge: Charge) -> None:
         paid_answer = charge.outcome == Outcome.OK and not charge.cached
         self.books.record(
             CallRow(

@@ -108,7 +108,7 @@ def provider_name(spec: ModelSpec | None) -> str:
 
 
 def observe_charge(charge: Charge, spec: ModelSpec | None, state: RequestState) -> Observation:
-    """The figures of one ledger row (`CompletionEngine._record`): from named fields only."""
+    """The figures of one ledger row (`CompletionEngine.record`): from named fields only."""
     first_chunk_ms = charge.first_token_ms
     score = state.analysis.score if state.analysis is not None else None
     return Observation(
