@@ -240,17 +240,9 @@ class GatewayBudgetStats(TypedDict):
     exhausted: bool  # the gateway answered budget_exceeded: calls through it wait
 
 
-class StatsResult(TypedDict):
-    """`tierline.stats`."""
+class StatsResult(LedgerSummary):
+    """`tierline.stats`: the ledger's totals, then today, the budget and the rest."""
 
-    requests: int
-    model_calls: int
-    cache_hits: int
-    spend_usd: float
-    premium_baseline_usd: float
-    savings_pct: float
-    by_tier: dict[Tier, TierStats]
-    by_model: dict[str, ModelStats]
     today: TodayStats
     budget: BudgetStats
     gateway_budget: GatewayBudgetStats | None  # null unless [budget] store = "litellm"
