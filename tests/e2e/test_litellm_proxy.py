@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.litellm import LITELLM, start_proxy
-from tests.helpers.providers import ANSWER, SECRET, Harness, config
+from tests.helpers.providers import ANSWER, SECRET, Harness
 
 # One worker runs this module's tests (pytest-xdist `loadgroup`), so LiteLLM's proxy (`litellm_proxy`,
 # module-scoped: ~25 s of CPU to start) starts once, not once per worker that gets one of them.
@@ -70,26 +70,13 @@ def gateway_model(base_url: str, name: str, model_id: str, **keys: Any) -> dict[
     }
 
 
-@pytest.fixture
-async def make(tmp_path: Path):  # type: ignore[no-untyped-def]
-    made: list[Harness] = []
-
-    def build(*models: dict[str, Any]) -> Harness:
-        made.append(Harness(config(tmp_path, *models)))
-        return made[-1]
-
-    yield build
-    for h in made:
-        await h.close()
-
-
 def calls_to(h: Harness, name: str) -> int:
     return sum(1 for c in h.charges if c.model == name and not c.cached)
 
 
 @pytest.mark.asyncio
-async def test_chat_through_litellm(litellm_proxy: str, make: Any) -> None:
-    h = make(gateway_model(litellm_proxy, "chat", "mock-chat"))
+async def test_chat_through_litellm(litellm_proxy: str, harness: Any) -> None:
+    h = harness(gateway_model(litellm_proxy, "chat", "mock-chat"))
     routed = await h.keystroke()
     assert routed.text == ANSWER
     (charge,) = h.charges
@@ -100,16 +87,16 @@ async def test_chat_through_litellm(litellm_proxy: str, make: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_fim_through_litellm(litellm_proxy: str, make: Any) -> None:
-    h = make(gateway_model(litellm_proxy, "fim", "mock-fim", api="fim"))
+async def test_fim_through_litellm(litellm_proxy: str, harness: Any) -> None:
+    h = harness(gateway_model(litellm_proxy, "fim", "mock-fim", api="fim"))
     routed = await h.keystroke()
     assert routed.text == ANSWER
     assert routed.route is not None and routed.route["model"] == "fim"
 
 
 @pytest.mark.asyncio
-async def test_rate_limit_through_litellm_is_not_called_on_every_keystroke(litellm_proxy: str, make: Any) -> None:
-    h = make(gateway_model(litellm_proxy, "limited", "mock-limited"))
+async def test_rate_limit_through_litellm_is_not_called_on_every_keystroke(litellm_proxy: str, harness: Any) -> None:
+    h = harness(gateway_model(litellm_proxy, "limited", "mock-limited"))
     first = await h.keystroke()
     assert first.route is not None and first.route["attempts"][0]["outcome"] == "rate_limited"
     for _ in range(15):
@@ -119,8 +106,8 @@ async def test_rate_limit_through_litellm_is_not_called_on_every_keystroke(litel
 
 
 @pytest.mark.asyncio
-async def test_unknown_model_through_litellm_costs_one_call_and_one_message(litellm_proxy: str, make: Any) -> None:
-    h = make(gateway_model(litellm_proxy, "typo", "mock-chta"), gateway_model(litellm_proxy, "chat", "mock-chat"))
+async def test_unknown_model_through_litellm_costs_one_call_and_one_message(litellm_proxy: str, harness: Any) -> None:
+    h = harness(gateway_model(litellm_proxy, "typo", "mock-chta"), gateway_model(litellm_proxy, "chat", "mock-chat"))
     routed = await h.keystroke()
     assert routed.text == ANSWER
     assert routed.route is not None
