@@ -57,7 +57,8 @@ class Split:
     """The training split: signals, language, the hidden code's size and families, labels."""
 
     def __init__(self) -> None:
-        cases = {c["id"]: c for c in map(json.loads, CASES.read_text(encoding="utf-8").splitlines()) if c}
+        lines = CASES.read_text(encoding="utf-8").splitlines()
+        cases = {case["id"]: case for case in (json.loads(line) for line in lines if line.strip())}
         positions = [p for p in load_positions(FEATURES.read_text(encoding="utf-8")) if p.split == "train"]
         names = sorted(positions[0].features)
         languages = sorted({p.language for p in positions})
