@@ -325,9 +325,7 @@ async def test_bad_config_file_is_named_and_the_server_keeps_running(start_edito
 async def test_bad_setting_from_the_editor_is_refused_and_the_previous_config_kept(start_editor, tmp_path):
     editor = await start_editor()
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
-    editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": {"routing": {"latency_budget_ms": "fast"}}})
-    )
+    editor.settings({"routing": {"latency_budget_ms": "fast"}})
     completion = await editor.complete(uri, *SIMPLE_CURSOR)
 
     assert any("routing.latency_budget_ms" in m and "LSP settings" in m for m in editor.messages)
@@ -340,13 +338,7 @@ async def test_settings_from_the_editor_change_routing_without_a_restart(start_e
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
     before = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
-    editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={
-                "tierline": {"routing": {"thresholds": {"mid": 0.9, "premium": 0.95}}, "server": {"command": ["x"]}}
-            }
-        )
-    )
+    editor.settings({"routing": {"thresholds": {"mid": 0.9, "premium": 0.95}}, "server": {"command": ["x"]}})
     after = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
 
     assert before["tier"] == "premium" and after["tier"] == "cheap"
@@ -425,7 +417,7 @@ async def test_empty_settings_from_neovim_are_accepted(start_editor, tmp_path):
     # Neovim encodes an empty Lua table as a JSON array.
     editor = await start_editor(initialization_options=[])
     uri = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
-    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"tierline": []}))
+    editor.settings([])
 
     completion = await editor.complete(uri, *SIMPLE_CURSOR)
 

@@ -210,15 +210,12 @@ async def test_redact_false_sends_the_text_as_is(start_editor, simulator, tmp_pa
 
 
 async def test_excludes_from_the_editors_settings_apply_without_a_restart(start_editor, simulator, tmp_path):
-    from lsprotocol import types
 
     editor = await start_editor()
     uri = (tmp_path / "notes" / "draft.py").as_uri()
     editor.open(uri, SIMPLE_PY, "python")
     assert (await editor.complete(uri, *SIMPLE_CURSOR)).route["excluded"] is False
-    editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": {"privacy": {"exclude": ["notes/"]}}})
-    )
+    editor.settings({"privacy": {"exclude": ["notes/"]}})
     completion = await editor.complete(uri, *SIMPLE_CURSOR)
     assert completion.route["excluded"] is True and "[privacy] exclude" in completion.route["reason"]
     assert len(completion_requests(simulator)) == 1

@@ -162,11 +162,8 @@ async def test_a_refused_config_never_falls_back_to_the_built_in_registry(start_
     explained = await editor.command("tierline.explain", uri, {"line": 5, "character": 4})
     # New settings from the editor cannot paper over the broken file either.
     await editor.command("tierline.stats")
-    from lsprotocol import types
 
-    editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": {"budget": {"daily_usd": 3.0}}})
-    )
+    editor.settings({"budget": {"daily_usd": 3.0}})
     later = await editor.complete(uri, *SIMPLE_CURSOR)
 
     assert completion.text is None and completion.route["model"] is None

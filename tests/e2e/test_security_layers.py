@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
 
 from tests.helpers.config import user_env
 from tests.helpers.lsp import SIMPLE_CURSOR, completion_requests, open_doc
@@ -190,9 +189,7 @@ async def test_the_editors_settings_cannot_choose_models_or_whose_spend_it_is(st
     )
     code = open_doc(editor, tmp_path, "utils.py", SIMPLE_PY)
     first = await editor.complete(code, *SIMPLE_CURSOR)
-    editor.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": {"privacy": {"exclude": []}}})
-    )
+    editor.settings({"privacy": {"exclude": []}})
     notes = open_doc(editor, tmp_path, "notes/draft.py", SIMPLE_PY)
     later = await editor.complete(notes, *SIMPLE_CURSOR)
 

@@ -177,7 +177,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         "XDG_STATE_HOME": str(workdir / "xdg-state"),
     }
     session = await EditorSession.start(env)
-    _settings(session, {"completion": {"latency_vs_cost": CompletionConfig.latency_vs_cost}})
+    session.settings({"completion": {"latency_vs_cost": CompletionConfig.latency_vs_cost}})
     rows: list[dict[str, Any]] = []
     replay: ReplayResult | None = None
     try:
@@ -238,7 +238,7 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         if fixtures is not None:
             for model in DEMO_LATENCY_MS:  # the replay measures money, not waiting
                 simulator.set_behaviour(model, latency_ms=0)
-            _settings(session, {})  # the config file's: no waiting
+            session.settings({})  # the config file's: no waiting
             replay = await replay_session(session, fixtures, stats)
     finally:
         await session.stop()
@@ -257,13 +257,6 @@ async def _session(workdir: Path, fixtures: Path | None) -> dict[str, Any]:
         "hard_position": contrast,
         "replay": replay,
     }
-
-
-def _settings(session: EditorSession, settings: dict[str, Any]) -> None:
-    """The editor's settings, replacing the previous ones (applied before the next request)."""
-    session.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"tierline": settings})
-    )
 
 
 async def _cross_file_row(workdir: Path, env: dict[str, str]) -> dict[str, Any]:

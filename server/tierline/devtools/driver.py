@@ -113,6 +113,13 @@ class EditorSession:
         """Insert text at a position (one incremental change)."""
         self.replace(uri, (line, character), (line, character), text)
 
+    def settings(self, settings: Any) -> None:
+        """The editor's `tierline` settings, replacing the previous ones (as VS Code and Neovim send
+        them); the server applies them before the next request."""
+        self.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"tierline": settings})
+        )
+
     async def complete(self, uri: str, line: int, character: int, automatic: bool = False) -> Completion:
         before = len(self.routes)
         kind = types.InlineCompletionTriggerKind.Automatic if automatic else types.InlineCompletionTriggerKind.Invoked
