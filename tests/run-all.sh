@@ -13,7 +13,23 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 quietly "$LOGS/pip-upgrade.log" .venv/bin/python -m pip install --quiet --upgrade pip
 quietly "$LOGS/pip-install.log" .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-TIERLINE_SETUP_QUIET=1 bash tests/editors/vscode/setup.sh
+TIERLINE_SETUP_QUIET=1 bash tests/editors/vscode/setup.sh --without-code-server
+# code-server, the longest install (native builds, ~2 minutes on 2 cores) and needed only by the
+# editors' suite, installs in the background while the gates and the other tests run; its own
+# process group, so that an early exit stops it too. wait_for_code_server: before the editors run.
+CODE_SERVER_LOG=$LOGS/code-server-setup.log
+mkdir -p "$LOGS"
+TIERLINE_SETUP_QUIET=1 setsid bash tests/editors/vscode/setup.sh --code-server-only > "$CODE_SERVER_LOG" 2>&1 &
+CODE_SERVER_SETUP=$!
+trap 'kill -- -"$CODE_SERVER_SETUP" 2>/dev/null || true' EXIT
+wait_for_code_server() {
+  if ! wait "$CODE_SERVER_SETUP"; then
+    cat "$CODE_SERVER_LOG" >&2
+    echo "error: installing code-server failed (log: $CODE_SERVER_LOG)" >&2
+    exit 1
+  fi
+  cat "$CODE_SERVER_LOG"
+}
 # The budget tests run against a real redis-server (Debian package); each test starts and stops its own.
 if ! command -v redis-server >/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
@@ -45,6 +61,7 @@ export PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$PWD/.venv/pycache"
 # pytest exits 5 when it collects no test: that is a failure here too (set -e).
 # Extra arguments go to pytest, one test after another (e.g. a file or `-k NAME`).
 if [ "$#" -gt 0 ]; then
+  wait_for_code_server
   exec .venv/bin/python -m pytest tests "$@"
 fi
 # The whole suite: everything but the real editors on 4 workers (pytest-xdist; most tests wait on a
@@ -53,7 +70,9 @@ fi
 # one by one.
 WORKERS=${TIERLINE_TEST_WORKERS:-4}
 if [ "$WORKERS" = 0 ]; then
+  wait_for_code_server
   exec .venv/bin/python -m pytest tests
 fi
 .venv/bin/python -m pytest tests --ignore=tests/editors -n "$WORKERS" --dist loadgroup
+wait_for_code_server
 exec .venv/bin/python -m pytest tests/editors

