@@ -13,7 +13,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
 from tests.helpers.common import ROOT, editor_config
-from tests.helpers.forkserver import server_command
+from tests.helpers.forkserver import tierline_command
 from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
 from tierline.devtools.simulator import Simulator, write_toml
@@ -74,7 +74,7 @@ async def start_editor(simulator: Simulator, tmp_path: Path) -> AsyncIterator[St
             write_toml(editor_config(simulator, tmp_path, overrides), config_path)
         server_env = {**os.environ, "TIERLINE_CONFIG": str(config_path), **(env or {})}
         log_file = tmp_path / f"server-{len(sessions)}.log"
-        command = server_command("serve", "--log-file", str(log_file), "--verbose")
+        command = tierline_command("serve", "--log-file", str(log_file), "--verbose")
         client = await ClientServerConfig(server_command=command, server_env=server_env).start()
         session = EditorSession.attach(client)
         session.log_file = log_file  # type: ignore[attr-defined]

@@ -8,9 +8,9 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers.forkserver import tierline_command
 from tierline.commands.demo import SIMPLE_PY
 
 CURSOR = (5, 4)
@@ -156,7 +156,7 @@ async def test_calibrate_reports_how_often_cheap_won_side_by_side(start_editor, 
 def calibrate(config_path: Path, *args: str) -> dict:
     env = {**os.environ, "TIERLINE_CONFIG": str(config_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "tierline", "calibrate", "--json", *args],
+        tierline_command("calibrate", "--json", *args),
         env=env,
         capture_output=True,
         text=True,

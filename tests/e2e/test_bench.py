@@ -20,13 +20,13 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.forkserver import tierline_command
 from tests.helpers.privacy import ALL_SECRETS, SECRETS_PY
 from tierline.devtools.quality import QualityModel
 from tierline.devtools.simulator import SimulatorThread, sim_config
@@ -200,7 +200,7 @@ def test_ctrl_c_keeps_what_is_done_and_resume_goes_on(sim, tmp_path):
     oracle(sim, FIXTURES)
     sim.set_behaviour("claude-opus", fault="hang")  # premium calls hang until Ctrl-C
     env = {**os.environ, "TIERLINE_CONFIG": str(config(sim, tmp_path))}
-    args = [sys.executable, "-m", "tierline", "bench", str(FIXTURES), "--positions", "8", "--yes", "--json"]
+    args = tierline_command("bench", str(FIXTURES), "--positions", "8", "--yes", "--json")
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         sim.wait_for(lambda r: r["model"].endswith("claude-opus-4.5"), timeout=60)
@@ -270,7 +270,7 @@ def test_an_unknown_model_is_refused_by_name(sim, tmp_path):
 
 def calibrate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline.toml")}
-    command = [sys.executable, "-m", "tierline", "calibrate", *args]
+    command = tierline_command("calibrate", *args)
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
 
 
@@ -419,7 +419,7 @@ async def test_the_bench_prompt_carries_the_cross_file_context_the_server_sends(
     # The bench on the same workspace with the same config (the editor's), as a user runs it.
     env = {**os.environ, "TIERLINE_CONFIG": str(tmp_path / "tierline-0.toml")}
     process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "tierline", "bench", str(tmp_path), "--positions", "8", "--yes", "--json"],
+        *tierline_command("bench", str(tmp_path), "--positions", "8", "--yes", "--json"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
@@ -437,7 +437,7 @@ async def test_the_bench_prompt_carries_the_cross_file_context_the_server_sends(
 
 def test_without_a_key_it_says_which_models_are_left_out_and_calls_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "OPENROUTER_API_KEY" and not k.startswith("TIERLINE_")}
-    command = [sys.executable, "-m", "tierline", "bench", str(FIXTURES / "python"), "--yes"]
+    command = tierline_command("bench", str(FIXTURES / "python"), "--yes")
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 2
     assert "tierline bench: claude-opus is left out: $OPENROUTER_API_KEY is not set" in run.stderr

@@ -13,10 +13,10 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.helpers.common import FIXTURES, ROOT
+from tests.helpers.forkserver import tierline_command
 from tierline.config import load_config
 from tierline.routing.refit import WEIGHTS_FILENAME
 
@@ -67,7 +67,7 @@ async def play_session(editor, simulator, tmp_path: Path) -> dict[str, int]:
 def calibrate(config_path: Path, *args: str) -> dict:
     env = {**os.environ, "TIERLINE_CONFIG": str(config_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "tierline", "calibrate", "--json", *args],
+        tierline_command("calibrate", "--json", *args),
         env=env,
         capture_output=True,
         text=True,

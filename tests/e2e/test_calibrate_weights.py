@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from tests.helpers.forkserver import tierline_command
 from tierline.accounting.acceptance import FateLedger, Report, ShownRow
 from tierline.analysis import scoring
 from tierline.routing.corpus import load_positions
@@ -43,7 +43,7 @@ def calibrate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config.write_text(f'[ledger]\ndir = "{tmp_path / "ledger"}"\n')
     env = {**os.environ, "TIERLINE_CONFIG": str(config), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     return subprocess.run(
-        [sys.executable, "-m", "tierline", "calibrate", "--weights", *args],
+        tierline_command("calibrate", "--weights", *args),
         capture_output=True,
         text=True,
         env=env,
@@ -125,7 +125,7 @@ def test_the_server_scores_with_the_users_weights(tmp_path: Path) -> None:
 
     def score() -> float:
         run = subprocess.run(
-            [sys.executable, "-m", "tierline", "score", f"{source}:2:5", "--json"],
+            tierline_command("score", f"{source}:2:5", "--json"),
             capture_output=True,
             text=True,
             env=env,

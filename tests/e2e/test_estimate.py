@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.helpers.common import FIXTURES
+from tests.helpers.forkserver import tierline_command
 from tierline.devtools.simulator import write_toml
 
 PRICES = {"cheap": (1.0, 2.0), "mid": (10.0, 20.0), "premium": (100.0, 200.0)}  # USD per Mtok in, out
@@ -37,9 +37,7 @@ def config(tmp_path: Path, thresholds: dict | None = None) -> Path:
 
 def estimate(tmp_path: Path, *args: str, thresholds: dict | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIERLINE_CONFIG": str(config(tmp_path, thresholds))}
-    return subprocess.run(
-        [sys.executable, "-m", "tierline", "estimate", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    return subprocess.run(tierline_command("estimate", *args), capture_output=True, text=True, env=env, timeout=120)
 
 
 def usd(tokens_in: int, tokens_out: int, tier: str) -> float:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.forkserver import server_command
+from tests.helpers.forkserver import tierline_command
 from tests.helpers.stdio import Peer, encode, frame, spawn
 
 pytestmark = pytest.mark.skipif(
@@ -41,9 +41,9 @@ def test_a_forked_copy_answers_as_the_real_command(tmp_path: Path, args: tuple[s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "TIERLINE_CONFIG"))}
     env["HOME"] = str(tmp_path)
     real = run([sys.executable, "-m", "tierline", *args], tmp_path, env)
-    forked = run(server_command(*args), tmp_path, env)
+    forked = run(tierline_command(*args), tmp_path, env)
     assert str(tmp_path) in forked[1] or args[0] == "score"
-    assert server_command(*args)[:4] != [sys.executable, "-m", "tierline", args[0]]  # really forked
+    assert tierline_command(*args)[:4] != [sys.executable, "-m", "tierline", args[0]]  # really forked
     assert forked == real
 
 
@@ -58,7 +58,7 @@ async def started(tmp_path: Path) -> tuple[Peer, asyncio.Future[None]]:
 def test_a_killed_launcher_takes_its_server_with_it(tmp_path: Path) -> None:
     # Its input stays open (as an editor's would while it lives): only the fork server can end it.
     launcher = subprocess.Popen(
-        server_command("serve", "--log-file", str(tmp_path / "server.log")),
+        tierline_command("serve", "--log-file", str(tmp_path / "server.log")),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

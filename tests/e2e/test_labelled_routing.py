@@ -23,6 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from tests.helpers.forkserver import tierline_command
 from tierline.analysis.languages import language_from, parser_for
 from tierline.analysis.position_kind import position_kind
 from tierline.analysis.scoring import CodeAtCursor, Features, current_model, extract_features, score, summarize_imports
@@ -221,7 +222,7 @@ def test_a_test_file_is_told_by_its_path_too():
 
 def test_tierline_score_explains_the_kind_of_position():
     done = subprocess.run(
-        [sys.executable, "-m", "tierline", "score", f"{FIXTURES / 'python/shutil.py'}:146:40", "--json"],
+        tierline_command("score", f"{FIXTURES / 'python/shutil.py'}:146:40", "--json"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.forkserver import tierline_command
 from tierline.analysis.languages import PARSED_LANGUAGES, grammar_status, language_from, parser_for
 
 
@@ -83,7 +84,7 @@ def test_tierline_score_reads_a_cpp_header_as_cpp(tmp_path: Path) -> None:
     header = tmp_path / "ring.h"
     header.write_text(CPP_HEADER)
     done = subprocess.run(
-        [sys.executable, "-m", "tierline", "score", f"{header}:8:5", "--json"],
+        tierline_command("score", f"{header}:8:5", "--json"),
         capture_output=True,
         text=True,
         timeout=60,

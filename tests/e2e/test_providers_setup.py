@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.forkserver import tierline_command
 from tests.helpers.providers import ANSWER, SECRET, Harness, config, wire_url
 from tierline.config import ModelSpec, load_config, parse_config
 from tierline.devtools.simulator import Simulator, SimulatorThread, write_toml
@@ -21,9 +21,7 @@ from tierline.providers.shaping import headers_for, max_tokens_field, shape, tak
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    return subprocess.run(
-        [sys.executable, "-m", "tierline", *args], env={**base, **env}, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run(tierline_command(*args), env={**base, **env}, capture_output=True, text=True, timeout=120)
 
 
 # -- tierline init ----------------------------------------------------------------------------

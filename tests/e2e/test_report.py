@@ -8,13 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.common import ROOT
+from tests.helpers.forkserver import tierline_command
 from tierline.accounting.budget import Budget, Hooks
 from tierline.accounting.ledger import CallRow, Ledger
 from tierline.config import BudgetConfig
@@ -54,9 +54,7 @@ def ledger_config(tmp_path: Path) -> dict[str, str]:
 
 
 def report(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tierline", "report", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    return subprocess.run(tierline_command("report", *args), capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_terminal_report_draws_spend_per_day_tier_shares_and_languages(ledger_config):

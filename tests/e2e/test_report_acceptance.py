@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.forkserver import tierline_command
 from tierline.accounting.acceptance import FateLedger, Report, ShownRow
 from tierline.accounting.ledger import CallRow, Ledger
 from tierline.devtools.simulator import write_toml
@@ -42,9 +42,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def report(env: dict[str, str], *args: str) -> str:
-    run = subprocess.run(
-        [sys.executable, "-m", "tierline", "report", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    run = subprocess.run(tierline_command("report", *args), capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0, run.stderr
     return run.stdout
 

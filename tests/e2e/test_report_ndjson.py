@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers.forkserver import tierline_command
 from tierline.accounting.acceptance import FateLedger, Report, ShownRow
 from tierline.accounting.ledger import CallRow, Ledger
 from tierline.devtools.simulator import write_toml
@@ -55,9 +55,7 @@ def run_report(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "config.toml"
     write_toml({"ledger": {"dir": str(tmp_path / "state")}}, config)
     env = {**os.environ, "TIERLINE_CONFIG": str(config)}
-    return subprocess.run(
-        [sys.executable, "-m", "tierline", "report", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    return subprocess.run(tierline_command("report", *args), capture_output=True, text=True, env=env, timeout=60)
 
 
 def tier(shown, accepted, chars, requests, calls, hits, tokens, cost):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.forkserver import tierline_command
 from tierline.devtools.oracle import Oracle
 from tierline.devtools.simulator import SimulatorThread, sim_config, write_toml
 
@@ -37,7 +37,7 @@ def bench(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIERLINE_CONFIG": str(config(sim, tmp_path, overrides))}
     return subprocess.run(
-        [sys.executable, "-m", "tierline", "bench", *args],
+        tierline_command("bench", *args),
         capture_output=True,
         text=True,
         env=env,

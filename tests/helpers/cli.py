@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers.forkserver import tierline_command
 from tierline.devtools.simulator import sim_config, write_toml
 
 
 def tierline(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tierline", *args],
+        tierline_command(*args),
         capture_output=True,
         text=True,
         timeout=120,

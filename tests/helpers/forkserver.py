@@ -3,7 +3,7 @@
 The suite starts some 260 servers; each spent ~0.75 s of CPU importing lsprotocol, pygls and
 tierline before its first message (lsprotocol alone compiles ~760 generated methods at import), a
 third of the suite's CPU on a 2-core machine. Here one process per test worker imports them once and
-forks a copy for each server: `server_command()` gives the command a test starts instead of
+forks a copy for each server: `tierline_command()` gives the command a test starts instead of
 `python -m tierline ...` — `fork_launch.py`, which hands its pipes, arguments, environment and
 directory to this process and lives and dies with its copy. The copy runs `tierline.cli.main` as the
 console script does: same code, same pipes, its own environment and directory, default signals.
@@ -29,7 +29,19 @@ from pathlib import Path
 
 LAUNCHER = Path(__file__).with_name("fork_launch.py")
 # What a server imports before its first message, imported once here.
-PRELOAD = ("tierline.cli", "tierline.lsp.transport", "tierline.lsp.server")
+PRELOAD = (
+    "tierline.cli",
+    "tierline.lsp.transport",
+    "tierline.lsp.server",
+    # and what the command-line runs of tests/helpers/cli.py import
+    "tierline.commands.bench",
+    "tierline.commands.calibrate",
+    "tierline.commands.doctor",
+    "tierline.commands.estimate",
+    "tierline.commands.report",
+    "tierline.commands.score",
+    "tierline.commands.trust",
+)
 _REQUEST_TIMEOUT_S = 10
 
 
@@ -164,9 +176,9 @@ def main() -> None:
 _socket_path: str | None = None
 
 
-def server_command(*args: str) -> list[str]:
-    """The command a test starts for `tierline ARGS`: through this worker's fork server unless
-    `TIERLINE_TEST_FORKSERVER=0`."""
+def tierline_command(*args: str) -> list[str]:
+    """The command a test starts for `tierline ARGS` (`serve`, or a command-line run): through this
+    worker's fork server unless `TIERLINE_TEST_FORKSERVER=0`."""
     if os.environ.get("TIERLINE_TEST_FORKSERVER") == "0":
         return [sys.executable, "-m", "tierline", *args]
     return [sys.executable, "-I", "-S", str(LAUNCHER), _started(), *args]

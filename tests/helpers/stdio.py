@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.forkserver import server_command
+from tests.helpers.forkserver import tierline_command
 
 
 def frame(body: bytes) -> bytes:
@@ -71,7 +71,7 @@ class Peer:
 async def spawn(log: Path, config: Path, **env: str) -> tuple[Peer, asyncio.Future[None]]:
     """`tierline serve` on pipes, with the test's config (and env on top), and a task reading its answers."""
     process = await asyncio.create_subprocess_exec(
-        *server_command("serve", "--log-file", str(log)),
+        *tierline_command("serve", "--log-file", str(log)),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
