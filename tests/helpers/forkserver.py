@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 LAUNCHER = Path(__file__).with_name("fork_launch.py")
 # What a server imports before its first message, imported once here.
@@ -59,7 +60,7 @@ def _send(connection: socket.socket, message: dict[str, int]) -> None:
         pass  # the launcher is gone; its copy is being killed
 
 
-def _receive_request(connection: socket.socket) -> tuple[dict[str, object], list[int]]:
+def _receive_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     connection.settimeout(_REQUEST_TIMEOUT_S)
     first, fds, _flags, _address = socket.recv_fds(connection, 4096, 3)
     if len(first) < 4 or len(fds) != 3:
@@ -74,18 +75,16 @@ def _receive_request(connection: socket.socket) -> tuple[dict[str, object], list
     return json.loads(body), fds
 
 
-def _become_server(request: dict[str, object], fds: list[int]) -> list[str]:
+def _become_server(request: dict[str, Any], fds: list[int]) -> list[str]:
     """In the forked copy: take the launcher's pipes, environment and directory; return the arguments."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(str(request["cwd"]))
-    env = request["env"]
-    assert isinstance(env, dict)
     os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in env.items()})
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     tempfile.tempdir = None  # read again from this environment
-    argv = [str(arg) for arg in request["argv"]]  # type: ignore[attr-defined]
+    argv = [str(arg) for arg in request["argv"]]
     sys.argv = ["tierline", *argv]
     return argv
 
@@ -105,6 +104,7 @@ def serve_forks(path: str) -> list[str]:
     selector.register(wake_read, selectors.EVENT_READ, "child")
     selector.register(sys.stdin, selectors.EVENT_READ, "stdin")
     children: dict[int, socket.socket] = {}  # pid -> its launcher
+    own_settings = _interpreter_settings(dict(os.environ))
     while True:
         for key, _events in selector.select():
             if key.data == "accept":
@@ -114,7 +114,7 @@ def serve_forks(path: str) -> list[str]:
                 except (OSError, ValueError):
                     connection.close()
                     continue
-                if _interpreter_settings(request["env"]) != _interpreter_settings(dict(os.environ)):  # type: ignore[arg-type]
+                if _interpreter_settings(request["env"]) != own_settings:
                     for fd in fds:
                         os.close(fd)
                     _send(connection, {"exec": 1})  # the launcher becomes the real command

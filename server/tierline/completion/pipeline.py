@@ -433,8 +433,9 @@ class CompletionEngine:
         )
 
     async def walk_models(self, state: RequestState, walk: FallbackWalk, downshift_ok: bool = True) -> Answer | None:
-        """Try the plan in order (alternatives.py walks through here too); the first valid answer wins. ``downshift_ok=False``: a budget
-        refusal ends the walk (an alternative is left out rather than moved to another tier)."""
+        """Try the plan in order (alternatives.py walks through here too); the first valid answer
+        wins. ``downshift_ok=False``: a budget refusal ends the walk (an alternative is left out
+        rather than moved to another tier)."""
         assert state.analysis is not None
         analysis = state.analysis
         refused: Refusal | None = None

