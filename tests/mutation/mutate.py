@@ -491,6 +491,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "cut-key-after-another-begin",
+        "a private key cut by the window is sent when any other -----BEGIN line is above its end",
+        "privacy/redaction.py",
+        'compile_linear(f"{_PEM_KEY_BEGIN}|{_SSH2_KEY_BEGIN}".encode())',
+        'compile_linear(rb"(?i)-----begin|---- begin ssh2")',
+        ("tests/unit/privacy/test_privacy_rules.py::test_a_key_cut_by_the_window_is_hidden_after_another_begin_line",),
+    ),
+    Mutation(
         "unknown-placeholder-shown",
         "an answer with a placeholder tierline did not make is shown",
         "privacy/redaction.py",

@@ -209,6 +209,10 @@ _PASSWORD_NAME = r"(?:passw(?:or)?d|passwd|pwd|passphrase)"
 _PASSWORD_STARTS = ("passw", "pwd", "passphrase")
 # A private key block to its END line, or to the end of the window when the window cuts it.
 _KEY_BODY = r"(?s:.*?)"
+_PEM_KEY_BEGIN = r"-----BEGIN[ A-Z0-9_-]{0,60}PRIVATE KEY(?: BLOCK)?-----"
+_PEM_KEY_END = r"-----END[ A-Z0-9_-]{0,60}PRIVATE KEY(?: BLOCK)?-----"
+_SSH2_KEY_BEGIN = r"---- BEGIN SSH2 [A-Z ]{0,40}PRIVATE KEY ----"
+_SSH2_KEY_END = r"---- END SSH2 [A-Z ]{0,40}PRIVATE KEY ----"
 
 
 def _prefixed(name: str, pattern: str, keywords: Iterable[str], end: bool = True, **extra: Any) -> Rule:
@@ -224,17 +228,13 @@ RULES: tuple[Rule, ...] = (
     # -- private keys, every armour --
     _rule(
         "private-key",
-        r"-----BEGIN[ A-Z0-9_-]{0,60}PRIVATE KEY(?: BLOCK)?-----"
-        + _KEY_BODY
-        + r"(?:-----END[ A-Z0-9_-]{0,60}PRIVATE KEY(?: BLOCK)?-----|\z)",
+        _PEM_KEY_BEGIN + _KEY_BODY + r"(?:" + _PEM_KEY_END + r"|\z)",
         ["-----begin"],
         0,
     ),
     _rule(
         "ssh2-private-key",
-        r"---- BEGIN SSH2 [A-Z ]{0,40}PRIVATE KEY ----"
-        + _KEY_BODY
-        + r"(?:---- END SSH2 [A-Z ]{0,40}PRIVATE KEY ----|\z)",
+        _SSH2_KEY_BEGIN + _KEY_BODY + r"(?:" + _SSH2_KEY_END + r"|\z)",
         ["---- begin ssh2"],
         0,
     ),
@@ -557,10 +557,10 @@ def _rule_spans(rule: Rule, data: bytes, present: frozenset[bytes], spans: list[
         spans.append((start, end, rule.name))
 
 
-_KEY_END = compile_linear(
-    rb"-----END[ A-Z0-9_-]{0,60}PRIVATE KEY(?: BLOCK)?-----|---- END SSH2 [A-Z ]{0,40}PRIVATE KEY ----"
-)
-_KEY_BEGIN = compile_linear(rb"(?i)-----begin|---- begin ssh2")
+_KEY_END = compile_linear(f"{_PEM_KEY_END}|{_SSH2_KEY_END}".encode())
+# A key's own header, as the block rules read it: any other "-----BEGIN" (a certificate's, a
+# stray one) before the end line does not make the key whole, and the block rules would not see it.
+_KEY_BEGIN = compile_linear(f"{_PEM_KEY_BEGIN}|{_SSH2_KEY_BEGIN}".encode())
 
 
 def _cut_key_spans(data: bytes, present: frozenset[bytes], spans: list[Span]) -> None:

@@ -211,3 +211,21 @@ def test_redaction_is_empty_for_plain_code():
     code = "def add(a, b):\n    return a + b\n" * 50
     redacted, redaction = redact_text(code)
     assert redacted == code and redaction == Redaction()
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "-----BEGIN",  # a stray start line (found by the property test in test_fuzz_properties.py)
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",  # a certificate's
+        "# -----begin rsa private key----- (lower case: not a key's header)",
+    ],
+)
+def test_a_key_cut_by_the_window_is_hidden_after_another_begin_line(before):
+    # The window starts inside the key: its end line is there, its own header is not. Another
+    # "-----BEGIN" above it once made the body go out as it was.
+    (text, secret) = next((t, s) for r, t, s in SAMPLES if r == "private-key" and t.startswith(s))
+    redacted, redaction = redact_text(f"{before}\n{text}")
+    assert secret not in redacted
+    assert redaction.rules["private-key"] == 1
+    assert redaction.restore(redacted) == f"{before}\n{text}"
