@@ -499,6 +499,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/unit/privacy/test_privacy_rules.py::test_a_key_cut_by_the_window_is_hidden_after_another_begin_line",),
     ),
     Mutation(
+        "long-dotted-key-parsed",
+        "a config line of a megabyte of dotted key parts is handed to tomllib (most of an hour)",
+        "config/loading.py",
+        "    if _LONG_DOTTED_KEY.search(data):",
+        "    if False:",
+        ("tests/e2e/test_security_layers.py::test_a_config_nested_past_the_limit_is_refused_not_a_crash",),
+    ),
+    Mutation(
         "unknown-placeholder-shown",
         "an answer with a placeholder tierline did not make is shown",
         "privacy/redaction.py",

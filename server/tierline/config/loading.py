@@ -25,6 +25,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+
 from tierline.config import languages as language_settings
 from tierline.config import paths
 from tierline.config.model import (
@@ -492,11 +494,19 @@ def read_bytes(path: Path) -> bytes:
 # parser or on the merge (both recurse), and must not stop `initialize` from being answered.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 16
+# tomllib's time grows with the square of a dotted key's parts (it checks every prefix of the key):
+# one line `a.a.a... = 1` of 20,000 parts takes seconds, one of a megabyte most of an hour. A chain
+# this long is refused before tomllib sees it (RE2: linear in the text, whatever the text).
+MAX_KEY_PARTS = 64
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_LONG_DOTTED_KEY = re2.compile(rf"(?:{_KEY_PART}[ \t]*\.[ \t]*){{{MAX_KEY_PARTS}}}{_KEY_PART}")
 
 
 def parse_toml(path: Path, data: bytes) -> dict[str, Any]:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(str(path), "(file)", f"is over {MAX_FILE_BYTES // 1024} KiB; not read")
+    if _LONG_DOTTED_KEY.search(data):
+        raise ConfigError(str(path), "(syntax)", f"nested deeper than {MAX_DEPTH} levels (a dotted key that long)")
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
