@@ -13,6 +13,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
 from tests.helpers.common import ROOT, editor_config
+from tests.helpers.demo import run_demo_json
 from tests.helpers.forkserver import tierline_command
 from tests.helpers.redis_server import redis_server  # noqa: F401 - a fixture: a real redis-server of the test's own
 from tierline.devtools.driver import EditorSession, initialize_params
@@ -119,3 +120,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     yield make
     for h in made:
         await h.close()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One real `tierline demo --json` per worker; its users are in tests.helpers.demo.DEMO_GROUP."""
+    return run_demo_json(tmp_path_factory.mktemp("newcomer"))

@@ -1,16 +1,19 @@
 """The demo's acceptance block (commands/demo_acceptance.py): its own session, acceptance per tier
-and the calibration proposal moving each language the right way. (The whole demo runs in
-tests/e2e/test_demo_corpus.py; this runs only the block, to keep the suite's time.)"""
+and the calibration proposal moving each language the right way, read from the shared demo run
+(`demo_run`, tests/conftest.py) that tests/e2e/test_demo_corpus.py and the README's example read."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from tierline.commands.demo_acceptance import acceptance_demo, acceptance_lines
+from tests.helpers.demo import DEMO_GROUP
+from tierline.commands.demo_acceptance import acceptance_lines
+
+pytestmark = DEMO_GROUP
 
 
-async def test_the_demo_shows_acceptance_per_tier_and_calibration_moving_the_right_way(tmp_path: Path):
-    result = await acceptance_demo(tmp_path)
+def test_the_demo_shows_acceptance_per_tier_and_calibration_moving_the_right_way(demo_run: dict[str, Any]):
+    result = demo_run["acceptance"]
 
     by_tier = result["stats"]["by_tier"]
     cheap, mid = by_tier["cheap"]["acceptance"], by_tier["mid"]["acceptance"]

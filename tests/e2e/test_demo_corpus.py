@@ -4,13 +4,10 @@ session whose month projection is the ledger's money to the cent."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import httpx
 import pytest
 
+from tests.helpers.demo import DEMO_GROUP
 from tierline.commands.demo import (
     CROSS_FILE,
     CROSS_FILE_CURSOR,
@@ -25,9 +22,9 @@ from tierline.devtools.corpus import corpus_completion, guess_language
 from tierline.devtools.simulator import SimulatorThread
 from tierline.prompt.window import CURSOR_MARKER
 
-# One worker runs this module's tests (pytest-xdist `loadgroup`), so the demo's run (`demo`, module-
-# scoped) starts once, not once per worker that gets one of them.
-pytestmark = pytest.mark.xdist_group("demo-run")
+# The demo's run (`demo_run`, tests/conftest.py) is shared with the README's and the acceptance
+# block's tests, on one worker.
+pytestmark = DEMO_GROUP
 
 CHEAP = "qwen/qwen-2.5-coder-32b-instruct"
 PREMIUM = "anthropic/claude-opus-4.5"
@@ -63,15 +60,6 @@ RUST_LOOP = "\n".join(
 
 def at(text: str, line: int, character: int) -> tuple[str, str]:
     return _text_before(text, line, character)
-
-
-@pytest.fixture(scope="module")
-def demo() -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "tierline", "demo", "--json"], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_a_function_body_gets_code_that_fits_it():
@@ -123,8 +111,8 @@ def test_the_simulator_answers_from_the_corpus_only_when_asked():
         assert refused.status_code == 400 and "corpus must be true or false" in refused.text
 
 
-def test_demo_rows_show_plausible_code_and_what_was_typed(demo):
-    rows = demo["rows"]
+def test_demo_rows_show_plausible_code_and_what_was_typed(demo_run):
+    rows = demo_run["rows"]
     assert {row["tier"] for row in rows} == {"cheap", "mid", "premium"}
     assert all(row["text"] and "tl_" not in row["text"] for row in rows)
     first, typed = rows[0], rows[2]
@@ -133,26 +121,26 @@ def test_demo_rows_show_plausible_code_and_what_was_typed(demo):
     ring = next(row for row in rows if row["where"].startswith("ring.c"))
     # The hard position is not sent cheap (the learned weights send it to mid; premium comes from escalation).
     assert ring["tier"] == "mid" and "pthread_mutex_unlock(&r->lock);" in ring["text"]
-    assert demo["hard_position"]["cheap"] == "return NULL;"
+    assert demo_run["hard_position"]["cheap"] == "return NULL;"
     # Each routed row says what moved its score: at the empty body of ring.c, writing a body that closes
     # its block is what costs.
     assert [name for name, _ in ring["why"][:2]] == ["empty_body", "closes_after"]
     assert all(row["why"] for row in rows[:7] if row["score"] is not None)  # the scripted rows
     assert rows[1]["cached"] and rows[1]["cost_usd"] == 0  # the same request again: the cache
-    stats = demo["stats"]
+    stats = demo_run["stats"]
     assert 0 < stats["spend_usd"] < stats["premium_baseline_usd"] and stats["savings_pct"] > 0
 
 
-def test_demo_shows_a_completion_right_only_with_a_definition_from_another_file(demo):
-    row = next(row for row in demo["rows"] if row["step"] == "a definition from another file")
+def test_demo_shows_a_completion_right_only_with_a_definition_from_another_file(demo_run):
+    row = next(row for row in demo_run["rows"] if row["step"] == "a definition from another file")
     assert row["text"] == "return polygon_area(points)" and row["tier"] == "cheap"
     # The same position without the snippet: the simulator answers something else.
     prefix, suffix = _text_before(CROSS_FILE["plot.py"], *CROSS_FILE_CURSOR)
     assert "polygon_area(points)" not in corpus_completion(str(row["model"]), prefix, suffix, "python")
 
 
-def test_demo_replays_a_session_and_projects_a_month_from_the_ledger(demo):
-    replay = demo["replay"]
+def test_demo_replays_a_session_and_projects_a_month_from_the_ledger(demo_run):
+    replay = demo_run["replay"]
     assert replay["positions"] == POSITIONS and replay["files"] >= 30
     assert replay["requests"] > POSITIONS  # a pause before typing, then one after a word or typing through
     assert replay["cache_hits"] > 0 and replay["typed_through"] > 0

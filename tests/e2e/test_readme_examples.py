@@ -5,16 +5,18 @@ not (whoever registers the name there would be installed)."""
 from __future__ import annotations
 
 import doctest
-import os
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers.common import ROOT
+from tests.helpers.demo import DEMO_GROUP, newcomer_env
+from tierline.commands.demo import demo_text
 
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -34,18 +36,6 @@ def command_examples() -> list[tuple[str, str]]:
     return examples
 
 
-def newcomer_env(tmp_path: Path) -> dict[str, str]:
-    """No key, no config of ours, fresh cache and state: a machine that has only just installed it."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not (k.endswith("_API_KEY") or k.startswith("TIERLINE_") or k.startswith("XDG_"))
-    }
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env[name] = str(tmp_path / name.lower())
-    return env
-
-
 def matches(expected: str, actual: str) -> bool:
     """Line ends trimmed (tables pad their last column); `...` stands for any text, as in doctest."""
 
@@ -60,7 +50,19 @@ def test_the_readme_has_the_examples_this_file_checks():
     assert "score" in commands and "demo" in commands, commands
 
 
-@pytest.mark.parametrize("command,expected", command_examples(), ids=lambda v: v.split("\n")[0][:40])
+DEMO = "tierline demo"
+
+
+def check_example(command: str, expected: str, actual: str) -> None:
+    assert matches(expected, actual), (
+        f"README.md shows for `{command}`:\n{expected}\nbut it prints:\n{actual}\n"
+        "Update the README with the real output (keep `...` where the output varies)."
+    )
+
+
+@pytest.mark.parametrize(
+    "command,expected", [e for e in command_examples() if e[0] != DEMO], ids=lambda v: v.split("\n")[0][:40]
+)
 def test_readme_example_is_real_output(command: str, expected: str, tmp_path: Path):
     args = shlex.split(command)[1:]
     result = subprocess.run(
@@ -69,15 +71,18 @@ def test_readme_example_is_real_output(command: str, expected: str, tmp_path: Pa
         env=newcomer_env(tmp_path),
         capture_output=True,
         text=True,
-        # A bound, not a speed check: `tierline demo` takes ~17 s on an idle 2-core machine; with 4
-        # test workers on 2 cores, several times that.
-        timeout=300,
+        timeout=300,  # a bound, not a speed check
     )
     assert result.returncode == 0, result.stderr
-    assert matches(expected, result.stdout), (
-        f"README.md shows for `{command}`:\n{expected}\nbut it prints:\n{result.stdout}\n"
-        "Update the README with the real output (keep `...` where the output varies)."
-    )
+    check_example(command, expected, result.stdout)
+
+
+@DEMO_GROUP
+def test_readme_demo_is_real_output(demo_run: dict[str, Any]):
+    """The demo, the suite's longest command, runs once for every test that reads it: its text is
+    `demo_text` of the figures `--json` printed (commands/demo.py prints exactly that)."""
+    expected = dict(command_examples())[DEMO]
+    check_example(DEMO, expected, demo_text(demo_run) + "\n")
 
 
 def test_the_checker_catches_a_changed_figure():

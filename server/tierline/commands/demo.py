@@ -322,16 +322,20 @@ def _completion_cell(row: dict[str, Any]) -> str:
     return _first_line(row["text"])
 
 
-def run_demo(as_json: bool = False) -> int:
+def demo_result() -> dict[str, Any]:
+    """The whole demo's figures (what `tierline demo --json` prints): the scripted rows, the replay
+    and the acceptance block, each from its own simulator, server and ledger in a temporary folder."""
     fixtures = find_fixtures()
     with tempfile.TemporaryDirectory(prefix="tierline-demo-") as tmp:
         result = asyncio.run(_session(Path(tmp), fixtures))
         result["acceptance"] = asyncio.run(acceptance_demo(Path(tmp)))
-    if as_json:
-        print(json.dumps(result, indent=2))
-        return 0
+    return result
+
+
+def demo_text(result: dict[str, Any]) -> str:
+    """What `tierline demo` prints for `result` (no trailing newline)."""
     rows = result["rows"]
-    print("tierline demo: the real server over LSP, the built-in simulator as the model provider (offline)\n")
+    out = ["tierline demo: the real server over LSP, the built-in simulator as the model provider (offline)", ""]
     table = [
         [
             i + 1,
@@ -348,34 +352,43 @@ def run_demo(as_json: bool = False) -> int:
         ]
         for i, r in enumerate(rows)
     ]
-    print(
+    out.append(
         render_table(
             ["#", "request", "where", "score", "tier", "model", "cached", "felt", "model time", "cost", "completion"],
             table,
         )
     )
-    print()
-    print("\n".join(why_lines(rows)))
+    out += ["", *why_lines(rows)]
     stats = result["stats"]
-    print()
-    print(
+    out += [
+        "",
         f"{stats['requests']} requests, {stats['model_calls']} model calls, {stats['cache_hits']} cache hits; "
         f"spent ${stats['spend_usd']:.6f} vs ${stats['premium_baseline_usd']:.6f} if every call had gone premium: "
-        f"saved {stats['savings_pct']:.1f}%"
-    )
+        f"saved {stats['savings_pct']:.1f}%",
+    ]
     hard = result["hard_position"]
-    print(f"\nAt the hard position {hard['where']} (a lock held, munmap failed) the tiers answer differently:")
+    out += ["", f"At the hard position {hard['where']} (a lock held, munmap failed) the tiers answer differently:"]
     for tier, note in (("cheap", "   <- returns with the lock still held"), ("premium", "")):
         lines = hard[tier].split("\n")
-        print(f"  {tier:<8} " + "\n           ".join(line.strip() for line in lines) + note)
+        out.append(f"  {tier:<8} " + "\n           ".join(line.strip() for line in lines) + note)
     if result["replay"] is not None:
-        print()
-        print(render_replay(result["replay"]))
+        out += ["", render_replay(result["replay"])]
     else:
-        print("\n(fixtures/ not found: the replayed session needs a checkout of the repository)")
-    print("\n".join(["", *acceptance_lines(result["acceptance"]["stats"], result["acceptance"]["calibration"])]))
-    print(
-        "\nThe demo booked its calls in a ledger of its own, deleted now: `tierline report` shows your"
-        "\nown completions only, once an editor has asked the server for some (README: Editors)."
-    )
+        out += ["", "(fixtures/ not found: the replayed session needs a checkout of the repository)"]
+    out += ["", *acceptance_lines(result["acceptance"]["stats"], result["acceptance"]["calibration"])]
+    out += [
+        "",
+        "The demo booked its calls in a ledger of its own, deleted now: `tierline report` shows your",
+        "own completions only, once an editor has asked the server for some (README: Editors).",
+    ]
+    return "\n".join(out)
+
+
+def run_demo(as_json: bool = False) -> int:
+    result = demo_result()
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(demo_text(result))
+    rows = result["rows"]
     return 0 if rows and all(r["text"] for r in rows) else 1
