@@ -1,5 +1,6 @@
 """Accepting a completion with Tab in real VS Code (code-server) shows up in the server's stats as
-accepted, under the tier that answered. Reuses test_vscode.py's code-server and simulator setup."""
+accepted, under the tier that answered. Its own code-server, ledger and simulator (the `vscode`
+fixture, conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from test_vscode import _run_node, _workspace, vscode  # noqa: F401  (the fixture)
+from vscode_harness import make_workspace, run_node
 
 
-def test_tab_acceptance_is_counted_under_the_tier_that_answered(vscode: dict[str, Any]) -> None:  # noqa: F811
+def test_tab_acceptance_is_counted_under_the_tier_that_answered(vscode: dict[str, Any]) -> None:
     tmp = vscode["tmp"]
-    workspace = _workspace(tmp, "ws-accept", vscode["sim_config"], None)
-    result, _ = _run_node(
+    workspace = make_workspace(tmp, "ws-accept", vscode["sim_config"], None)
+    result, _ = run_node(
         vscode,
         "ui_acceptance.cjs",
         {"TIERLINE_E2E_WORKSPACE": str(workspace), "TIERLINE_E2E_PROFILE": str(tmp / "chromium-accept")},
@@ -57,11 +58,11 @@ def _acceptance(vscode: dict[str, Any], workspace: Path) -> dict[str, Any]:
     return acceptance.get("all_time") or {"overall": {"accepted": 0}, "by_tier": {}}
 
 
-def test_cycling_shows_another_item_and_accepting_it_counts_under_its_tier(vscode: dict[str, Any]) -> None:  # noqa: F811
+def test_cycling_shows_another_item_and_accepting_it_counts_under_its_tier(vscode: dict[str, Any]) -> None:
     tmp = vscode["tmp"]
-    workspace = _workspace(tmp, "ws-alternatives", vscode["sim_config"], None)
+    workspace = make_workspace(tmp, "ws-alternatives", vscode["sim_config"], None)
     before = _acceptance(vscode, workspace)  # the module's tests share one ledger
-    result, _ = _run_node(
+    result, _ = run_node(
         vscode,
         "ui_alternatives.cjs",
         {"TIERLINE_E2E_WORKSPACE": str(workspace), "TIERLINE_E2E_PROFILE": str(tmp / "chromium-alternatives")},
