@@ -6,7 +6,7 @@ const path = require("path");
 
 function env(name) {
   const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set (run through test_vscode.py)`);
+  if (!value) throw new Error(`environment variable ${name} is not set (run through vscode_harness.py)`);
   return value;
 }
 

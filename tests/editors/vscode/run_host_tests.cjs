@@ -3,7 +3,7 @@
 // tests' exit code comes back through window.codeAutomationExit (needs code-server started with
 // `--vscode-option enable-smoke-test-driver`).
 //
-//   node run_host_tests.cjs   (configured by environment, see e2e_lib.cjs and test_vscode.py)
+//   node run_host_tests.cjs   (configured by environment, see e2e_lib.cjs and vscode_harness.py)
 "use strict";
 const { env, launch, finish, outputPath } = require("./e2e_lib.cjs");
 

@@ -17,7 +17,7 @@
 #   - .e2e/cs: code-server 4.139.1 (VS Code 1.139.1)
 #   - .e2e/tools: playwright-core (never downloads a browser: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)
 #   - editors/vscode: npm ci, then `npm run package` -> editors/vscode/tierline-VERSION.vsix
-# When done it writes .e2e/vscode-setup.env, which tests/editors/vscode/test_vscode.py reads.
+# When done it writes .e2e/vscode-setup.env, which tests/editors/vscode/vscode_harness.py reads.
 # Build and install output goes to .e2e/logs/ (shown only on failure, warnings that matter shown);
 # TIERLINE_SETUP_QUIET=1 (tests/run-all.sh) also leaves out the steps that had nothing to do.
 set -euo pipefail

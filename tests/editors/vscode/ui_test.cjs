@@ -2,7 +2,7 @@
 // types, waits for ghost text from the real tierline server + simulator, takes a screenshot with
 // the ghost text and the status bar, accepts with Tab and reads the line back.
 //
-//   node ui_test.cjs   (configured by environment, see e2e_lib.cjs and test_vscode.py)
+//   node ui_test.cjs   (configured by environment, see e2e_lib.cjs and vscode_harness.py)
 "use strict";
 const { finish, outputPath, inWorkbench, openSample } = require("./e2e_lib.cjs");
 
