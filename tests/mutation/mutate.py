@@ -734,6 +734,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/e2e/test_estimate.py::test_estimate_prices_every_sampled_position_at_its_tier",),
     ),
     Mutation(
+        "estimate-stale-tree",
+        "tierline estimate scores a writing position on the file's tree not told of the hidden body",
+        "commands/estimate.py",
+        "    return parser.parse(source, tree)",
+        "    return parser.parse(source, doc.tree.copy())",
+        ("tests/unit/commands/test_estimate_positions.py",),
+    ),
+    Mutation(
         "report-html-cents",
         "tierline report --html rounds small spend to cents",
         "commands/report_html.py",
