@@ -25,7 +25,7 @@ from tierline.analysis.documents import Document
 from tierline.analysis.languages import parser_for
 from tierline.completion.pipeline import CompletionEngine
 from tierline.completion.request import CursorRequest
-from tierline.completion.session import GAP_PRIOR, GAP_SAMPLES, Flight, Rhythm, agrees, key_kind, wait_s
+from tierline.completion.session import GAP_PRIOR, PRIOR_WINDOW, Flight, Rhythm, agrees, key_kind, wait_s
 from tierline.config import parse_config
 from tierline.devtools.simulator import sim_config
 
@@ -238,7 +238,7 @@ def test_a_key_that_asked_for_nothing_does_not_teach_the_wait_a_gap_nobody_typed
     # token needs to wait only ~65 ms to be hung up unbilled at the next key.
     rhythm = Rhythm()
     now = 0.0
-    for _ in range(GAP_SAMPLES + 6):  # the prior's gaps gone
+    for _ in range(PRIOR_WINDOW + 6):  # the prior's gaps gone
         rhythm.key("file:///a.py", "word", now, previous_key_at=now - 0.15)
         now += 0.3
     assert max(rhythm.gaps()) == pytest.approx(0.15)
@@ -246,10 +246,11 @@ def test_a_key_that_asked_for_nothing_does_not_teach_the_wait_a_gap_nobody_typed
 
 
 def test_the_wait_covers_gaps_a_little_longer_than_any_seen():
-    # Gaps of 200 ms only: a premium call after a 150 ms first token waits past 50 ms, since the
-    # next gap may be a few milliseconds longer (each one then a billed, wasted call).
+    # 64 gaps of 200 ms (the prior's gone with them): a premium call after a 150 ms first token
+    # waits past 50 ms, since the next gap may be a few milliseconds longer (each one then a billed,
+    # wasted call).
     rhythm = Rhythm()
-    for index in range(GAP_SAMPLES + 1):
+    for index in range(PRIOR_WINDOW + 1):
         rhythm.key("file:///a.py", "word", index * 0.2)
     assert wait_s(rhythm, "word", 2e-3, 0.15, 1.0) == pytest.approx(0.2 * 1.1 - 0.15)
 
@@ -260,7 +261,7 @@ def test_the_rare_long_gaps_of_a_hundred_keys_ago_still_shape_the_wait():
     # runs: 1.06-1.12 billed calls per burst; 1.00 since it remembers 256 gaps).
     rhythm = Rhythm()
     now = 0.0
-    gaps = [0.15] * GAP_SAMPLES + [0.25, 0.15, 0.15] * 5 + [0.15] * 150
+    gaps = [0.15] * PRIOR_WINDOW + [0.25, 0.15, 0.15] * 5 + [0.15] * 150
     for gap in gaps:
         rhythm.key("file:///a.py", "word", now)
         now += gap

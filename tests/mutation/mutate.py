@@ -576,6 +576,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/e2e/test_typing_reuse.py::test_the_rhythm_is_read_from_the_documents_changes",),
     ),
     Mutation(
+        "rhythm-forgets-rare-gaps",
+        "the wait forgets the typist's rare long gaps after 64 keys (a premium call billed each time one comes)",
+        "completion/session.py",
+        "GAP_SAMPLES = 256",
+        "GAP_SAMPLES = 64",
+        ("tests/e2e/test_typing_reuse.py::test_the_rare_long_gaps_of_a_hundred_keys_ago_still_shape_the_wait",),
+    ),
+    Mutation(
+        "rhythm-prior-lingers",
+        "the prior's gaps (up to 300 ms) stay until 256 of the typist's own are known: premium waits too long",
+        "completion/session.py",
+        "[-max(len(own), PRIOR_WINDOW) :]",
+        "[-max(len(own), GAP_SAMPLES) :]",
+        ("tests/e2e/test_typing_reuse.py::test_the_wait_covers_gaps_a_little_longer_than_any_seen",),
+    ),
+    Mutation(
         "wait-in-untouched-document",
         "an automatic request in a file nobody typed in waits as if a burst were going on",
         "completion/pipeline.py",

@@ -37,9 +37,11 @@ RHYTHM_PRIOR: dict[str, tuple[float, float]] = {
     "space": (7.0, 3.0),
     "other": (7.0, 3.0),
 }
-# Gaps between keys inside a burst, before the typist's own: an ordinary pace (seconds).
+# Gaps between keys inside a burst, before the typist's own: an ordinary pace (seconds). They make
+# way for the typist's own one by one, gone once `PRIOR_WINDOW` of those are known.
 GAP_PRIOR = (0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.3)
-# The gaps remembered: a typist's longest gaps are rare (1 in 50 or so), and a wait that forgot them
+PRIOR_WINDOW = 64
+# The typist's gaps remembered: their longest are rare (1 in 50 or so), and a wait that forgot them
 # after 64 keys was billed for a premium call each time one came again (0.3 ms a wait to search).
 GAP_SAMPLES = 256
 GOES_ON_MAX = 0.9
@@ -73,7 +75,7 @@ class Rhythm:
 
     def __init__(self) -> None:
         self._counts = {kind: list(prior) for kind, prior in RHYTHM_PRIOR.items()}
-        self._gaps: deque[float] = deque(GAP_PRIOR, maxlen=GAP_SAMPLES)
+        self._gaps: deque[float] = deque(maxlen=GAP_SAMPLES)  # the typist's own
         self._last: dict[str, tuple[str, float]] = {}
 
     def key(self, uri: str, kind: str, now: float, previous_key_at: float = 0.0) -> None:
@@ -114,7 +116,7 @@ class Rhythm:
         next gap may be a little longer than any seen so far; a wait fitted to the longest gap seen
         exactly would be billed for every gap a few milliseconds longer). Sorted once, each answer
         a bisection: the wait asks it once per candidate, on every key."""
-        gaps = sorted(self._gaps)
+        gaps = self.gaps()
         count = len(gaps)
         # Prefix sums of 1/gap: a gap g with g <= s < g(1 + k) is longer than s for the share
         # 1 - (s - g) / (k g) = 1 + 1/k - s / (k g) of its spread.
@@ -131,7 +133,10 @@ class Rhythm:
         return later_than
 
     def gaps(self) -> list[float]:
-        return sorted(self._gaps)
+        """The gaps the wait reads, sorted: the typist's own, and the prior's last ones while fewer
+        than `PRIOR_WINDOW` of theirs are known."""
+        own = list(self._gaps)
+        return sorted((list(GAP_PRIOR) + own)[-max(len(own), PRIOR_WINDOW) :])
 
 
 def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: float, latency_vs_cost: float) -> float:
