@@ -110,33 +110,33 @@ class Rhythm:
         went_on, paused = self._counts[kind]
         return min(GOES_ON_MAX, went_on / (went_on + paused))
 
-    def survival(self) -> Callable[[float], float]:
-        """`later_than(seconds)`: the chance the next key of a burst comes later than `seconds` after
-        the last one. Each gap seen stands for gaps up to `GAP_SPREAD` longer, evenly spread (the
-        next gap may be a little longer than any seen so far; a wait fitted to the longest gap seen
-        exactly would be billed for every gap a few milliseconds longer). Sorted once, each answer
-        a bisection: the wait asks it once per candidate, on every key."""
-        gaps = self.gaps()
-        count = len(gaps)
-        # Prefix sums of 1/gap: a gap g with g <= s < g(1 + k) is longer than s for the share
-        # 1 - (s - g) / (k g) = 1 + 1/k - s / (k g) of its spread.
-        inverse = list(itertools.accumulate((1 / gap for gap in gaps), initial=0.0))
-
-        def later_than(seconds: float) -> float:
-            spread_from = bisect.bisect_left(gaps, seconds / (1 + GAP_SPREAD))
-            longer_from = bisect.bisect_right(gaps, seconds)
-            partial = (longer_from - spread_from) * (1 + 1 / GAP_SPREAD) - seconds / GAP_SPREAD * (
-                inverse[longer_from] - inverse[spread_from]
-            )
-            return (count - longer_from + partial) / count
-
-        return later_than
-
     def gaps(self) -> list[float]:
         """The gaps the wait reads, sorted: the typist's own, and the prior's last ones while fewer
         than `PRIOR_WINDOW` of theirs are known."""
         own = list(self._gaps)
         return sorted((list(GAP_PRIOR) + own)[-max(len(own), PRIOR_WINDOW) :])
+
+
+def survival(gaps: list[float]) -> Callable[[float], float]:
+    """`later_than(seconds)`: the chance the next key of a burst comes later than `seconds` after
+    the last one, for the rhythm's `gaps` (sorted). Each gap seen stands for gaps up to `GAP_SPREAD`
+    longer, evenly spread (the next gap may be a little longer than any seen so far; a wait fitted
+    to the longest gap seen exactly would be billed for every gap a few milliseconds longer). Sorted
+    once, each answer a bisection: the wait asks it once per candidate, on every key."""
+    count = len(gaps)
+    # Prefix sums of 1/gap: a gap g with g <= s < g(1 + k) is longer than s for the share
+    # 1 - (s - g) / (k g) = 1 + 1/k - s / (k g) of its spread.
+    inverse = list(itertools.accumulate((1 / gap for gap in gaps), initial=0.0))
+
+    def later_than(seconds: float) -> float:
+        spread_from = bisect.bisect_left(gaps, seconds / (1 + GAP_SPREAD))
+        longer_from = bisect.bisect_right(gaps, seconds)
+        partial = (longer_from - spread_from) * (1 + 1 / GAP_SPREAD) - seconds / GAP_SPREAD * (
+            inverse[longer_from] - inverse[spread_from]
+        )
+        return (count - longer_from + partial) / count
+
+    return later_than
 
 
 def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: float, latency_vs_cost: float) -> float:
@@ -151,13 +151,14 @@ def wait_s(rhythm: Rhythm, kind: str, wasted_call_usd: float, first_token_s: flo
     """
     go_on = rhythm.goes_on(kind)
     value = latency_vs_cost * LATENCY_USD_PER_S
-    later_than = rhythm.survival()
+    gaps = rhythm.gaps()
+    later_than = survival(gaps)
 
     def expected_cost(wait: float) -> float:
         return value * (1 - go_on) * wait + wasted_call_usd * go_on * later_than(wait + first_token_s)
 
     # The cost is piecewise linear in the wait, so its least is at 0, the cap, or a gap's ends.
-    ends = [end for gap in rhythm.gaps() for end in (gap, gap * (1 + GAP_SPREAD))]
+    ends = [end for gap in gaps for end in (gap, gap * (1 + GAP_SPREAD))]
     candidates = [0.0, MAX_WAIT_S] + [end - first_token_s for end in ends if 0 < end - first_token_s < MAX_WAIT_S]
     return min(candidates, key=lambda wait: (expected_cost(wait), wait))
 
