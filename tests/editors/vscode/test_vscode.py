@@ -9,20 +9,18 @@ Needs `bash tests/editors/vscode/setup.sh` first (fails, never skips, when it ha
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from vscode_harness import EXT_DIR, HERE, e2e_tools, ensure_vsix, make_workspace, run_node
+from vscode_harness import EXT_DIR, HERE, e2e_tools, ensure_vsix, make_workspace, npm, run_node, with_node
 
 
 def test_extension_unit_tests() -> None:
     """`npm test` in editors/vscode: the pure modules (settings, formats, report) under node:test."""
     setup = e2e_tools()
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
-    run = subprocess.run([setup["NPM"], "test"], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=180)
+    env = with_node(setup)
+    run = npm(setup, env, "test", timeout=180)
     assert run.returncode == 0, f"npm test failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
     assert re.search(r"^# pass [1-9]", run.stdout, re.M) and re.search(r"^# fail 0$", run.stdout, re.M), run.stdout[
         -2000:
@@ -34,7 +32,7 @@ def test_the_packaged_extension_carries_no_path_of_the_machine_that_built_it() -
     import zipfile
 
     setup = e2e_tools()
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
+    env = with_node(setup)
     vsix = ensure_vsix(setup, env)
     checkout = str(EXT_DIR.parents[1])
     with zipfile.ZipFile(vsix) as packaged:
@@ -49,15 +47,8 @@ def test_extension_typecheck() -> None:
     setup = e2e_tools()
     tsconfig = json.loads((EXT_DIR / "tsconfig.json").read_text())
     assert tsconfig["compilerOptions"]["strict"] is True, "the extension must typecheck in strict mode"
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
-    run = subprocess.run(
-        [setup["NPM"], "run", "--silent", "typecheck"],
-        cwd=EXT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    env = with_node(setup)
+    run = npm(setup, env, "run", "--silent", "typecheck", timeout=180)
     assert run.returncode == 0, f"tsc --noEmit reported errors:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
 
 

@@ -135,19 +135,22 @@ def _newest_mtime(paths: list[Path]) -> float:
     return newest
 
 
+def with_node(setup: dict[str, str]) -> dict[str, str]:
+    """This environment with the installed Node first on PATH."""
+    return dict(os.environ, PATH=os.pathsep.join([str(Path(setup["NODE"]).parent), os.environ.get("PATH", "")]))
+
+
+def npm(setup: dict[str, str], env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`npm ARGS` in editors/vscode, its output captured."""
+    return subprocess.run([setup["NPM"], *args], cwd=EXT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def ensure_vsix(setup: dict[str, str], env: dict[str, str]) -> Path:
     """Rebuilds the .vsix when the extension's sources changed since setup.sh packaged it."""
     vsix = Path(setup["VSIX"])
     sources = [EXT_DIR / "src", EXT_DIR / "package.json", EXT_DIR / "esbuild.mjs", EXT_DIR / "README.md"]
     if not vsix.is_file() or _newest_mtime(sources) > vsix.stat().st_mtime:
-        build = subprocess.run(
-            [setup["NPM"], "run", "--silent", "package"],
-            cwd=EXT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        build = npm(setup, env, "run", "--silent", "package", timeout=300)
         assert build.returncode == 0, f"npm run package failed:\n{build.stdout}\n{build.stderr}"
     return vsix
 
