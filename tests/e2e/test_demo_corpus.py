@@ -158,3 +158,17 @@ def test_chart_bars_are_proportional_in_eighths():
     assert bar(0.5, 1.0) == "█" * 20
     assert bar(1 / 320, 1.0) == "▏"
     assert bar(0.0, 1.0) == "" and bar(1.0, 0.0) == ""
+
+
+def test_tierline_demo_prints_its_figures_as_text_and_fails_when_a_row_got_no_answer(demo_run, monkeypatch, capsys):
+    """`tierline demo` prints `demo_text` of the figures it measured (what the README's test reads),
+    and exits 1 when a scripted request got no completion."""
+    from tierline.commands import demo
+
+    monkeypatch.setattr(demo, "demo_result", lambda: demo_run)
+    assert demo.run_demo() == 0
+    assert capsys.readouterr().out == demo.demo_text(demo_run) + "\n"
+    unanswered = {**demo_run, "rows": [{**demo_run["rows"][0], "text": None}, *demo_run["rows"][1:]]}
+    monkeypatch.setattr(demo, "demo_result", lambda: unanswered)
+    assert demo.run_demo() == 1
+    assert demo.run_demo(as_json=True) == 0  # the figures are still printed for a script to read

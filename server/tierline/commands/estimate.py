@@ -222,7 +222,7 @@ def sample_positions(files: list[CodeFile], config: Config, count: int, seed: in
             before, after = writing.before, writing.after
             source = (before + after).encode("utf-8")
             parser = parser_for(code.language)
-            tree = tree_without_body(doc, writing, source, parser) if parser is not None and doc.tree else None
+            tree = tree_without_body(doc, writing, source, parser) if parser is not None else None
             imports = doc.imports
         else:
             line_no = rng.randrange(len(doc.lines))
