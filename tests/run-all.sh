@@ -21,7 +21,8 @@ CODE_SERVER_LOG=$LOGS/code-server-setup.log
 mkdir -p "$LOGS"
 TIERLINE_SETUP_QUIET=1 setsid bash tests/editors/vscode/setup.sh --code-server-only > "$CODE_SERVER_LOG" 2>&1 &
 CODE_SERVER_SETUP=$!
-trap 'kill -- -"$CODE_SERVER_SETUP" 2>/dev/null || true' EXIT
+ESTIMATE=
+trap 'kill -- -"$CODE_SERVER_SETUP" 2>/dev/null || true; [ -z "$ESTIMATE" ] || kill "$ESTIMATE" 2>/dev/null || true' EXIT
 wait_for_code_server() {
   if ! wait "$CODE_SERVER_SETUP"; then
     cat "$CODE_SERVER_LOG" >&2
